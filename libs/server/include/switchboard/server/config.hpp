@@ -1,0 +1,56 @@
+#pragma once
+// Settings from environment variables (the names the Node services use) and the same settings as
+// flags (--port 3001 or --port=3001). Precedence: flag, then environment, then default.
+#include <boost/system/result.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::server {
+
+struct setting {
+    std::string env;                   // PORT
+    std::vector<std::string> aliases;  // other env names accepted (CORS_ORIGIN for ALLOWED_ORIGINS)
+    std::string flag;                  // port → --port
+    std::string default_value;
+    std::string help;
+    enum class kind { string, integer, boolean } type = kind::string;
+    long long min = 0, max = 0;  // for integers
+};
+
+class config {
+public:
+    explicit config(std::vector<setting> table) : table_(std::move(table)) {}
+
+    using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+    // Reads env then argv[1..]. Returns an error message for an unknown flag or a bad value.
+    std::optional<std::string> load(int argc, const char* const* argv, const env_lookup& env);
+
+    const std::string& str(std::string_view env_name) const;
+    long long integer(std::string_view env_name) const;
+    bool boolean(std::string_view env_name) const;
+    std::vector<std::string> list(std::string_view env_name) const;  // comma-separated
+    bool help_requested() const noexcept { return help_; }
+    const std::vector<std::string>& positional() const noexcept { return positional_; }
+
+    std::string help_text(std::string_view program) const;
+    const std::vector<setting>& table() const noexcept { return table_; }
+
+private:
+    std::optional<std::string> set(const setting& s, std::string value, std::string_view source);
+    std::vector<setting> table_;
+    std::map<std::string, std::string, std::less<>> values_;
+    std::vector<std::string> positional_;
+    bool help_ = false;
+};
+
+// The settings of the engine (issue #2), shared by every app.
+std::vector<setting> engine_settings();
+struct server_options;
+server_options engine_options_from(const config& c);
+
+}  // namespace switchboard::server

@@ -1,0 +1,180 @@
+#pragma once
+// Switchboard's Socket.IO server: the API an app composes. This header stays free of Asio/Beast;
+// the I/O lives in the library's sources.
+#include <switchboard/protocol/engine_fsm.hpp>
+#include <switchboard/protocol/engine_request.hpp>
+#include <switchboard/rooms/broadcast.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace switchboard::server {
+
+struct server_options {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 3001;
+    unsigned threads = 0;  // 0: one per core
+    std::string path = "/socket.io/";
+    protocol::engine_options engine;
+    std::vector<std::string> allowed_origins;  // empty or "*": any origin
+    std::size_t max_queue_packets = 4096;      // per session, then slow-consumer policy
+    std::size_t max_queue_bytes = 16u << 20;
+    std::chrono::milliseconds accept_delay{0};  // delay before answering a new-session request
+    std::string raw_echo_path;                  // test-only: a raw Engine.IO echo endpoint here
+    std::string service_name = "switchboard";
+};
+
+// Arguments of an event or ack: JSON values, with binary attachments referenced by placeholders
+// {"_placeholder":true,"num":i} → binary[i].
+struct payload {
+    boost::json::array args;
+    std::vector<std::string> binary;
+
+    // Appends a binary argument (a placeholder in args, the bytes in binary).
+    payload& add_binary(std::string bytes);
+};
+
+struct connect_error {
+    std::string message;
+    boost::json::value data;  // null: no "data" key
+};
+
+struct handshake {
+    std::string url;
+    protocol::query_list query;
+    std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+    std::string address;
+    bool secure = false;
+    bool xdomain = false;
+    std::int64_t issued = 0;  // ms since the epoch, at CONNECT
+    boost::json::object auth;
+
+    boost::json::object to_json() const;  // the Node server's handshake object
+};
+
+class socket;
+using socket_ptr = std::shared_ptr<socket>;
+// Sends the ack for an event; empty when the client asked for none. Call at most once.
+using ack_reply = std::function<void(payload)>;
+using event_handler = std::function<void(const socket_ptr&, payload&&, ack_reply)>;
+// Decides admission; call `decide` once, from any thread (nullopt admits).
+using connect_hook = std::function<void(const socket_ptr&, std::function<void(std::optional<connect_error>)> decide)>;
+using ack_callback = std::function<void(boost::system::error_code, payload)>;
+
+// One Socket.IO connection to one namespace. Methods are thread-safe; handlers run on the
+// socket's strand, where `data` may be used freely.
+class socket {
+public:
+    virtual ~socket() = default;
+    virtual const std::string& id() const noexcept = 0;
+    virtual const std::string& nsp() const noexcept = 0;
+    virtual const handshake& handshake_info() const noexcept = 0;
+    virtual bool connected() const noexcept = 0;
+
+    virtual void emit(std::string_view event, payload p = {}) = 0;
+    // The callback gets errc::ack_timeout when the client does not answer in time.
+    virtual void emit_with_ack(std::string_view event, payload p, std::chrono::milliseconds timeout,
+                               ack_callback cb) = 0;
+    virtual void join(const std::string& room) = 0;
+    virtual void leave(const std::string& room) = 0;
+    virtual std::vector<std::string> rooms() const = 0;
+    // Sends DISCONNECT for this namespace; with close_transport, ends the whole Engine.IO session.
+    virtual void disconnect(bool close_transport = false) = 0;
+
+    boost::json::object data;
+};
+
+class server;
+namespace detail {
+class sio_client;
+class socket_impl;
+}  // namespace detail
+
+// A namespace: register its hooks before server::run().
+class namespace_ {
+public:
+    void on_connect(connect_hook hook) { connect_hook_ = std::move(hook); }
+    void on_connection(std::function<void(const socket_ptr&)> f) { connection_ = std::move(f); }
+    void on(std::string event, event_handler h);
+    void on_disconnect(std::function<void(const socket_ptr&, std::string_view reason)> f) {
+        disconnect_ = std::move(f);
+    }
+    const std::string& name() const noexcept { return name_; }
+
+    // Broadcast to the namespace (rooms empty: everyone).
+    void emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts = {});
+    std::size_t socket_count() const;
+
+private:
+    friend class server;
+    friend class detail::sio_client;
+    friend class detail::socket_impl;
+    namespace_(server& srv, std::string name) : srv_(&srv), name_(std::move(name)) {}
+    server* srv_;
+    std::string name_;
+    connect_hook connect_hook_;
+    std::function<void(const socket_ptr&)> connection_;
+    std::function<void(const socket_ptr&, std::string_view)> disconnect_;
+    std::vector<std::pair<std::string, event_handler>> handlers_;
+};
+
+struct http_request_view {
+    std::string_view method;
+    std::string_view target;
+    std::string_view path;
+    std::string_view body;
+    std::string_view remote_address;
+};
+struct http_reply {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+using http_route = std::function<http_reply(const http_request_view&)>;
+
+class server {
+public:
+    explicit server(server_options opts);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    const server_options& options() const noexcept;
+    // Creates the namespace on first use. Call before run().
+    namespace_& of(std::string_view name);
+    // Extra HTTP route (exact path), e.g. /metrics. Call before run().
+    void route(std::string path, http_route handler);
+
+    // Every broadcast goes through here: delivered locally and published to the cluster bus.
+    void broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
+                   const payload& p);
+    void set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus);
+
+    // Binds, then serves until stop() or SIGINT/SIGTERM. `on_ready` runs once listening.
+    void run(std::function<void(std::uint16_t port)> on_ready = {});
+    void stop();
+
+    std::size_t connection_count() const noexcept;
+    std::uint16_t bound_port() const noexcept;
+
+    struct impl;
+
+private:
+    friend class namespace_;
+    std::shared_ptr<impl> impl_;
+    std::function<void()> stop_hook_;
+};
+
+}  // namespace switchboard::server

@@ -1,0 +1,161 @@
+#include <switchboard/server/config.hpp>
+#include <switchboard/server/server.hpp>
+
+#include <charconv>
+#include <sstream>
+
+namespace switchboard::server {
+
+std::optional<std::string> config::set(const setting& s, std::string value, std::string_view source) {
+    if (s.type == setting::kind::integer) {
+        long long v = 0;
+        auto r = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (value.empty() || r.ec != std::errc{} || r.ptr != value.data() + value.size())
+            return std::string(source) + ": '" + value + "' is not a whole number";
+        if (v < s.min || v > s.max)
+            return std::string(source) + ": " + value + " is outside " + std::to_string(s.min) + ".." +
+                   std::to_string(s.max);
+    } else if (s.type == setting::kind::boolean) {
+        if (value == "1" || value == "true" || value == "yes" || value == "on")
+            value = "true";
+        else if (value == "0" || value == "false" || value == "no" || value == "off" || value.empty())
+            value = "false";
+        else
+            return std::string(source) + ": '" + value + "' is not true or false";
+    }
+    values_[s.env] = std::move(value);
+    return std::nullopt;
+}
+
+std::optional<std::string> config::load(int argc, const char* const* argv, const env_lookup& env) {
+    for (const auto& s : table_) {
+        values_[s.env] = s.default_value;
+        std::optional<std::string> v = env(s.env);
+        for (const auto& a : s.aliases)
+            if (!v) {
+                if ((v = env(a))) {
+                    if (auto err = set(s, *v, a)) return err;
+                    v.reset();
+                    break;
+                }
+            }
+        if (v)
+            if (auto err = set(s, *v, s.env)) return err;
+    }
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            help_ = true;
+            continue;
+        }
+        if (arg.substr(0, 2) != "--") {
+            positional_.emplace_back(arg);
+            continue;
+        }
+        arg.remove_prefix(2);
+        std::string value;
+        bool has_value = false;
+        if (auto eq = arg.find('='); eq != std::string_view::npos) {
+            value = std::string(arg.substr(eq + 1));
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        const setting* found = nullptr;
+        for (const auto& s : table_)
+            if (s.flag == arg) found = &s;
+        if (!found) return "unknown option --" + std::string(arg) + " (see --help)";
+        if (!has_value) {
+            if (found->type == setting::kind::boolean && (i + 1 >= argc || std::string_view(argv[i + 1]).substr(0, 2) == "--")) {
+                value = "true";
+            } else {
+                if (i + 1 >= argc) return "option --" + std::string(arg) + " needs a value";
+                value = argv[++i];
+            }
+        }
+        if (auto err = set(*found, value, "--" + found->flag)) return err;
+    }
+    return std::nullopt;
+}
+
+const std::string& config::str(std::string_view env_name) const {
+    static const std::string empty;
+    auto it = values_.find(env_name);
+    return it == values_.end() ? empty : it->second;
+}
+
+long long config::integer(std::string_view env_name) const {
+    const auto& s = str(env_name);
+    long long v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+bool config::boolean(std::string_view env_name) const { return str(env_name) == "true"; }
+
+std::vector<std::string> config::list(std::string_view env_name) const {
+    std::vector<std::string> out;
+    std::stringstream ss(str(env_name));
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto b = item.find_first_not_of(" \t");
+        auto e = item.find_last_not_of(" \t");
+        if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+    }
+    return out;
+}
+
+std::string config::help_text(std::string_view program) const {
+    std::string out = "Usage: " + std::string(program) + " [options]\n\n";
+    out += "Every option can also be set by its environment variable; a flag wins over the environment.\n\n";
+    for (const auto& s : table_) {
+        std::string left = "  --" + s.flag + (s.type == setting::kind::boolean ? "" : " VALUE");
+        if (left.size() < 28) left.resize(28, ' ');
+        out += left + s.help + "\n";
+        out += std::string(28, ' ') + "env " + s.env;
+        for (const auto& a : s.aliases) out += " (or " + a + ")";
+        out += "; default: " + (s.default_value.empty() ? std::string("(none)") : s.default_value) + "\n";
+    }
+    out += "  --help                    this text\n";
+    return out;
+}
+
+std::vector<setting> engine_settings() {
+    using k = setting::kind;
+    return {
+        {"PORT", {}, "port", "3001", "TCP port to listen on", k::integer, 0, 65535},
+        {"HOST", {}, "host", "0.0.0.0", "address to listen on", k::string},
+        {"ALLOWED_ORIGINS", {"CORS_ORIGIN"}, "allowed-origins", "*",
+         "comma-separated origins allowed to connect (* for any)", k::string},
+        {"PING_INTERVAL", {"HEARTBEAT_INTERVAL"}, "ping-interval", "25000", "heartbeat ping interval, ms", k::integer,
+         50, 3600000},
+        {"PING_TIMEOUT", {"CONNECTION_TIMEOUT"}, "ping-timeout", "20000",
+         "close a session when no pong arrives within this, ms", k::integer, 50, 3600000},
+        {"MAX_PAYLOAD", {}, "max-payload", "1000000",
+         "largest message or polling body accepted, bytes (maxHttpBufferSize)", k::integer, 1024, 100000000},
+        {"CONNECT_TIMEOUT", {}, "connect-timeout", "45000",
+         "close a session that joins no namespace within this, ms (0: never)", k::integer, 0, 3600000},
+        {"SOCKET_IO_PATH", {}, "path", "/socket.io/", "HTTP path of the Socket.IO endpoint", k::string},
+        {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
+        {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},
+        {"SERVICE_NAME", {}, "service-name", "switchboard", "service name reported by /health", k::string},
+    };
+}
+
+server_options engine_options_from(const config& c) {
+    server_options o;
+    o.port = static_cast<std::uint16_t>(c.integer("PORT"));
+    o.host = c.str("HOST");
+    o.allowed_origins = c.list("ALLOWED_ORIGINS");
+    o.engine.ping_interval_ms = static_cast<std::uint32_t>(c.integer("PING_INTERVAL"));
+    o.engine.ping_timeout_ms = static_cast<std::uint32_t>(c.integer("PING_TIMEOUT"));
+    o.engine.max_payload = static_cast<std::size_t>(c.integer("MAX_PAYLOAD"));
+    o.engine.connect_timeout_ms = static_cast<std::uint32_t>(c.integer("CONNECT_TIMEOUT"));
+    o.path = c.str("SOCKET_IO_PATH");
+    if (o.path.empty() || o.path.front() != '/') o.path.insert(o.path.begin(), '/');
+    if (o.path.back() != '/') o.path += '/';
+    o.threads = static_cast<unsigned>(c.integer("THREADS"));
+    o.service_name = c.str("SERVICE_NAME");
+    return o;
+}
+
+}  // namespace switchboard::server

@@ -1,0 +1,320 @@
+// The Engine.IO session shell: performs what engine_fsm decides, owns the outbound queue, the
+// pending poll and the WebSocket reader/writer.
+#include "internal.hpp"
+#include "log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+
+namespace switchboard::server::detail {
+
+using protocol::engine_action_kind;
+using protocol::engine_type;
+namespace websocket = beast::websocket;
+
+engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid, protocol::transport_kind transport,
+                               std::shared_ptr<const handshake> hs)
+    : srv_(srv),
+      ex_(std::move(ex)),
+      sid_(std::move(sid)),
+      hs_(std::move(hs)),
+      fsm_(srv.opts.engine, transport, now_ms()),
+      timer_(ex_) {}
+
+engine_session::~engine_session() = default;
+
+void engine_session::start() { rearm(); }
+
+void engine_session::rearm() {
+    protocol::millis d = fsm_.next_deadline();
+    if (d == armed_) return;
+    armed_ = d;
+    if (d == protocol::no_deadline) {
+        timer_.cancel();
+        return;
+    }
+    timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(d)));
+    timer_.async_wait([w = weak_from_this(), d](error_code ec) {
+        if (ec) return;
+        if (auto s = w.lock(); s && s->armed_ == d) {
+            s->armed_ = protocol::no_deadline;
+            s->on_timer();
+        }
+    });
+}
+
+void engine_session::on_timer() {
+    actions_.clear();
+    fsm_.on_tick(now_ms(), actions_);
+    process(actions_);
+}
+
+void engine_session::process(protocol::engine_actions& actions) {
+    // Handlers may feed the machine again (e.g. a socket closing the session), so iterate a copy.
+    protocol::engine_actions todo;
+    todo.swap(actions);
+    for (auto& a : todo) {
+        switch (a.kind) {
+        case engine_action_kind::send:
+            send(out_item{std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)), false});
+            break;
+        case engine_action_kind::send_probe:
+            if (ws_probe_) {
+                ws_probe_->probe_out.push_back(
+                    std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)));
+                wake(*ws_probe_);
+            }
+            break;
+        case engine_action_kind::deliver:
+            if (handler_ && !fsm_.closed()) handler_->on_message(std::move(a.data), a.binary);
+            break;
+        case engine_action_kind::release_poll:
+            if (poll_) complete_poll({}, "6");
+            break;
+        case engine_action_kind::upgraded:
+            ws_ = std::move(ws_probe_);
+            if (poll_) complete_poll({}, "6");
+            if (ws_) wake(*ws_);
+            log::debug("session upgraded", {{"sid", sid_}});
+            break;
+        case engine_action_kind::abort_upgrade:
+            if (ws_probe_) {
+                ws_probe_->closing = true;
+                wake(*ws_probe_);
+                ws_probe_.reset();
+            }
+            break;
+        case engine_action_kind::close: {
+            close_reason_ = a.reason;
+            srv_.remove_session(sid_);
+            timer_.cancel();
+            armed_ = protocol::no_deadline;
+            if (poll_) {
+                std::string body = drain_payload();
+                protocol::append_payload(body, a.reason == protocol::errc::client_close ? "6" : "1", false);
+                complete_poll({}, std::move(body));
+            }
+            for (auto* c : {ws_.get(), ws_probe_.get()})
+                if (c) {
+                    c->closing = true;
+                    wake(*c);
+                }
+            ws_probe_.reset();
+            log::debug("session closed", {{"sid", sid_}, {"reason", make_error_code(a.reason).message()}});
+            if (handler_) handler_->on_close(a.reason);
+            if (!ws_) queue_.clear();
+            break;
+        }
+        }
+    }
+    rearm();
+}
+
+void engine_session::close(protocol::errc reason) {
+    actions_.clear();
+    fsm_.close(reason, actions_);
+    process(actions_);
+}
+
+bool engine_session::send(out_item item, bool is_volatile) {
+    if (fsm_.closed()) return false;
+    if (queue_.size() >= srv_.opts.max_queue_packets || queued_bytes_ + item.data->size() > srv_.opts.max_queue_bytes) {
+        if (is_volatile) return true;
+        log::warn("slow consumer, closing session", {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
+        close(protocol::errc::slow_consumer);
+        return false;
+    }
+    queued_bytes_ += item.data->size();
+    queue_.push_back(std::move(item));
+    schedule_flush();
+    return true;
+}
+
+bool engine_session::send_group(const std::vector<out_item>& items, bool is_volatile) {
+    if (fsm_.closed()) return false;
+    std::size_t bytes = 0;
+    for (const auto& i : items) bytes += i.data->size();
+    if (queue_.size() + items.size() > srv_.opts.max_queue_packets ||
+        queued_bytes_ + bytes > srv_.opts.max_queue_bytes) {
+        if (is_volatile) return true;
+        close(protocol::errc::slow_consumer);
+        return false;
+    }
+    for (const auto& i : items) queue_.push_back(i);
+    queued_bytes_ += bytes;
+    schedule_flush();
+    return true;
+}
+
+void engine_session::schedule_flush() {
+    if (ws_) {
+        wake(*ws_);
+        return;
+    }
+    if (!poll_ || flush_scheduled_) return;
+    // Batch what the current handler queues into one poll response.
+    flush_scheduled_ = true;
+    asio::post(ex_, [self = shared_from_this()] {
+        self->flush_scheduled_ = false;
+        self->flush();
+    });
+}
+
+void engine_session::flush() {
+    if (poll_ && !queue_.empty() && !ws_) complete_poll({}, drain_payload());
+}
+
+std::string engine_session::drain_payload() {
+    std::string body;
+    for (const auto& item : queue_) protocol::append_payload(body, *item.data, item.binary);
+    queue_.clear();
+    queued_bytes_ = 0;
+    return body;
+}
+
+void engine_session::start_poll(poll_handler h, std::uint64_t seq) {
+    actions_.clear();
+    auto verdict = fsm_.on_poll_get(actions_);
+    if (verdict != protocol::poll_verdict::ok) {
+        process(actions_);  // a duplicate poll closes the session and answers the first one
+        h.complete(ex_, make_error_code(protocol::errc::unknown_sid), std::string{});
+        return;
+    }
+    poll_ = std::move(h);
+    poll_token_ = seq;
+    if (!queue_.empty()) flush();
+}
+
+void engine_session::cancel_poll(std::uint64_t seq) {
+    if (!poll_ || poll_token_ != seq) return;
+    complete_poll(asio::error::operation_aborted, {});
+    close(protocol::errc::poll_aborted);
+}
+
+void engine_session::complete_poll(error_code ec, std::string body) {
+    fsm_.on_poll_done();
+    poll_.complete(ex_, ec, std::move(body));
+}
+
+void engine_session::handle_post(std::string body, post_handler h) {
+    auto answer = [&](error_code ec) { h.complete(ex_, ec); };
+    if (fsm_.on_post() != protocol::poll_verdict::ok) return answer(protocol::errc::bad_request);
+    protocol::payload_limits limits;
+    limits.max_bytes = srv_.opts.engine.max_payload;
+    auto packets = protocol::decode_payload(body, limits);
+    if (!packets) {
+        close(protocol::errc::invalid_packet);
+        return answer(protocol::errc::bad_request);
+    }
+    auto now = now_ms();
+    for (auto& p : *packets) {
+        if (fsm_.closed()) break;
+        actions_.clear();
+        fsm_.on_packet(now, std::move(p), false, actions_);
+        process(actions_);
+    }
+    answer({});
+}
+
+bool engine_session::begin_upgrade() {
+    bool ok = fsm_.begin_upgrade(now_ms());
+    rearm();
+    return ok;
+}
+
+void engine_session::wake(ws_conn& c) {
+    if (c.writer_waiting) c.wake.cancel();
+}
+
+void engine_session::on_ws_closed(const std::shared_ptr<ws_conn>& conn) {
+    conn->dead = true;
+    wake(*conn);
+    actions_.clear();
+    if (conn == ws_) {
+        fsm_.on_transport_closed(false, protocol::errc::transport_close, actions_);
+    } else if (conn == ws_probe_) {
+        fsm_.on_transport_closed(true, protocol::errc::transport_close, actions_);
+    }
+    process(actions_);
+}
+
+asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> conn, bool probe) {
+    auto self = shared_from_this();
+    if (probe)
+        ws_probe_ = conn;
+    else
+        ws_ = conn;
+    asio::co_spawn(ex_, run_ws_writer(conn), [sid = sid_](std::exception_ptr e) {
+        if (e) log::error("websocket writer failed", {{"sid", sid}});
+    });
+    beast::flat_buffer buf;
+    for (;;) {
+        auto [ec, n] = co_await conn->ws.async_read(buf, asio::as_tuple(asio::use_awaitable));
+        if (ec) break;
+        if (fsm_.closed() || conn->closing) break;
+        bool from_probe = conn != ws_;
+        std::string_view frame(static_cast<const char*>(buf.data().data()), buf.size());
+        actions_.clear();
+        if (conn->ws.got_text()) {
+            auto p = protocol::decode_engine_text(frame);
+            if (!p) {
+                buf.consume(buf.size());
+                if (from_probe) {
+                    fsm_.on_transport_closed(true, protocol::errc::invalid_packet, actions_);
+                    process(actions_);
+                } else {
+                    close(protocol::errc::invalid_packet);
+                }
+                break;
+            }
+            fsm_.on_packet(now_ms(), std::move(*p), from_probe, actions_);
+        } else {
+            fsm_.on_packet(now_ms(), protocol::decode_engine_binary(frame), from_probe, actions_);
+        }
+        buf.consume(buf.size());
+        process(actions_);
+    }
+    on_ws_closed(conn);
+}
+
+asio::awaitable<void> engine_session::run_ws_writer(std::shared_ptr<ws_conn> conn) {
+    auto self = shared_from_this();
+    auto& ws = conn->ws;
+    for (;;) {
+        if (conn->dead) break;
+        std::shared_ptr<const std::string> data;
+        bool binary = false;
+        if (!conn->probe_out.empty()) {
+            data = std::move(conn->probe_out.front());
+            conn->probe_out.pop_front();
+        } else if (conn == ws_ && !queue_.empty()) {
+            data = std::move(queue_.front().data);
+            binary = queue_.front().binary;
+            queue_.pop_front();
+            queued_bytes_ -= data->size();
+        } else if (conn->closing) {
+            auto [ec] = co_await ws.async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
+            if (ec) beast::get_lowest_layer(ws).close();
+            break;
+        } else {
+            conn->wake.expires_at(asio::steady_timer::time_point::max());
+            conn->writer_waiting = true;
+            co_await conn->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+            conn->writer_waiting = false;
+            continue;
+        }
+        ws.text(!binary);
+        auto [ec, n] = co_await ws.async_write(asio::buffer(*data), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            beast::get_lowest_layer(ws).close();
+            break;
+        }
+    }
+    conn->dead = true;
+    if (conn == ws_) queue_.clear();
+}
+
+}  // namespace switchboard::server::detail

@@ -1,0 +1,319 @@
+#pragma once
+// Private to libs/server: the Asio/Beast shell around the sans-io protocol core.
+#include <switchboard/protocol/engine_fsm.hpp>
+#include <switchboard/protocol/sio_packet.hpp>
+#include <switchboard/rooms/room_index.hpp>
+#include <switchboard/server/errc.hpp>
+#include <switchboard/server/server.hpp>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+namespace switchboard::server::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using strand_t = asio::strand<asio::io_context::executor_type>;
+using ws_stream = beast::websocket::stream<beast::tcp_stream>;
+using error_code = boost::system::error_code;
+
+protocol::millis now_ms() noexcept;
+std::int64_t wall_ms() noexcept;
+std::string iso_time(std::int64_t epoch_ms);
+std::string random_id();  // 20 chars of base64url from the OS's random source
+
+class engine_session;
+class sio_client;
+class socket_impl;
+struct namespace_state;
+
+// What sits on top of an Engine.IO session: the Socket.IO client, or the raw echo of the tests.
+class engine_handler {
+public:
+    virtual ~engine_handler() = default;
+    virtual void on_message(std::string&& data, bool binary) = 0;
+    virtual void on_close(protocol::errc reason) = 0;
+};
+
+struct out_item {
+    std::shared_ptr<const std::string> data;  // text: Engine.IO frame with its type digit; binary: raw bytes
+    bool binary = false;
+};
+
+struct ws_conn {
+    explicit ws_conn(ws_stream s) : ws(std::move(s)), wake(ws.get_executor()) {}
+    ws_stream ws;
+    asio::steady_timer wake;
+    std::deque<std::shared_ptr<const std::string>> probe_out;
+    bool writer_waiting = false;
+    bool closing = false;
+    bool dead = false;
+};
+
+// A stored completion handler, completed later through its own executor. (Boost 1.81's
+// any_completion_handler recurses when moved, so we keep this small one.)
+template <class... Args>
+class stored_handler {
+    struct base {
+        virtual ~base() = default;
+        virtual void post(const strand_t& fallback, Args... args) = 0;
+    };
+    template <class H>
+    struct impl final : base {
+        explicit impl(H&& x) : h(std::move(x)) {}
+        void post(const strand_t& fallback, Args... args) override {
+            auto ex = asio::get_associated_executor(h, fallback);
+            asio::post(ex, [h = std::move(h), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
+        }
+        H h;
+    };
+    std::unique_ptr<base> p_;
+
+public:
+    stored_handler() = default;
+    template <class H>
+    explicit stored_handler(H&& h) : p_(std::make_unique<impl<std::decay_t<H>>>(std::forward<H>(h))) {}
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    // Completes (once) by posting to the handler's associated executor.
+    void complete(const strand_t& fallback, Args... args) {
+        auto p = std::move(p_);
+        if (p) p->post(fallback, std::move(args)...);
+    }
+};
+
+using poll_handler = stored_handler<error_code, std::string>;
+using post_handler = stored_handler<error_code>;
+
+class engine_session : public std::enable_shared_from_this<engine_session> {
+public:
+    engine_session(server::impl& srv, strand_t ex, std::string sid, protocol::transport_kind transport,
+                   std::shared_ptr<const handshake> hs);
+    ~engine_session();
+
+    void set_handler(std::unique_ptr<engine_handler> h) { handler_ = std::move(h); }
+    // First packet of the session, as text frame ("0{...}").
+    std::string open_frame() const { return "0" + fsm_.open_payload(sid_); }
+    void start();  // on the strand: arms the timer
+
+    // All below run on the strand.
+    // Queues one packet; with `is_volatile` it may be dropped under back-pressure. false: closed.
+    bool send(out_item item, bool is_volatile = false);
+    bool send_group(const std::vector<out_item>& items, bool is_volatile = false);
+    void close(protocol::errc reason);
+    void mark_attached() { fsm_.mark_attached(); rearm(); }
+    bool closed() const noexcept { return fsm_.closed(); }
+
+    // Polling (callable from any thread; they hop to the strand).
+    template <class Token>
+    auto async_poll(Token&& token);
+    template <class Token>
+    auto async_post(std::string body, Token&& token);
+
+    // WebSocket: runs the reader of `conn` (and spawns its writer); `probe`: an upgrade attempt.
+    asio::awaitable<void> run_websocket(std::shared_ptr<ws_conn> conn, bool probe);
+    // On the strand: may a WebSocket upgrade this session?
+    bool begin_upgrade();
+
+    const std::string& sid() const noexcept { return sid_; }
+    const strand_t& executor() const noexcept { return ex_; }
+    const std::shared_ptr<const handshake>& handshake_ptr() const noexcept { return hs_; }
+    server::impl& srv() noexcept { return srv_; }
+
+    std::atomic<std::uint64_t> poll_seq{0};
+
+private:
+    void start_poll(poll_handler h, std::uint64_t seq);
+    void cancel_poll(std::uint64_t seq);
+    void complete_poll(error_code ec, std::string body);
+    std::string drain_payload();
+    void schedule_flush();
+    void flush();
+    void handle_post(std::string body, post_handler h);
+    void process(protocol::engine_actions& actions);
+    void rearm();
+    void on_timer();
+    void wake(ws_conn& c);
+    void on_ws_closed(const std::shared_ptr<ws_conn>& conn);
+    asio::awaitable<void> run_ws_writer(std::shared_ptr<ws_conn> conn);
+
+    server::impl& srv_;
+    strand_t ex_;
+    std::string sid_;
+    std::shared_ptr<const handshake> hs_;
+    protocol::engine_fsm fsm_;
+    asio::steady_timer timer_;
+    protocol::millis armed_ = protocol::no_deadline;
+    std::unique_ptr<engine_handler> handler_;
+    std::deque<out_item> queue_;
+    std::size_t queued_bytes_ = 0;
+    poll_handler poll_;
+    std::uint64_t poll_token_ = 0;
+    bool flush_scheduled_ = false;
+    protocol::errc close_reason_ = protocol::errc::server_close;
+    std::shared_ptr<ws_conn> ws_;        // the WebSocket transport, once upgraded or opened so
+    std::shared_ptr<ws_conn> ws_probe_;  // an upgrade in progress
+    protocol::engine_actions actions_;   // scratch
+};
+
+// Per-namespace shared state: the room index and socket lookup, guarded by one mutex held only
+// for updates and target collection.
+struct namespace_state {
+    namespace_* api = nullptr;
+    mutable std::mutex mu;
+    rooms::room_index index;
+    std::unordered_map<std::string, std::weak_ptr<socket_impl>> sockets;
+};
+
+class socket_impl final : public socket, public std::enable_shared_from_this<socket_impl> {
+public:
+    socket_impl(std::shared_ptr<engine_session> session, sio_client& client, namespace_state& ns, std::string id,
+                std::string pid, boost::json::object auth);
+
+    const std::string& id() const noexcept override { return id_; }
+    const std::string& nsp() const noexcept override { return ns_.api->name(); }
+    const handshake& handshake_info() const noexcept override { return hs_; }
+    bool connected() const noexcept override { return connected_.load(); }
+    void emit(std::string_view event, payload p) override;
+    void emit_with_ack(std::string_view event, payload p, std::chrono::milliseconds timeout,
+                       ack_callback cb) override;
+    void join(const std::string& room) override;
+    void leave(const std::string& room) override;
+    std::vector<std::string> rooms() const override;
+    void disconnect(bool close_transport) override;
+
+    // On the strand.
+    void send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p);
+    void on_ack(std::uint64_t id, payload&& p);
+    void mark_connected();
+    // Leaves every room, fails pending acks; `notify`: run the namespace's disconnect handler.
+    void finish(std::string_view reason);
+    const std::string& pid() const noexcept { return pid_; }
+    sio_client& client() noexcept { return client_; }
+    engine_session& session() noexcept { return *session_; }
+    const std::shared_ptr<engine_session>& session_ptr() const noexcept { return session_; }
+    namespace_state& ns() noexcept { return ns_; }
+
+private:
+    struct pending_ack {
+        ack_callback cb;
+        std::shared_ptr<asio::steady_timer> timer;
+    };
+    std::shared_ptr<engine_session> session_;
+    sio_client& client_;
+    namespace_state& ns_;
+    std::string id_;
+    std::string pid_;
+    handshake hs_;
+    std::atomic<bool> connected_{false};
+    std::uint64_t next_ack_ = 0;
+    std::unordered_map<std::uint64_t, pending_ack> acks_;
+};
+
+// The Socket.IO layer of one Engine.IO session (Node's Client): namespaces and packet dispatch.
+class sio_client final : public engine_handler {
+public:
+    explicit sio_client(engine_session& s) : session_(s) {}
+    void on_message(std::string&& data, bool binary) override;
+    void on_close(protocol::errc reason) override;
+    void remove(const std::string& nsp) {
+        std::erase_if(sockets_, [&](auto& p) { return p.first == nsp; });
+    }
+    void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);
+
+private:
+    void handle(protocol::sio_packet&& p);
+    void handle_connect(protocol::sio_packet&& p);
+    std::shared_ptr<socket_impl> find(const std::string& nsp) const;
+
+    engine_session& session_;
+    protocol::sio_decoder decoder_;
+    std::vector<std::pair<std::string, std::shared_ptr<socket_impl>>> sockets_;
+    std::vector<std::string> connecting_;
+};
+
+// Encodes an event once as the frame and attachments every receiver shares.
+rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id, std::string_view event,
+                                   const payload& p);
+std::vector<out_item> to_items(const rooms::encoded_packet& pkt);
+
+}  // namespace switchboard::server::detail
+
+namespace switchboard::server {
+
+struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter {
+    explicit impl(server& s, server_options o);
+
+    void deliver_local(const rooms::broadcast_message& msg) override;
+    std::shared_ptr<detail::engine_session> find_session(const std::string& sid);
+    void add_session(const std::shared_ptr<detail::engine_session>& s);
+    void remove_session(const std::string& sid);
+    detail::namespace_state* find_namespace(std::string_view name);
+
+    server& api;
+    server_options opts;
+    boost::asio::io_context ioc;
+    std::unordered_map<std::string, std::unique_ptr<namespace_>> namespaces;
+    std::unordered_map<std::string, std::unique_ptr<detail::namespace_state>> ns_state;
+    std::vector<std::pair<std::string, http_route>> routes;
+    std::shared_ptr<rooms::cluster_bus> bus;
+
+    std::mutex sessions_mu;
+    std::unordered_map<std::string, std::shared_ptr<detail::engine_session>> sessions;
+    std::atomic<std::size_t> session_count{0};
+    std::atomic<std::uint16_t> port{0};
+    std::atomic<bool> stopping{false};
+    std::int64_t started_ms = 0;
+};
+
+}  // namespace switchboard::server
+
+// Template definitions of the polling operations.
+namespace switchboard::server::detail {
+
+template <class Token>
+auto engine_session::async_poll(Token&& token) {
+    return asio::async_initiate<Token, void(error_code, std::string)>(
+        [self = shared_from_this()](auto handler) {
+            std::uint64_t seq = ++self->poll_seq;
+            auto slot = asio::get_associated_cancellation_slot(handler);
+            if (slot.is_connected()) {
+                slot.assign([w = std::weak_ptr<engine_session>(self), ex = self->ex_, seq](asio::cancellation_type) {
+                    asio::post(ex, [w, seq] {
+                        if (auto s = w.lock()) s->cancel_poll(seq);
+                    });
+                });
+            }
+            asio::post(self->ex_, [self, seq, h = poll_handler(std::move(handler))]() mutable {
+                self->start_poll(std::move(h), seq);
+            });
+        },
+        token);
+}
+
+template <class Token>
+auto engine_session::async_post(std::string body, Token&& token) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [self = shared_from_this()](auto handler, std::string body) {
+            asio::post(self->ex_, [self, body = std::move(body),
+                                   h = post_handler(std::move(handler))]() mutable {
+                self->handle_post(std::move(body), std::move(h));
+            });
+        },
+        token, std::move(body));
+}
+
+}  // namespace switchboard::server::detail

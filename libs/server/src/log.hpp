@@ -1,0 +1,2 @@
+#pragma once
+#include <switchboard/server/log.hpp>

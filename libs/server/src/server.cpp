@@ -1,0 +1,475 @@
+// Listener, HTTP routing, polling and WebSocket entry points, broadcasts, run/stop.
+#include "internal.hpp"
+#include "log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+namespace switchboard::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using detail::error_code;
+using detail::strand_t;
+using detail::tcp;
+using asio::as_tuple;
+using asio::use_awaitable;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+namespace {
+
+// The raw Engine.IO echo endpoint of the conformance app.
+class echo_handler final : public detail::engine_handler {
+public:
+    explicit echo_handler(detail::engine_session& s) : s_(s) {}
+    void on_message(std::string&& data, bool binary) override {
+        auto frame = binary ? std::move(data) : protocol::encode_engine_text(protocol::engine_type::message, data);
+        s_.send(detail::out_item{std::make_shared<const std::string>(std::move(frame)), binary});
+    }
+    void on_close(protocol::errc) override {}
+
+private:
+    detail::engine_session& s_;
+};
+
+bool origin_allowed(const server_options& o, std::string_view origin) {
+    if (origin.empty() || o.allowed_origins.empty()) return true;
+    for (const auto& a : o.allowed_origins)
+        if (a == "*" || a == origin) return true;
+    return false;
+}
+
+response make_response(const request& req, http::status status, std::string body,
+                       std::string_view type = "text/plain; charset=UTF-8") {
+    response res{status, req.version()};
+    res.set(http::field::server, "switchboard");
+    res.set(http::field::content_type, type);
+    if (auto origin = req[http::field::origin]; !origin.empty()) {
+        res.set(http::field::access_control_allow_origin, origin);
+        res.set(http::field::access_control_allow_credentials, "true");
+        res.set(http::field::vary, "Origin");
+    } else {
+        res.set(http::field::access_control_allow_origin, "*");
+    }
+    res.body() = std::move(body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+}
+
+response engine_error(const request& req, protocol::errc e) {
+    auto status = e == protocol::errc::forbidden ? http::status::forbidden : http::status::bad_request;
+    return make_response(req, status, protocol::engine_error_body(e), "application/json");
+}
+
+protocol::http_verb_kind verb_kind(http::verb v) {
+    switch (v) {
+    case http::verb::get: return protocol::http_verb_kind::get;
+    case http::verb::post: return protocol::http_verb_kind::post;
+    case http::verb::options: return protocol::http_verb_kind::options;
+    default: return protocol::http_verb_kind::other;
+    }
+}
+
+std::shared_ptr<const handshake> make_handshake(const request& req, const std::string& remote,
+                                                const protocol::query_list& query) {
+    auto hs = std::make_shared<handshake>();
+    hs->url = std::string(req.target());
+    hs->query = query;
+    for (const auto& f : req) {
+        std::string name(f.name_string());
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        hs->headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    hs->address = remote;
+    hs->xdomain = req.find(http::field::origin) != req.end();
+    hs->issued = detail::wall_ms();
+    return hs;
+}
+
+std::shared_ptr<detail::engine_session> new_session(server::impl& srv, strand_t ex, protocol::transport_kind t,
+                                                    std::shared_ptr<const handshake> hs, bool raw) {
+    auto s = std::make_shared<detail::engine_session>(srv, std::move(ex), detail::random_id(), t, std::move(hs));
+    if (raw)
+        s->set_handler(std::make_unique<echo_handler>(*s));
+    else
+        s->set_handler(std::make_unique<detail::sio_client>(*s));
+    srv.add_session(s);
+    return s;
+}
+
+void set_ws_options(detail::ws_stream& ws, const server_options& o) {
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
+    ws.set_option(t);
+    ws.read_message_max(o.engine.max_payload);
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "switchboard"); }));
+}
+
+asio::awaitable<void> accept_delay(const server_options& o) {
+    if (o.accept_delay.count() <= 0) co_return;
+    asio::steady_timer t(co_await asio::this_coro::executor, o.accept_delay);
+    co_await t.async_wait(as_tuple(use_awaitable));
+}
+
+// Upgrade of an existing polling session: runs on the session's strand.
+asio::awaitable<void> run_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock, request req,
+                                  server_options opts) {
+    detail::ws_stream ws(beast::tcp_stream(std::move(sock)));
+    set_ws_options(ws, opts);
+    auto [ec] = co_await ws.async_accept(req, as_tuple(use_awaitable));
+    if (ec) co_return;
+    if (!s->begin_upgrade()) {
+        co_await ws.async_close(websocket::close_code::policy_error, as_tuple(use_awaitable));
+        co_return;
+    }
+    co_await s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), true);
+}
+
+asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream, request& req,
+                                       std::string_view query, bool raw, const std::string& remote, strand_t ex) {
+    const auto& opts = srv->opts;
+    auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
+        auto res = engine_error(req, e);
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, as_tuple(use_awaitable));
+        co_return false;
+    };
+    if (!origin_allowed(opts, req[http::field::origin])) co_return co_await fail(protocol::errc::forbidden);
+    auto parsed = protocol::parse_engine_request(query, protocol::http_verb_kind::get, true);
+    if (!parsed) co_return co_await fail(static_cast<protocol::errc>(parsed.error().value()));
+
+    if (!parsed->sid.empty()) {
+        auto s = srv->find_session(parsed->sid);
+        if (!s) co_return co_await fail(protocol::errc::unknown_sid);
+        // Hand the socket to the session's strand.
+        auto& raw_sock = stream.socket();
+        auto proto = raw_sock.local_endpoint().protocol();
+        tcp::socket moved(s->executor(), proto, raw_sock.release());
+        asio::co_spawn(s->executor(), run_upgrade(s, std::move(moved), std::move(req), opts),
+                       [](std::exception_ptr e) {
+                           if (e) log::error("upgrade failed");
+                       });
+        co_return true;
+    }
+
+    co_await accept_delay(opts);
+    auto hs = make_handshake(req, remote, parsed->query);
+    detail::ws_stream ws(std::move(stream));
+    set_ws_options(ws, opts);
+    auto [ec] = co_await ws.async_accept(req, as_tuple(use_awaitable));
+    if (ec) co_return true;
+    auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
+    s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
+    s->start();
+    co_await s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), false);
+    co_return true;
+}
+
+asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
+                                         request& req, std::string_view query, bool raw, const std::string& remote,
+                                         strand_t ex, bool& client_gone) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto& opts = srv->opts;
+    if (req.method() == http::verb::options) {
+        auto res = make_response(req, http::status::no_content, "");
+        res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+        res.set(http::field::access_control_allow_headers, req[http::field::access_control_request_headers]);
+        co_return res;
+    }
+    if (!origin_allowed(opts, req[http::field::origin])) co_return engine_error(req, protocol::errc::forbidden);
+    auto parsed = protocol::parse_engine_request(query, verb_kind(req.method()), false);
+    if (!parsed) co_return engine_error(req, static_cast<protocol::errc>(parsed.error().value()));
+
+    if (parsed->sid.empty()) {
+        co_await accept_delay(opts);
+        auto s = new_session(*srv, ex, protocol::transport_kind::polling, make_handshake(req, remote, parsed->query),
+                             raw);
+        s->start();
+        co_return make_response(req, http::status::ok, s->open_frame());
+    }
+
+    auto s = srv->find_session(parsed->sid);
+    if (!s) co_return engine_error(req, protocol::errc::unknown_sid);
+    if (req.method() == http::verb::post) {
+        auto [ec] = co_await s->async_post(std::move(req.body()), as_tuple(use_awaitable));
+        if (ec) co_return engine_error(req, protocol::errc::bad_request);
+        co_return make_response(req, http::status::ok, "ok");
+    }
+    auto result = co_await (s->async_poll(as_tuple(use_awaitable)) ||
+                            stream.socket().async_wait(tcp::socket::wait_read, as_tuple(use_awaitable)));
+    if (result.index() == 1) {
+        client_gone = true;
+        co_return response{};
+    }
+    auto [ec, body] = std::get<0>(std::move(result));
+    if (ec) co_return engine_error(req, protocol::errc::bad_request);
+    co_return make_response(req, http::status::ok, std::move(body));
+}
+
+asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, strand_t ex) {
+    error_code ignored;
+    std::string remote;
+    if (auto ep = sock.remote_endpoint(ignored); !ignored) remote = ep.address().to_string();
+    beast::tcp_stream stream(std::move(sock));
+    beast::flat_buffer buf;
+    const auto& opts = srv->opts;
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(16 * 1024);
+        parser.body_limit(opts.engine.max_payload);
+        stream.expires_after(std::chrono::seconds(60));
+        auto [ec, n] = co_await http::async_read(stream, buf, parser, as_tuple(use_awaitable));
+        if (ec == http::error::body_limit) {
+            request dummy;
+            dummy.version(11);
+            auto res = make_response(dummy, http::status::payload_too_large,
+                                     R"({"code":3,"message":"Payload too large"})", "application/json");
+            res.keep_alive(false);
+            co_await http::async_write(stream, res, as_tuple(use_awaitable));
+            break;
+        }
+        if (ec) break;
+        stream.expires_never();
+        request req = parser.release();
+        std::string target(req.target());
+        auto qpos = target.find('?');
+        std::string path = target.substr(0, qpos);
+        std::string query = qpos == std::string::npos ? std::string{} : target.substr(qpos + 1);
+        bool is_engine = path == opts.path || (!opts.raw_echo_path.empty() && path == opts.raw_echo_path);
+        bool raw = !opts.raw_echo_path.empty() && path == opts.raw_echo_path;
+
+        if (is_engine && websocket::is_upgrade(req)) {
+            co_await handle_websocket(srv, stream, req, query, raw, remote, ex);
+            co_return;
+        }
+        response res;
+        if (is_engine) {
+            bool gone = false;
+            res = co_await handle_polling(srv, stream, req, query, raw, remote, ex, gone);
+            if (gone) break;
+        } else {
+            auto it = std::find_if(srv->routes.begin(), srv->routes.end(), [&](auto& r) { return r.first == path; });
+            if (it != srv->routes.end()) {
+                http_request_view view{req.method_string(), req.target(), path, req.body(), remote};
+                http_reply reply;
+                try {
+                    reply = it->second(view);
+                } catch (const std::exception& e) {
+                    log::error("route handler threw", {{"path", path}, {"what", e.what()}});
+                    reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
+                }
+                res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
+                                    reply.content_type);
+            } else {
+                res = make_response(req, http::status::not_found, R"({"success":false,"error":"Not found"})",
+                                    "application/json");
+            }
+        }
+        stream.expires_after(std::chrono::seconds(30));
+        auto [wec, wn] = co_await http::async_write(stream, res, as_tuple(use_awaitable));
+        if (wec || !res.keep_alive()) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc) {
+    for (;;) {
+        strand_t ex = asio::make_strand(srv->ioc);
+        tcp::socket sock(ex);
+        auto [ec] = co_await acc.async_accept(sock, as_tuple(use_awaitable));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || srv->stopping) co_return;
+            log::warn("accept failed", {{"error", ec.message()}});
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+            co_await t.async_wait(as_tuple(use_awaitable));
+            continue;
+        }
+        sock.set_option(tcp::no_delay(true), ec);
+        asio::co_spawn(ex, run_http(srv, std::move(sock), ex), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                log::error("connection task failed", {{"what", x.what()}});
+            }
+        });
+    }
+}
+
+}  // namespace
+
+// ---- server::impl
+
+server::impl::impl(server& s, server_options o) : api(s), opts(std::move(o)), ioc(opts.threads ? opts.threads : 1) {
+    started_ms = detail::now_ms();
+}
+
+std::shared_ptr<detail::engine_session> server::impl::find_session(const std::string& sid) {
+    std::lock_guard lock(sessions_mu);
+    auto it = sessions.find(sid);
+    return it == sessions.end() ? nullptr : it->second;
+}
+
+void server::impl::add_session(const std::shared_ptr<detail::engine_session>& s) {
+    std::lock_guard lock(sessions_mu);
+    sessions.emplace(s->sid(), s);
+    session_count = sessions.size();
+}
+
+void server::impl::remove_session(const std::string& sid) {
+    std::lock_guard lock(sessions_mu);
+    sessions.erase(sid);
+    session_count = sessions.size();
+}
+
+detail::namespace_state* server::impl::find_namespace(std::string_view name) {
+    auto it = ns_state.find(std::string(name));
+    return it == ns_state.end() ? nullptr : it->second.get();
+}
+
+void server::impl::deliver_local(const rooms::broadcast_message& msg) {
+    auto* ns = find_namespace(msg.nsp);
+    if (!ns) return;
+    std::vector<std::shared_ptr<detail::socket_impl>> targets;
+    {
+        std::lock_guard lock(ns->mu);
+        targets.reserve(msg.opts.rooms.empty() ? ns->sockets.size() : 16);
+        ns->index.for_each_target(msg.opts, [&](const std::string& id) {
+            if (auto it = ns->sockets.find(id); it != ns->sockets.end())
+                if (auto s = it->second.lock()) targets.push_back(std::move(s));
+        });
+    }
+    if (targets.empty()) return;
+    auto items = std::make_shared<const std::vector<detail::out_item>>(detail::to_items(msg.packet));
+    bool vol = msg.opts.is_volatile;
+    for (auto& t : targets) {
+        const auto& ex = t->session().executor();
+        asio::dispatch(ex, [t = std::move(t), items, vol] {
+            if (t->connected()) t->session().send_group(*items, vol);
+        });
+    }
+}
+
+// ---- server
+
+server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::move(opts))) {
+    of("/");
+    route("/health", [this](const http_request_view&) {
+        boost::json::object o;
+        o["status"] = "ok";
+        o["service"] = impl_->opts.service_name;
+        o["version"] = SWITCHBOARD_VERSION;
+        o["uptime"] = static_cast<double>(detail::now_ms() - impl_->started_ms) / 1000.0;
+        o["connections"] = connection_count();
+        return http_reply{200, "application/json", boost::json::serialize(o)};
+    });
+}
+
+server::~server() = default;
+
+const server_options& server::options() const noexcept { return impl_->opts; }
+
+namespace_& server::of(std::string_view name) {
+    std::string key(name.empty() ? "/" : name);
+    if (key.front() != '/') key.insert(key.begin(), '/');
+    auto it = impl_->namespaces.find(key);
+    if (it != impl_->namespaces.end()) return *it->second;
+    auto ns = std::unique_ptr<namespace_>(new namespace_(*this, key));
+    auto st = std::make_unique<detail::namespace_state>();
+    st->api = ns.get();
+    impl_->ns_state.emplace(key, std::move(st));
+    return *impl_->namespaces.emplace(key, std::move(ns)).first->second;
+}
+
+void server::route(std::string path, http_route handler) {
+    for (auto& r : impl_->routes)
+        if (r.first == path) {
+            r.second = std::move(handler);
+            return;
+        }
+    impl_->routes.emplace_back(std::move(path), std::move(handler));
+}
+
+void server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
+                       const payload& p) {
+    rooms::broadcast_message msg{std::string(nsp), opts, detail::encode_event(nsp, std::nullopt, event, p)};
+    impl_->deliver_local(msg);
+    if (impl_->bus && !opts.local) impl_->bus->publish(msg);
+}
+
+void server::set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus) { impl_->bus = std::move(bus); }
+
+std::size_t server::connection_count() const noexcept { return impl_->session_count.load(); }
+std::uint16_t server::bound_port() const noexcept { return impl_->port.load(); }
+
+void server::run(std::function<void(std::uint16_t)> on_ready) {
+    auto& ioc = impl_->ioc;
+    tcp::acceptor acc(ioc);
+    tcp::endpoint ep(asio::ip::make_address(impl_->opts.host), impl_->opts.port);
+    acc.open(ep.protocol());
+    acc.set_option(asio::socket_base::reuse_address(true));
+    acc.bind(ep);
+    acc.listen(asio::socket_base::max_listen_connections);
+    impl_->port = acc.local_endpoint().port();
+
+    asio::co_spawn(ioc, accept_loop(impl_, acc), asio::detached);
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([this](error_code ec, int) {
+        if (!ec) stop();
+    });
+    auto self = impl_;
+    stop_hook_ = [&acc, &signals, self] {
+        error_code ignored;
+        acc.close(ignored);
+        signals.cancel(ignored);
+    };
+    log::info("listening", {{"host", impl_->opts.host}, {"port", std::to_string(impl_->port.load())}});
+    if (on_ready) on_ready(impl_->port);
+
+    unsigned n = impl_->opts.threads ? impl_->opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < n; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads) t.join();
+    stop_hook_ = nullptr;
+}
+
+void server::stop() {
+    auto self = impl_;
+    asio::post(self->ioc, [this, self] {
+        if (self->stopping.exchange(true)) return;
+        log::info("stopping");
+        if (stop_hook_) stop_hook_();
+        std::vector<std::shared_ptr<detail::engine_session>> all;
+        {
+            std::lock_guard lock(self->sessions_mu);
+            for (auto& [sid, s] : self->sessions) all.push_back(s);
+        }
+        for (auto& s : all) asio::dispatch(s->executor(), [s] { s->close(protocol::errc::server_close); });
+        // Give close frames a moment, then stop.
+        auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(300));
+        t->async_wait([t, self](error_code) { self->ioc.stop(); });
+    });
+}
+
+}  // namespace switchboard::server

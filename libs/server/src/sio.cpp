@@ -1,0 +1,331 @@
+// The Socket.IO layer: namespaces, sockets, packet dispatch, acks, broadcasts.
+#include "internal.hpp"
+#include "log.hpp"
+
+#include <switchboard/protocol/json_write.hpp>
+
+#include <boost/asio/dispatch.hpp>
+
+namespace switchboard::server {
+
+payload& payload::add_binary(std::string bytes) {
+    args.push_back(protocol::make_placeholder(binary.size()));
+    binary.push_back(std::move(bytes));
+    return *this;
+}
+
+boost::json::object handshake::to_json() const {
+    boost::json::object h;
+    for (const auto& [k, v] : headers) h[k] = v;
+    boost::json::object q;
+    for (const auto& [k, v] : query) q[k] = v;
+    boost::json::object o;
+    o["headers"] = std::move(h);
+    o["time"] = detail::iso_time(issued);
+    o["address"] = address;
+    o["xdomain"] = xdomain;
+    o["secure"] = secure;
+    o["issued"] = issued;
+    o["url"] = url;
+    o["query"] = std::move(q);
+    o["auth"] = auth;
+    return o;
+}
+
+void namespace_::on(std::string event, event_handler h) { handlers_.emplace_back(std::move(event), std::move(h)); }
+
+void namespace_::emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts) {
+    srv_->broadcast(name_, opts, event, p);
+}
+
+std::size_t namespace_::socket_count() const {
+    auto* st = srv_->impl_->find_namespace(name_);
+    std::lock_guard lock(st->mu);
+    return st->sockets.size();
+}
+
+}  // namespace switchboard::server
+
+namespace switchboard::server::detail {
+
+rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id, std::string_view event,
+                                   const payload& p) {
+    std::string frame = "4";
+    protocol::append_sio_event(frame, nsp, id, event, p.args, p.binary.size());
+    rooms::encoded_packet pkt;
+    pkt.frame = std::make_shared<const std::string>(std::move(frame));
+    for (const auto& b : p.binary) pkt.attachments.push_back(std::make_shared<const std::string>(b));
+    return pkt;
+}
+
+std::vector<out_item> to_items(const rooms::encoded_packet& pkt) {
+    std::vector<out_item> items;
+    items.reserve(1 + pkt.attachments.size());
+    items.push_back({pkt.frame, false});
+    for (const auto& a : pkt.attachments) items.push_back({a, true});
+    return items;
+}
+
+// ---- socket_impl
+
+socket_impl::socket_impl(std::shared_ptr<engine_session> session, sio_client& client, namespace_state& ns,
+                         std::string id, std::string pid, boost::json::object auth)
+    : session_(std::move(session)), client_(client), ns_(ns), id_(std::move(id)), pid_(std::move(pid)) {
+    hs_ = *session_->handshake_ptr();
+    hs_.auth = std::move(auth);
+    hs_.issued = wall_ms();
+}
+
+void socket_impl::emit(std::string_view event, payload p) {
+    auto pkt = encode_event(nsp(), std::nullopt, event, p);
+    asio::dispatch(session_->executor(), [self = shared_from_this(), pkt = std::move(pkt)] {
+        if (self->connected_) self->session_->send_group(to_items(pkt));
+    });
+}
+
+void socket_impl::send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p) {
+    std::string frame = "4";
+    if (type == protocol::sio_type::ack) {
+        boost::json::value data(p.args);
+        protocol::append_sio_packet(frame, type, nsp(), id, &data, p.binary.size());
+    } else {
+        protocol::append_sio_packet(frame, type, nsp(), id, nullptr, 0);
+    }
+    std::vector<out_item> items{{std::make_shared<const std::string>(std::move(frame)), false}};
+    for (const auto& b : p.binary) items.push_back({std::make_shared<const std::string>(b), true});
+    session_->send_group(items);
+}
+
+void socket_impl::emit_with_ack(std::string_view event, payload p, std::chrono::milliseconds timeout,
+                                ack_callback cb) {
+    asio::dispatch(session_->executor(), [self = shared_from_this(), ev = std::string(event), p = std::move(p),
+                                          timeout, cb = std::move(cb)]() mutable {
+        if (!self->connected_) {
+            if (cb) cb(make_error_code(errc::socket_disconnected), {});
+            return;
+        }
+        std::uint64_t id = self->next_ack_++;
+        auto pkt = encode_event(self->nsp(), id, ev, p);
+        auto timer = std::make_shared<asio::steady_timer>(self->session_->executor(), timeout);
+        self->acks_.emplace(id, pending_ack{std::move(cb), timer});
+        timer->async_wait([w = self->weak_from_this(), id](error_code ec) {
+            if (ec) return;
+            auto s = w.lock();
+            if (!s) return;
+            auto it = s->acks_.find(id);
+            if (it == s->acks_.end()) return;
+            auto cb = std::move(it->second.cb);
+            s->acks_.erase(it);
+            if (cb) cb(make_error_code(errc::ack_timeout), {});
+        });
+        self->session_->send_group(to_items(pkt));
+    });
+}
+
+void socket_impl::on_ack(std::uint64_t id, payload&& p) {
+    auto it = acks_.find(id);
+    if (it == acks_.end()) return;  // late or unknown ack: ignored, as Node does
+    auto pending = std::move(it->second);
+    acks_.erase(it);
+    pending.timer->cancel();
+    if (pending.cb) pending.cb({}, std::move(p));
+}
+
+void socket_impl::join(const std::string& room) {
+    std::lock_guard lock(ns_.mu);
+    ns_.index.join(id_, room);
+}
+
+void socket_impl::leave(const std::string& room) {
+    std::lock_guard lock(ns_.mu);
+    ns_.index.leave(id_, room);
+}
+
+std::vector<std::string> socket_impl::rooms() const {
+    std::lock_guard lock(ns_.mu);
+    auto r = ns_.index.rooms_of(id_);
+    r.insert(r.begin(), id_);
+    return r;
+}
+
+void socket_impl::mark_connected() {
+    {
+        std::lock_guard lock(ns_.mu);
+        ns_.index.add(id_);
+        ns_.sockets[id_] = weak_from_this();
+    }
+    connected_ = true;
+}
+
+void socket_impl::finish(std::string_view reason) {
+    if (!connected_.exchange(false)) return;
+    {
+        std::lock_guard lock(ns_.mu);
+        ns_.index.remove(id_);
+        ns_.sockets.erase(id_);
+    }
+    auto acks = std::move(acks_);
+    acks_.clear();
+    for (auto& [id, a] : acks) {
+        a.timer->cancel();
+        if (a.cb) a.cb(make_error_code(errc::socket_disconnected), {});
+    }
+    if (ns_.api->disconnect_) {
+        try {
+            ns_.api->disconnect_(shared_from_this(), reason);
+        } catch (const std::exception& e) {
+            log::error("disconnect handler threw", {{"nsp", nsp()}, {"what", e.what()}});
+        }
+    }
+}
+
+void socket_impl::disconnect(bool close_transport) {
+    asio::dispatch(session_->executor(), [self = shared_from_this(), close_transport] {
+        if (self->connected_) {
+            self->send_packet(protocol::sio_type::disconnect, std::nullopt, {});
+            self->client_.remove(self->nsp());
+            self->finish("server namespace disconnect");
+        }
+        if (close_transport) self->session_->close(protocol::errc::server_close);
+    });
+}
+
+// ---- sio_client
+
+std::shared_ptr<socket_impl> sio_client::find(const std::string& nsp) const {
+    for (const auto& [name, s] : sockets_)
+        if (name == nsp) return s;
+    return nullptr;
+}
+
+void sio_client::on_message(std::string&& data, bool binary) {
+    auto r = binary ? decoder_.feed_binary(data) : decoder_.feed_text(data);
+    if (!r) {
+        log::debug("invalid socket.io packet", {{"sid", session_.sid()}, {"error", r.error().message()}});
+        session_.close(protocol::errc::invalid_packet);
+        return;
+    }
+    if (*r) handle(decoder_.take());
+}
+
+void sio_client::handle(protocol::sio_packet&& p) {
+    using protocol::sio_type;
+    switch (p.type) {
+    case sio_type::connect: handle_connect(std::move(p)); return;
+    case sio_type::disconnect:
+        if (auto s = find(p.nsp)) {
+            remove(p.nsp);
+            s->finish("client namespace disconnect");
+        }
+        return;
+    case sio_type::event:
+    case sio_type::binary_event: {
+        auto s = find(p.nsp);
+        if (!s) return;
+        auto& arr = p.data.get_array();
+        std::string event = arr[0].is_string() ? std::string(arr[0].get_string())
+                                               : protocol::json_write(arr[0]);
+        payload args;
+        args.args.reserve(arr.size() - 1);
+        for (std::size_t i = 1; i < arr.size(); ++i) args.args.push_back(std::move(arr[i]));
+        args.binary = std::move(p.attachments);
+        const event_handler* h = nullptr;
+        for (const auto& [name, fn] : s->ns().api->handlers_)
+            if (name == event) h = &fn;
+        if (!h) return;
+        ack_reply reply;
+        if (p.id) {
+            reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false](payload r) mutable {
+                if (done) return;
+                done = true;
+                auto s = w.lock();
+                if (!s) return;
+                asio::dispatch(s->session().executor(), [s, id, r = std::move(r)] {
+                    if (s->connected()) s->send_packet(protocol::sio_type::ack, id, r);
+                });
+            };
+        }
+        try {
+            (*h)(s, std::move(args), std::move(reply));
+        } catch (const std::exception& e) {
+            log::error("event handler threw", {{"event", event}, {"what", e.what()}});
+        }
+        return;
+    }
+    case sio_type::ack:
+    case sio_type::binary_ack: {
+        auto s = find(p.nsp);
+        if (!s || !p.id) return;
+        payload args;
+        args.args = std::move(p.data.get_array());
+        args.binary = std::move(p.attachments);
+        s->on_ack(*p.id, std::move(args));
+        return;
+    }
+    case sio_type::connect_error: return;  // not for a server
+    }
+}
+
+void sio_client::handle_connect(protocol::sio_packet&& p) {
+    auto* ns = session_.srv().find_namespace(p.nsp);
+    if (!ns) {
+        std::string frame = "4";
+        boost::json::value err = boost::json::object{{"message", "Invalid namespace"}};
+        protocol::append_sio_packet(frame, protocol::sio_type::connect_error, p.nsp, std::nullopt, &err);
+        session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
+        return;
+    }
+    if (find(p.nsp) || std::find(connecting_.begin(), connecting_.end(), p.nsp) != connecting_.end()) return;
+    boost::json::object auth = p.has_data ? std::move(p.data.get_object()) : boost::json::object{};
+    auto sock = std::make_shared<socket_impl>(session_.shared_from_this(), *this, *ns, random_id(), random_id(),
+                                              std::move(auth));
+    connecting_.push_back(p.nsp);
+    if (!ns->api->connect_hook_) return finish_connect(sock, std::nullopt);
+    auto decided = std::make_shared<std::atomic<bool>>(false);
+    try {
+        ns->api->connect_hook_(sock, [sock, decided](std::optional<connect_error> err) {
+            if (decided->exchange(true)) return;
+            asio::dispatch(sock->session().executor(), [sock, err = std::move(err)]() mutable {
+                sock->client().finish_connect(sock, std::move(err));
+            });
+        });
+    } catch (const std::exception& e) {
+        log::error("connect hook threw", {{"nsp", p.nsp}, {"what", e.what()}});
+        if (!decided->exchange(true)) finish_connect(sock, connect_error{"Internal error", nullptr});
+    }
+}
+
+void sio_client::finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err) {
+    std::erase(connecting_, s->nsp());
+    if (session_.closed()) return;
+    std::string frame = "4";
+    if (err) {
+        boost::json::object body{{"message", err->message}};
+        if (!err->data.is_null()) body["data"] = err->data;
+        boost::json::value v(std::move(body));
+        protocol::append_sio_packet(frame, protocol::sio_type::connect_error, s->nsp(), std::nullopt, &v);
+        session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
+        return;
+    }
+    sockets_.emplace_back(s->nsp(), s);
+    s->mark_connected();
+    boost::json::value reply = boost::json::object{{"sid", s->id()}};
+    protocol::append_sio_packet(frame, protocol::sio_type::connect, s->nsp(), std::nullopt, &reply);
+    session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
+    session_.mark_attached();
+    if (auto& on_conn = s->ns().api->connection_) {
+        try {
+            on_conn(s);
+        } catch (const std::exception& e) {
+            log::error("connection handler threw", {{"nsp", s->nsp()}, {"what", e.what()}});
+        }
+    }
+}
+
+void sio_client::on_close(protocol::errc reason) {
+    auto sockets = std::move(sockets_);
+    sockets_.clear();
+    for (auto& [nsp, s] : sockets) s->finish(protocol::close_reason(reason));
+}
+
+}  // namespace switchboard::server::detail
