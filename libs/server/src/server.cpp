@@ -11,7 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/json/serialize.hpp>
+#include <switchboard/protocol/json_write.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -381,7 +381,7 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
         o["version"] = SWITCHBOARD_VERSION;
         o["uptime"] = static_cast<double>(detail::now_ms() - impl_->started_ms) / 1000.0;
         o["connections"] = connection_count();
-        return http_reply{200, "application/json", boost::json::serialize(o)};
+        return http_reply{200, "application/json", protocol::json_write(o)};
     });
 }
 

@@ -40,7 +40,7 @@ struct engine_action {
     engine_action_kind kind;
     engine_type type = engine_type::noop;
     bool binary = false;
-    errc reason = errc::server_close;
+    errc reason{};  // for close
     std::string data;
 
     friend bool operator==(const engine_action&, const engine_action&) = default;

@@ -1,0 +1,73 @@
+#include <switchboard/server/config.hpp>
+#include <switchboard/server/server.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+using namespace switchboard::server;
+
+namespace {
+config::env_lookup env_of(std::map<std::string, std::string> m) {
+    return [m](const std::string& k) -> std::optional<std::string> {
+        auto it = m.find(k);
+        if (it == m.end()) return std::nullopt;
+        return it->second;
+    };
+}
+}  // namespace
+
+TEST_CASE("config: defaults, environment, flags in that order") {
+    config c(engine_settings());
+    const char* argv[] = {"sb", "--ping-interval", "1000", "--host=127.0.0.1"};
+    REQUIRE_FALSE(c.load(4, argv, env_of({{"PORT", "4000"}, {"PING_INTERVAL", "2000"}})));
+    auto o = engine_options_from(c);
+    CHECK(o.port == 4000);
+    CHECK(o.host == "127.0.0.1");
+    CHECK(o.engine.ping_interval_ms == 1000);
+    CHECK(o.engine.ping_timeout_ms == 20000);
+    CHECK(o.engine.max_payload == 1000000);
+    CHECK(o.engine.connect_timeout_ms == 45000);
+    CHECK(o.path == "/socket.io/");
+}
+
+TEST_CASE("config: the seed services' aliases") {
+    config c(engine_settings());
+    const char* argv[] = {"sb"};
+    REQUIRE_FALSE(c.load(1, argv, env_of({{"CORS_ORIGIN", "https://a.example, https://b.example"},
+                                           {"HEARTBEAT_INTERVAL", "10000"}})));
+    auto o = engine_options_from(c);
+    CHECK(o.allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
+    CHECK(o.engine.ping_interval_ms == 10000);
+}
+
+TEST_CASE("config: bad values and unknown flags are clear errors") {
+    const char* argv[] = {"sb"};
+    config a(engine_settings());
+    auto err = a.load(1, argv, env_of({{"PORT", "abc"}}));
+    REQUIRE(err);
+    CHECK(err->find("PORT") != std::string::npos);
+    config b(engine_settings());
+    CHECK(b.load(1, argv, env_of({{"PORT", "70000"}})));
+    config c(engine_settings());
+    const char* argv2[] = {"sb", "--nope"};
+    auto e2 = c.load(2, argv2, env_of({}));
+    REQUIRE(e2);
+    CHECK(e2->find("--nope") != std::string::npos);
+    config d(engine_settings());
+    const char* argv3[] = {"sb", "--port"};
+    CHECK(d.load(2, argv3, env_of({})));
+}
+
+TEST_CASE("config: --help lists every setting with its env var and default") {
+    config c(engine_settings());
+    const char* argv[] = {"sb", "--help"};
+    REQUIRE_FALSE(c.load(2, argv, env_of({})));
+    CHECK(c.help_requested());
+    auto text = c.help_text("switchboard");
+    for (const auto& s : c.table()) {
+        CHECK(text.find("--" + s.flag) != std::string::npos);
+        CHECK(text.find("env " + s.env) != std::string::npos);
+    }
+    CHECK(text.find("default: 3001") != std::string::npos);
+}
