@@ -153,6 +153,10 @@ int main(int argc, char** argv) {
             o.threads = static_cast<unsigned>(std::stoi(next()));
         else if (a == "--profile")
             profile = next();
+        else if (a == "--ping-interval")
+            o.engine.ping_interval_ms = static_cast<std::uint32_t>(std::stoul(next()));
+        else if (a == "--ping-timeout")
+            o.engine.ping_timeout_ms = static_cast<std::uint32_t>(std::stoul(next()));
         else if (a == "--max-payload")
             o.engine.max_payload = static_cast<std::size_t>(std::stoul(next()));
         else if (a == "--log-level") {
@@ -160,7 +164,7 @@ int main(int argc, char** argv) {
             if (log::parse_level(next(), l)) log::set_level(l);
         } else if (a == "--help") {
             std::cout << "sb-conformance [--port 3000] [--host 127.0.0.1] [--threads 2] [--profile protocol|e2e]"
-                         " [--max-payload N] [--log-level L]\n";
+                         " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--log-level L]\n";
             return 0;
         } else {
             std::cerr << "sb-conformance: unknown option " << a << "\n";

@@ -2,9 +2,43 @@
 #include <switchboard/protocol/json_write.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+
+namespace {
+// Structural equality; infinities as null; doubles within a relative 1e-12 (Boost 1.81's JSON parser is not correctly
+// rounded for mantissas past ~17 digits, so a re-parse may move the last digit).
+bool same(const boost::json::value& a, const boost::json::value& b) {
+    // An overflowing number parses to infinity, written as null: JSON.stringify(Infinity) is "null".
+    if (a.is_double() && !std::isfinite(a.get_double())) return b.is_null();
+    if (a.is_number() && b.is_number()) {
+        if (a.kind() == b.kind() && !a.is_double()) return a == b;
+        double x = a.to_number<double>(), y = b.to_number<double>();
+        return x == y || std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+    }
+    if (a.kind() != b.kind()) return false;
+    if (a.is_array()) {
+        const auto &x = a.get_array(), &y = b.get_array();
+        if (x.size() != y.size()) return false;
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (!same(x[i], y[i])) return false;
+        return true;
+    }
+    if (a.is_object()) {
+        const auto &x = a.get_object(), &y = b.get_object();
+        if (x.size() != y.size()) return false;
+        auto i = x.begin();
+        auto j = y.begin();
+        for (; i != x.end(); ++i, ++j)
+            if (i->key() != j->key() || !same(i->value(), j->value())) return false;
+        return true;
+    }
+    return a == b;
+}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace switchboard::protocol;
@@ -31,6 +65,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!q || q->type != p->type || q->nsp != p->nsp || q->id != p->id || q->has_data != p->has_data ||
         q->attachment_count != p->attachment_count)
         std::abort();
-    if (p->has_data && json_write(q->data) != json_write(p->data)) std::abort();
+    if (p->has_data && !same(p->data, q->data)) std::abort();  // original first
     return 0;
 }
