@@ -103,6 +103,13 @@ void engine_session::process(protocol::engine_actions& actions) {
                     wake(*c);
                 }
             ws_probe_.reset();
+            if (ws_) {
+                // A peer that stopped reading would hold the writer (and the close) forever.
+                timer_.expires_after(std::chrono::seconds(3));
+                timer_.async_wait([conn = ws_](error_code ec) {
+                    if (!ec && !conn->dead) beast::get_lowest_layer(conn->ws).close();
+                });
+            }
             log::debug("session closed", {{"sid", sid_}, {"reason", make_error_code(a.reason).message()}});
             if (handler_) handler_->on_close(a.reason);
             if (!ws_) queue_.clear();
