@@ -25,7 +25,9 @@ payload auth_payload(const socket_ptr& s) {
 void protocol_profile(server::server& srv) {
     auto& main = srv.of("/");
     main.on_connection([](const socket_ptr& s) { s->emit("auth", auth_payload(s)); });
-    main.on("message", [](const socket_ptr& s, payload&& p, server::ack_reply) { s->emit("message-back", std::move(p)); });
+    main.on("message", [](const socket_ptr& s, payload&& p, server::ack_reply) {
+        s->emit("message-back", std::move(p));
+    });
     main.on("message-with-ack", [](const socket_ptr&, payload&& p, server::ack_reply ack) {
         if (ack) ack(std::move(p));
     });
@@ -48,7 +50,8 @@ void e2e_profile(server::server& srv) {
     });
     main.on("rooms", [](const socket_ptr& s, payload&&, server::ack_reply ack) {
         boost::json::array a;
-        for (auto& r : s->rooms()) a.push_back(boost::json::string(r));
+        for (auto& r : s->rooms())
+            a.push_back(boost::json::string(r));
         if (ack) ack({{a}, {}});
     });
     // {room, event, data, exceptSelf}: a broadcast through the server's one broadcast path.
@@ -60,7 +63,8 @@ void e2e_profile(server::server& srv) {
         }
         rooms::broadcast_options opts;
         if (auto* r = o->if_contains("room"); r && r->is_string()) opts.rooms.emplace_back(r->get_string());
-        if (auto* e = o->if_contains("exceptSelf"); e && e->is_bool() && e->get_bool()) opts.except.push_back(s->id());
+        if (auto* e = o->if_contains("exceptSelf"); e && e->is_bool() && e->get_bool())
+            opts.except.push_back(s->id());
         payload out;
         if (auto* d = o->if_contains("data")) out.args.push_back(*d);
         srv.broadcast("/", opts, std::string(o->at("event").get_string()), out);
@@ -73,9 +77,11 @@ void e2e_profile(server::server& srv) {
             s->emit("binary-back", std::move(p));
     });
     main.on("make-binary", [](const socket_ptr& s, payload&& p, server::ack_reply) {
-        std::size_t n = p.args.empty() || !p.args[0].is_int64() ? 4 : static_cast<std::size_t>(p.args[0].get_int64());
+        std::size_t n =
+            p.args.empty() || !p.args[0].is_int64() ? 4 : static_cast<std::size_t>(p.args[0].get_int64());
         std::string bytes(n, '\0');
-        for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>(i & 0xff);
+        for (std::size_t i = 0; i < n; ++i)
+            bytes[i] = static_cast<char>(i & 0xff);
         payload out;
         out.args.push_back(boost::json::object{{"size", n}});
         out.add_binary(std::move(bytes));
@@ -117,7 +123,9 @@ void e2e_profile(server::server& srv) {
         else
             decide(server::connect_error{"unauthorized", nullptr});
     });
-    admin.on_connection([](const socket_ptr& s) { s->emit("welcome", {{boost::json::string("admin")}, {}}); });
+    admin.on_connection([](const socket_ptr& s) {
+        s->emit("welcome", {{boost::json::string("admin")}, {}});
+    });
     admin.on("whoami", [](const socket_ptr& s, payload&&, server::ack_reply ack) {
         if (ack) ack({{boost::json::string(s->id())}, {}});
     });
@@ -163,8 +171,9 @@ int main(int argc, char** argv) {
             log::level l;
             if (log::parse_level(next(), l)) log::set_level(l);
         } else if (a == "--help") {
-            std::cout << "sb-conformance [--port 3000] [--host 127.0.0.1] [--threads 2] [--profile protocol|e2e]"
-                         " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--log-level L]\n";
+            std::cout
+                << "sb-conformance [--port 3000] [--host 127.0.0.1] [--threads 2] [--profile protocol|e2e]"
+                   " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--log-level L]\n";
             return 0;
         } else {
             std::cerr << "sb-conformance: unknown option " << a << "\n";

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
     }
     log::level lvl;
     if (!log::parse_level(cfg.str("LOG_LEVEL"), lvl)) {
-        std::cerr << "switchboard: LOG_LEVEL: '" << cfg.str("LOG_LEVEL") << "' is not debug, info, warn, error or off\n";
+        std::cerr << "switchboard: LOG_LEVEL: '" << cfg.str("LOG_LEVEL")
+                  << "' is not debug, info, warn, error or off\n";
         return 2;
     }
     log::set_level(lvl);

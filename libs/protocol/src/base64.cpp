@@ -10,8 +10,10 @@ constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 constexpr std::array<std::int8_t, 256> make_reverse() {
     std::array<std::int8_t, 256> r{};
-    for (auto& v : r) v = -1;
-    for (int i = 0; i < 64; ++i) r[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    for (auto& v : r)
+        v = -1;
+    for (int i = 0; i < 64; ++i)
+        r[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
     return r;
 }
 constexpr auto reverse = make_reverse();
@@ -45,7 +47,8 @@ void base64_append(std::string& out, std::string_view bytes) {
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+    while (!text.empty() && text.back() == '=')
+        text.remove_suffix(1);
     if (text.size() % 4 == 1) return std::nullopt;
     std::string out;
     out.reserve(text.size() * 3 / 4);

@@ -58,19 +58,30 @@ void engine_fsm::on_packet(millis now, engine_packet packet, bool from_probe, en
         return;
     }
     switch (packet.type) {
-    case engine_type::pong:
-        awaiting_pong_ = false;
-        pong_deadline_ = no_deadline;
-        ping_deadline_ = now + opts_.ping_interval_ms;
-        break;
-    case engine_type::message:
-        out.push_back({engine_action_kind::deliver, engine_type::message, packet.binary, {}, std::move(packet.data)});
-        break;
-    case engine_type::close: close(errc::client_close, out); break;
-    case engine_type::noop: break;
-    case engine_type::ping: close(errc::invalid_heartbeat_direction, out); break;
-    case engine_type::open:
-    case engine_type::upgrade: close(errc::invalid_packet, out); break;
+        case engine_type::pong:
+            awaiting_pong_ = false;
+            pong_deadline_ = no_deadline;
+            ping_deadline_ = now + opts_.ping_interval_ms;
+            break;
+        case engine_type::message:
+            out.push_back({engine_action_kind::deliver,
+                           engine_type::message,
+                           packet.binary,
+                           {},
+                           std::move(packet.data)});
+            break;
+        case engine_type::close:
+            close(errc::client_close, out);
+            break;
+        case engine_type::noop:
+            break;
+        case engine_type::ping:
+            close(errc::invalid_heartbeat_direction, out);
+            break;
+        case engine_type::open:
+        case engine_type::upgrade:
+            close(errc::invalid_packet, out);
+            break;
     }
 }
 

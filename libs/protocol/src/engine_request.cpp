@@ -93,13 +93,20 @@ boost::system::result<engine_request> parse_engine_request(std::string_view quer
 
 int engine_error_code(errc e) noexcept {
     switch (e) {
-    case errc::unknown_transport: return 0;
-    case errc::unknown_sid: return 1;
-    case errc::bad_handshake_method: return 2;
-    case errc::bad_request: return 3;
-    case errc::forbidden: return 4;
-    case errc::unsupported_protocol_version: return 5;
-    default: return 3;
+        case errc::unknown_transport:
+            return 0;
+        case errc::unknown_sid:
+            return 1;
+        case errc::bad_handshake_method:
+            return 2;
+        case errc::bad_request:
+            return 3;
+        case errc::forbidden:
+            return 4;
+        case errc::unsupported_protocol_version:
+            return 5;
+        default:
+            return 3;
     }
 }
 
@@ -108,12 +115,15 @@ std::string engine_error_body(errc e) {
     body += std::to_string(engine_error_code(e));
     body += ",\"message\":\"";
     switch (e) {
-    case errc::unknown_transport:
-    case errc::unknown_sid:
-    case errc::bad_handshake_method:
-    case errc::forbidden:
-    case errc::unsupported_protocol_version: body += make_error_code(e).message(); break;
-    default: body += "Bad request";
+        case errc::unknown_transport:
+        case errc::unknown_sid:
+        case errc::bad_handshake_method:
+        case errc::forbidden:
+        case errc::unsupported_protocol_version:
+            body += make_error_code(e).message();
+            break;
+        default:
+            body += "Bad request";
     }
     body += "\"}";
     return body;

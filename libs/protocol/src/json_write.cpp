@@ -32,7 +32,8 @@ void append_double(std::string& out, double d) {
     }
     out += s.substr(0, e + 2);  // mantissa, 'e', sign
     auto digits = s.substr(e + 2);
-    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+    while (digits.size() > 1 && digits.front() == '0')
+        digits.remove_prefix(1);
     out += digits;
 }
 
@@ -48,17 +49,31 @@ void json_append_string(std::string& out, std::string_view s) {
         out.append(s.data() + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
         }
     }
     out.append(s.data() + run, s.size() - run);
@@ -68,44 +83,52 @@ void json_append_string(std::string& out, std::string_view s) {
 void json_append(std::string& out, const boost::json::value& v) {
     char buf[24];
     switch (v.kind()) {
-    case boost::json::kind::null: out += "null"; break;
-    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case boost::json::kind::int64: {
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64());
-        out.append(buf, r.ptr);
-        break;
-    }
-    case boost::json::kind::uint64: {
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-        out.append(buf, r.ptr);
-        break;
-    }
-    case boost::json::kind::double_: append_double(out, v.get_double()); break;
-    case boost::json::kind::string: json_append_string(out, v.get_string()); break;
-    case boost::json::kind::array: {
-        out += '[';
-        bool first = true;
-        for (const auto& e : v.get_array()) {
-            if (!first) out += ',';
-            first = false;
-            json_append(out, e);
+        case boost::json::kind::null:
+            out += "null";
+            break;
+        case boost::json::kind::bool_:
+            out += v.get_bool() ? "true" : "false";
+            break;
+        case boost::json::kind::int64: {
+            auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64());
+            out.append(buf, r.ptr);
+            break;
         }
-        out += ']';
-        break;
-    }
-    case boost::json::kind::object: {
-        out += '{';
-        bool first = true;
-        for (const auto& kv : v.get_object()) {
-            if (!first) out += ',';
-            first = false;
-            json_append_string(out, kv.key());
-            out += ':';
-            json_append(out, kv.value());
+        case boost::json::kind::uint64: {
+            auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+            out.append(buf, r.ptr);
+            break;
         }
-        out += '}';
-        break;
-    }
+        case boost::json::kind::double_:
+            append_double(out, v.get_double());
+            break;
+        case boost::json::kind::string:
+            json_append_string(out, v.get_string());
+            break;
+        case boost::json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& e : v.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                json_append(out, e);
+            }
+            out += ']';
+            break;
+        }
+        case boost::json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& kv : v.get_object()) {
+                if (!first) out += ',';
+                first = false;
+                json_append_string(out, kv.key());
+                out += ':';
+                json_append(out, kv.value());
+            }
+            out += '}';
+            break;
+        }
     }
 }
 

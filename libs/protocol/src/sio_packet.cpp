@@ -9,22 +9,28 @@
 namespace switchboard::protocol {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 bool payload_valid(const sio_packet& p) {
     switch (p.type) {
-    case sio_type::connect: return !p.has_data || p.data.is_object();
-    case sio_type::disconnect: return !p.has_data;
-    case sio_type::connect_error: return p.has_data && (p.data.is_object() || p.data.is_string());
-    case sio_type::event:
-    case sio_type::binary_event: {
-        if (!p.has_data || !p.data.is_array()) return false;
-        const auto& a = p.data.get_array();
-        if (a.empty()) return false;
-        return a[0].is_string() || a[0].is_number();
-    }
-    case sio_type::ack:
-    case sio_type::binary_ack: return p.has_data && p.data.is_array();
+        case sio_type::connect:
+            return !p.has_data || p.data.is_object();
+        case sio_type::disconnect:
+            return !p.has_data;
+        case sio_type::connect_error:
+            return p.has_data && (p.data.is_object() || p.data.is_string());
+        case sio_type::event:
+        case sio_type::binary_event: {
+            if (!p.has_data || !p.data.is_array()) return false;
+            const auto& a = p.data.get_array();
+            if (a.empty()) return false;
+            return a[0].is_string() || a[0].is_number();
+        }
+        case sio_type::ack:
+        case sio_type::binary_ack:
+            return p.has_data && p.data.is_array();
     }
     return false;
 }
@@ -51,7 +57,8 @@ boost::system::result<sio_packet> decode_sio_text(std::string_view s, const sio_
 
     if (p.type == sio_type::binary_event || p.type == sio_type::binary_ack) {
         std::size_t start = i;
-        while (i < s.size() && is_digit(s[i])) ++i;
+        while (i < s.size() && is_digit(s[i]))
+            ++i;
         if (i == start || i >= s.size() || s[i] != '-' || i - start > 6) return errc::bad_attachment_count;
         std::size_t n = 0;
         std::from_chars(s.data() + start, s.data() + i, n);
@@ -62,14 +69,16 @@ boost::system::result<sio_packet> decode_sio_text(std::string_view s, const sio_
 
     if (i < s.size() && s[i] == '/') {
         std::size_t start = i;
-        while (i < s.size() && s[i] != ',') ++i;
+        while (i < s.size() && s[i] != ',')
+            ++i;
         p.nsp.assign(s.substr(start, i - start));
         if (i < s.size()) ++i;  // the comma
     }
 
     if (i < s.size() && is_digit(s[i])) {
         std::size_t start = i;
-        while (i < s.size() && is_digit(s[i])) ++i;
+        while (i < s.size() && is_digit(s[i]))
+            ++i;
         if (i - start > 15) return errc::bad_ack_id;  // JavaScript's safe integers
         std::uint64_t id = 0;
         std::from_chars(s.data() + start, s.data() + i, id);
@@ -86,8 +95,8 @@ boost::system::result<sio_packet> decode_sio_text(std::string_view s, const sio_
     }
 
     if (!payload_valid(p)) return errc::invalid_payload;
-    if ((p.type == sio_type::event || p.type == sio_type::binary_event) && p.data.get_array()[0].is_string() &&
-        is_reserved_event(p.data.get_array()[0].get_string()))
+    if ((p.type == sio_type::event || p.type == sio_type::binary_event) &&
+        p.data.get_array()[0].is_string() && is_reserved_event(p.data.get_array()[0].get_string()))
         return errc::reserved_event;
     if ((p.type == sio_type::binary_event || p.type == sio_type::binary_ack) &&
         !placeholders_valid(p.data, p.attachment_count))
@@ -126,7 +135,9 @@ boost::json::value make_placeholder(std::size_t n) {
 }
 
 boost::system::result<bool> sio_decoder::feed_text(std::string_view text) {
-    if (awaiting_) return {boost::system::in_place_error, errc::unexpected_binary};  // a text packet while attachments were due
+    if (awaiting_)
+        return {boost::system::in_place_error,
+                errc::unexpected_binary};  // a text packet while attachments were due
     auto p = decode_sio_text(text, limits_);
     if (!p) return {boost::system::in_place_error, p.error()};
     pending_ = std::move(*p);
@@ -170,8 +181,9 @@ void append_sio_packet(std::string& out, sio_type type, std::string_view nsp, st
     if (data) json_append(out, *data);
 }
 
-void append_sio_event(std::string& out, std::string_view nsp, std::optional<std::uint64_t> id, std::string_view event,
-                      const boost::json::array& args, std::size_t attachments, std::string_view trailing_string) {
+void append_sio_event(std::string& out, std::string_view nsp, std::optional<std::uint64_t> id,
+                      std::string_view event, const boost::json::array& args, std::size_t attachments,
+                      std::string_view trailing_string) {
     append_sio_header(out, sio_type::event, nsp, id, attachments);
     out += '[';
     json_append_string(out, event);

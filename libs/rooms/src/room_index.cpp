@@ -4,7 +4,9 @@
 
 namespace switchboard::rooms {
 
-void room_index::add(const std::string& id) { members_.try_emplace(id); }
+void room_index::add(const std::string& id) {
+    members_.try_emplace(id);
+}
 
 std::vector<std::string> room_index::remove(const std::string& id) {
     auto it = members_.find(id);
@@ -58,7 +60,8 @@ std::size_t room_index::room_size(const std::string& room) const {
 std::vector<std::pair<std::string, std::size_t>> room_index::room_sizes() const {
     std::vector<std::pair<std::string, std::size_t>> out;
     out.reserve(rooms_.size());
-    for (const auto& [name, set] : rooms_) out.emplace_back(name, set.size());
+    for (const auto& [name, set] : rooms_)
+        out.emplace_back(name, set.size());
     std::sort(out.begin(), out.end());
     return out;
 }

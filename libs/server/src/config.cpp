@@ -65,7 +65,8 @@ std::optional<std::string> config::load(int argc, const char* const* argv, const
             if (s.flag == arg) found = &s;
         if (!found) return "unknown option --" + std::string(arg) + " (see --help)";
         if (!has_value) {
-            if (found->type == setting::kind::boolean && (i + 1 >= argc || std::string_view(argv[i + 1]).substr(0, 2) == "--")) {
+            if (found->type == setting::kind::boolean &&
+                (i + 1 >= argc || std::string_view(argv[i + 1]).substr(0, 2) == "--")) {
                 value = "true";
             } else {
                 if (i + 1 >= argc) return "option --" + std::string(arg) + " needs a value";
@@ -90,7 +91,9 @@ long long config::integer(std::string_view env_name) const {
     return v;
 }
 
-bool config::boolean(std::string_view env_name) const { return str(env_name) == "true"; }
+bool config::boolean(std::string_view env_name) const {
+    return str(env_name) == "true";
+}
 
 std::vector<std::string> config::list(std::string_view env_name) const {
     std::vector<std::string> out;
@@ -112,7 +115,8 @@ std::string config::help_text(std::string_view program) const {
         if (left.size() < 28) left.resize(28, ' ');
         out += left + s.help + "\n";
         out += std::string(28, ' ') + "env " + s.env;
-        for (const auto& a : s.aliases) out += " (or " + a + ")";
+        for (const auto& a : s.aliases)
+            out += " (or " + a + ")";
         out += "; default: " + (s.default_value.empty() ? std::string("(none)") : s.default_value) + "\n";
     }
     out += "  --help                    this text\n";
@@ -124,16 +128,44 @@ std::vector<setting> engine_settings() {
     return {
         {"PORT", {}, "port", "3001", "TCP port to listen on", k::integer, 0, 65535},
         {"HOST", {}, "host", "0.0.0.0", "address to listen on", k::string},
-        {"ALLOWED_ORIGINS", {"CORS_ORIGIN"}, "allowed-origins", "*",
-         "comma-separated origins allowed to connect (* for any)", k::string},
-        {"PING_INTERVAL", {"HEARTBEAT_INTERVAL"}, "ping-interval", "25000", "heartbeat ping interval, ms", k::integer,
-         50, 3600000},
-        {"PING_TIMEOUT", {"CONNECTION_TIMEOUT"}, "ping-timeout", "20000",
-         "close a session when no pong arrives within this, ms", k::integer, 50, 3600000},
-        {"MAX_PAYLOAD", {}, "max-payload", "1000000",
-         "largest message or polling body accepted, bytes (maxHttpBufferSize)", k::integer, 1024, 100000000},
-        {"CONNECT_TIMEOUT", {}, "connect-timeout", "45000",
-         "close a session that joins no namespace within this, ms (0: never)", k::integer, 0, 3600000},
+        {"ALLOWED_ORIGINS",
+         {"CORS_ORIGIN"},
+         "allowed-origins",
+         "*",
+         "comma-separated origins allowed to connect (* for any)",
+         k::string},
+        {"PING_INTERVAL",
+         {"HEARTBEAT_INTERVAL"},
+         "ping-interval",
+         "25000",
+         "heartbeat ping interval, ms",
+         k::integer,
+         50,
+         3600000},
+        {"PING_TIMEOUT",
+         {"CONNECTION_TIMEOUT"},
+         "ping-timeout",
+         "20000",
+         "close a session when no pong arrives within this, ms",
+         k::integer,
+         50,
+         3600000},
+        {"MAX_PAYLOAD",
+         {},
+         "max-payload",
+         "1000000",
+         "largest message or polling body accepted, bytes (maxHttpBufferSize)",
+         k::integer,
+         1024,
+         100000000},
+        {"CONNECT_TIMEOUT",
+         {},
+         "connect-timeout",
+         "45000",
+         "close a session that joins no namespace within this, ms (0: never)",
+         k::integer,
+         0,
+         3600000},
         {"SOCKET_IO_PATH", {}, "path", "/socket.io/", "HTTP path of the Socket.IO endpoint", k::string},
         {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
         {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},

@@ -15,8 +15,8 @@ using protocol::engine_action_kind;
 using protocol::engine_type;
 namespace websocket = beast::websocket;
 
-engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid, protocol::transport_kind transport,
-                               std::shared_ptr<const handshake> hs)
+engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid,
+                               protocol::transport_kind transport, std::shared_ptr<const handshake> hs)
     : srv_(srv),
       ex_(std::move(ex)),
       sid_(std::move(sid)),
@@ -26,7 +26,9 @@ engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid, 
 
 engine_session::~engine_session() = default;
 
-void engine_session::start() { rearm(); }
+void engine_session::start() {
+    rearm();
+}
 
 void engine_session::rearm() {
     protocol::millis d = fsm_.next_deadline();
@@ -58,63 +60,67 @@ void engine_session::process(protocol::engine_actions& actions) {
     todo.swap(actions);
     for (auto& a : todo) {
         switch (a.kind) {
-        case engine_action_kind::send:
-            send(out_item{std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)), false});
-            break;
-        case engine_action_kind::send_probe:
-            if (ws_probe_) {
-                ws_probe_->probe_out.push_back(
-                    std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)));
-                wake(*ws_probe_);
-            }
-            break;
-        case engine_action_kind::deliver:
-            if (handler_ && !fsm_.closed()) handler_->on_message(std::move(a.data), a.binary);
-            break;
-        case engine_action_kind::release_poll:
-            if (poll_) complete_poll({}, "6");
-            break;
-        case engine_action_kind::upgraded:
-            ws_ = std::move(ws_probe_);
-            if (poll_) complete_poll({}, "6");
-            if (ws_) wake(*ws_);
-            log::debug("session upgraded", {{"sid", sid_}});
-            break;
-        case engine_action_kind::abort_upgrade:
-            if (ws_probe_) {
-                ws_probe_->closing = true;
-                wake(*ws_probe_);
-                ws_probe_.reset();
-            }
-            break;
-        case engine_action_kind::close: {
-            close_reason_ = a.reason;
-            srv_.remove_session(sid_);
-            timer_.cancel();
-            armed_ = protocol::no_deadline;
-            if (poll_) {
-                std::string body = drain_payload();
-                protocol::append_payload(body, a.reason == protocol::errc::client_close ? "6" : "1", false);
-                complete_poll({}, std::move(body));
-            }
-            for (auto* c : {ws_.get(), ws_probe_.get()})
-                if (c) {
-                    c->closing = true;
-                    wake(*c);
+            case engine_action_kind::send:
+                send(out_item{
+                    std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)),
+                    false});
+                break;
+            case engine_action_kind::send_probe:
+                if (ws_probe_) {
+                    ws_probe_->probe_out.push_back(
+                        std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)));
+                    wake(*ws_probe_);
                 }
-            ws_probe_.reset();
-            if (ws_) {
-                // A peer that stopped reading would hold the writer (and the close) forever.
-                timer_.expires_after(std::chrono::seconds(3));
-                timer_.async_wait([conn = ws_](error_code ec) {
-                    if (!ec && !conn->dead) beast::get_lowest_layer(conn->ws).close();
-                });
+                break;
+            case engine_action_kind::deliver:
+                if (handler_ && !fsm_.closed()) handler_->on_message(std::move(a.data), a.binary);
+                break;
+            case engine_action_kind::release_poll:
+                if (poll_) complete_poll({}, "6");
+                break;
+            case engine_action_kind::upgraded:
+                ws_ = std::move(ws_probe_);
+                if (poll_) complete_poll({}, "6");
+                if (ws_) wake(*ws_);
+                log::debug("session upgraded", {{"sid", sid_}});
+                break;
+            case engine_action_kind::abort_upgrade:
+                if (ws_probe_) {
+                    ws_probe_->closing = true;
+                    wake(*ws_probe_);
+                    ws_probe_.reset();
+                }
+                break;
+            case engine_action_kind::close: {
+                close_reason_ = a.reason;
+                srv_.remove_session(sid_);
+                timer_.cancel();
+                armed_ = protocol::no_deadline;
+                if (poll_) {
+                    std::string body = drain_payload();
+                    protocol::append_payload(body, a.reason == protocol::errc::client_close ? "6" : "1",
+                                             false);
+                    complete_poll({}, std::move(body));
+                }
+                for (auto* c : {ws_.get(), ws_probe_.get()})
+                    if (c) {
+                        c->closing = true;
+                        wake(*c);
+                    }
+                ws_probe_.reset();
+                if (ws_) {
+                    // A peer that stopped reading would hold the writer (and the close) forever.
+                    timer_.expires_after(std::chrono::seconds(3));
+                    timer_.async_wait([conn = ws_](error_code ec) {
+                        if (!ec && !conn->dead) beast::get_lowest_layer(conn->ws).close();
+                    });
+                }
+                log::debug("session closed",
+                           {{"sid", sid_}, {"reason", make_error_code(a.reason).message()}});
+                if (handler_) handler_->on_close(a.reason);
+                if (!ws_) queue_.clear();
+                break;
             }
-            log::debug("session closed", {{"sid", sid_}, {"reason", make_error_code(a.reason).message()}});
-            if (handler_) handler_->on_close(a.reason);
-            if (!ws_) queue_.clear();
-            break;
-        }
         }
     }
     rearm();
@@ -128,9 +134,11 @@ void engine_session::close(protocol::errc reason) {
 
 bool engine_session::send(out_item item, bool is_volatile) {
     if (fsm_.closed()) return false;
-    if (queue_.size() >= srv_.opts.max_queue_packets || queued_bytes_ + item.data->size() > srv_.opts.max_queue_bytes) {
+    if (queue_.size() >= srv_.opts.max_queue_packets ||
+        queued_bytes_ + item.data->size() > srv_.opts.max_queue_bytes) {
         if (is_volatile) return true;
-        log::warn("slow consumer, closing session", {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
+        log::warn("slow consumer, closing session",
+                  {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
         close(protocol::errc::slow_consumer);
         return false;
     }
@@ -143,14 +151,16 @@ bool engine_session::send(out_item item, bool is_volatile) {
 bool engine_session::send_group(const std::vector<out_item>& items, bool is_volatile) {
     if (fsm_.closed()) return false;
     std::size_t bytes = 0;
-    for (const auto& i : items) bytes += i.data->size();
+    for (const auto& i : items)
+        bytes += i.data->size();
     if (queue_.size() + items.size() > srv_.opts.max_queue_packets ||
         queued_bytes_ + bytes > srv_.opts.max_queue_bytes) {
         if (is_volatile) return true;
         close(protocol::errc::slow_consumer);
         return false;
     }
-    for (const auto& i : items) queue_.push_back(i);
+    for (const auto& i : items)
+        queue_.push_back(i);
     queued_bytes_ += bytes;
     schedule_flush();
     return true;
@@ -176,7 +186,8 @@ void engine_session::flush() {
 
 std::string engine_session::drain_payload() {
     std::string body;
-    for (const auto& item : queue_) protocol::append_payload(body, *item.data, item.binary);
+    for (const auto& item : queue_)
+        protocol::append_payload(body, *item.data, item.binary);
     queue_.clear();
     queued_bytes_ = 0;
     return body;
@@ -303,7 +314,8 @@ asio::awaitable<void> engine_session::run_ws_writer(std::shared_ptr<ws_conn> con
             queue_.pop_front();
             queued_bytes_ -= data->size();
         } else if (conn->closing) {
-            auto [ec] = co_await ws.async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
+            auto [ec] =
+                co_await ws.async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
             if (ec) beast::get_lowest_layer(ws).close();
             break;
         } else {

@@ -6,8 +6,8 @@
 #include <switchboard/server/errc.hpp>
 #include <switchboard/server/server.hpp>
 
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -77,7 +77,8 @@ class stored_handler {
         explicit impl(H&& x) : h(std::move(x)) {}
         void post(const strand_t& fallback, Args... args) override {
             auto ex = asio::get_associated_executor(h, fallback);
-            asio::post(ex, [h = std::move(h), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
+            asio::post(
+                ex, [h = std::move(h), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
         }
         H h;
     };
@@ -114,7 +115,10 @@ public:
     bool send(out_item item, bool is_volatile = false);
     bool send_group(const std::vector<out_item>& items, bool is_volatile = false);
     void close(protocol::errc reason);
-    void mark_attached() { fsm_.mark_attached(); rearm(); }
+    void mark_attached() {
+        fsm_.mark_attached();
+        rearm();
+    }
     bool closed() const noexcept { return fsm_.closed(); }
 
     // Polling (callable from any thread; they hop to the strand).
@@ -180,8 +184,8 @@ struct namespace_state {
 
 class socket_impl final : public socket, public std::enable_shared_from_this<socket_impl> {
 public:
-    socket_impl(std::shared_ptr<engine_session> session, sio_client& client, namespace_state& ns, std::string id,
-                std::string pid, boost::json::object auth);
+    socket_impl(std::shared_ptr<engine_session> session, sio_client& client, namespace_state& ns,
+                std::string id, std::string pid, boost::json::object auth);
 
     const std::string& id() const noexcept override { return id_; }
     const std::string& nsp() const noexcept override { return ns_.api->name(); }
@@ -246,8 +250,8 @@ private:
 };
 
 // Encodes an event once as the frame and attachments every receiver shares.
-rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id, std::string_view event,
-                                   const payload& p);
+rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id,
+                                   std::string_view event, const payload& p);
 std::vector<out_item> to_items(const rooms::encoded_packet& pkt);
 
 }  // namespace switchboard::server::detail
@@ -291,11 +295,12 @@ auto engine_session::async_poll(Token&& token) {
             std::uint64_t seq = ++self->poll_seq;
             auto slot = asio::get_associated_cancellation_slot(handler);
             if (slot.is_connected()) {
-                slot.assign([w = std::weak_ptr<engine_session>(self), ex = self->ex_, seq](asio::cancellation_type) {
-                    asio::post(ex, [w, seq] {
-                        if (auto s = w.lock()) s->cancel_poll(seq);
+                slot.assign(
+                    [w = std::weak_ptr<engine_session>(self), ex = self->ex_, seq](asio::cancellation_type) {
+                        asio::post(ex, [w, seq] {
+                            if (auto s = w.lock()) s->cancel_poll(seq);
+                        });
                     });
-                });
             }
             asio::post(self->ex_, [self, seq, h = poll_handler(std::move(handler))]() mutable {
                 self->start_poll(std::move(h), seq);
@@ -308,10 +313,10 @@ template <class Token>
 auto engine_session::async_post(std::string body, Token&& token) {
     return asio::async_initiate<Token, void(error_code)>(
         [self = shared_from_this()](auto handler, std::string body) {
-            asio::post(self->ex_, [self, body = std::move(body),
-                                   h = post_handler(std::move(handler))]() mutable {
-                self->handle_post(std::move(body), std::move(h));
-            });
+            asio::post(self->ex_,
+                       [self, body = std::move(body), h = post_handler(std::move(handler))]() mutable {
+                           self->handle_post(std::move(body), std::move(h));
+                       });
         },
         token, std::move(body));
 }

@@ -13,8 +13,12 @@ std::atomic<level> current{level::info};
 const char* names[] = {"debug", "info", "warn", "error", "off"};
 }  // namespace
 
-void set_level(level l) noexcept { current.store(l, std::memory_order_relaxed); }
-level get_level() noexcept { return current.load(std::memory_order_relaxed); }
+void set_level(level l) noexcept {
+    current.store(l, std::memory_order_relaxed);
+}
+level get_level() noexcept {
+    return current.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view s, level& out) noexcept {
     for (int i = 0; i < 5; ++i)

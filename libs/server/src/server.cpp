@@ -23,11 +23,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+using asio::as_tuple;
+using asio::use_awaitable;
 using detail::error_code;
 using detail::strand_t;
 using detail::tcp;
-using asio::as_tuple;
-using asio::use_awaitable;
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
@@ -38,7 +38,8 @@ class echo_handler final : public detail::engine_handler {
 public:
     explicit echo_handler(detail::engine_session& s) : s_(s) {}
     void on_message(std::string&& data, bool binary) override {
-        auto frame = binary ? std::move(data) : protocol::encode_engine_text(protocol::engine_type::message, data);
+        auto frame =
+            binary ? std::move(data) : protocol::encode_engine_text(protocol::engine_type::message, data);
         s_.send(detail::out_item{std::make_shared<const std::string>(std::move(frame)), binary});
     }
     void on_close(protocol::errc) override {}
@@ -79,10 +80,14 @@ response engine_error(const request& req, protocol::errc e) {
 
 protocol::http_verb_kind verb_kind(http::verb v) {
     switch (v) {
-    case http::verb::get: return protocol::http_verb_kind::get;
-    case http::verb::post: return protocol::http_verb_kind::post;
-    case http::verb::options: return protocol::http_verb_kind::options;
-    default: return protocol::http_verb_kind::other;
+        case http::verb::get:
+            return protocol::http_verb_kind::get;
+        case http::verb::post:
+            return protocol::http_verb_kind::post;
+        case http::verb::options:
+            return protocol::http_verb_kind::options;
+        default:
+            return protocol::http_verb_kind::other;
     }
 }
 
@@ -93,7 +98,8 @@ std::shared_ptr<const handshake> make_handshake(const request& req, const std::s
     hs->query = query;
     for (const auto& f : req) {
         std::string name(f.name_string());
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         hs->headers.emplace_back(std::move(name), std::string(f.value()));
     }
     hs->address = remote;
@@ -102,9 +108,11 @@ std::shared_ptr<const handshake> make_handshake(const request& req, const std::s
     return hs;
 }
 
-std::shared_ptr<detail::engine_session> new_session(server::impl& srv, strand_t ex, protocol::transport_kind t,
+std::shared_ptr<detail::engine_session> new_session(server::impl& srv, strand_t ex,
+                                                    protocol::transport_kind t,
                                                     std::shared_ptr<const handshake> hs, bool raw) {
-    auto s = std::make_shared<detail::engine_session>(srv, std::move(ex), detail::random_id(), t, std::move(hs));
+    auto s =
+        std::make_shared<detail::engine_session>(srv, std::move(ex), detail::random_id(), t, std::move(hs));
     if (raw)
         s->set_handler(std::make_unique<echo_handler>(*s));
     else
@@ -144,8 +152,9 @@ asio::awaitable<void> run_upgrade(std::shared_ptr<detail::engine_session> s, tcp
     co_await s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), true);
 }
 
-asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream, request& req,
-                                       std::string_view query, bool raw, const std::string& remote, strand_t ex) {
+asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
+                                       request& req, std::string_view query, bool raw,
+                                       const std::string& remote, strand_t ex) {
     const auto& opts = srv->opts;
     auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
         auto res = engine_error(req, e);
@@ -185,8 +194,8 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
 }
 
 asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
-                                         request& req, std::string_view query, bool raw, const std::string& remote,
-                                         strand_t ex, bool& client_gone) {
+                                         request& req, std::string_view query, bool raw,
+                                         const std::string& remote, strand_t ex, bool& client_gone) {
     using namespace asio::experimental::awaitable_operators;
     const auto& opts = srv->opts;
     if (req.method() == http::verb::options) {
@@ -195,14 +204,15 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
         res.set(http::field::access_control_allow_headers, req[http::field::access_control_request_headers]);
         co_return res;
     }
-    if (!origin_allowed(opts, req[http::field::origin])) co_return engine_error(req, protocol::errc::forbidden);
+    if (!origin_allowed(opts, req[http::field::origin]))
+        co_return engine_error(req, protocol::errc::forbidden);
     auto parsed = protocol::parse_engine_request(query, verb_kind(req.method()), false);
     if (!parsed) co_return engine_error(req, static_cast<protocol::errc>(parsed.error().value()));
 
     if (parsed->sid.empty()) {
         co_await accept_delay(opts);
-        auto s = new_session(*srv, ex, protocol::transport_kind::polling, make_handshake(req, remote, parsed->query),
-                             raw);
+        auto s = new_session(*srv, ex, protocol::transport_kind::polling,
+                             make_handshake(req, remote, parsed->query), raw);
         s->start();
         co_return make_response(req, http::status::ok, s->open_frame());
     }
@@ -267,7 +277,8 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
             res = co_await handle_polling(srv, stream, req, query, raw, remote, ex, gone);
             if (gone) break;
         } else {
-            auto it = std::find_if(srv->routes.begin(), srv->routes.end(), [&](auto& r) { return r.first == path; });
+            auto it = std::find_if(srv->routes.begin(), srv->routes.end(),
+                                   [&](auto& r) { return r.first == path; });
             if (it != srv->routes.end()) {
                 http_request_view view{req.method_string(), req.target(), path, req.body(), remote};
                 http_reply reply;
@@ -320,7 +331,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::accept
 
 // ---- server::impl
 
-server::impl::impl(server& s, server_options o) : api(s), opts(std::move(o)), ioc(opts.threads ? opts.threads : 1) {
+server::impl::impl(server& s, server_options o)
+    : api(s), opts(std::move(o)), ioc(opts.threads ? opts.threads : 1) {
     started_ms = detail::now_ms();
 }
 
@@ -387,7 +399,9 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
 
 server::~server() = default;
 
-const server_options& server::options() const noexcept { return impl_->opts; }
+const server_options& server::options() const noexcept {
+    return impl_->opts;
+}
 
 namespace_& server::of(std::string_view name) {
     std::string key(name.empty() ? "/" : name);
@@ -417,10 +431,16 @@ void server::broadcast(std::string_view nsp, const rooms::broadcast_options& opt
     if (impl_->bus && !opts.local) impl_->bus->publish(msg);
 }
 
-void server::set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus) { impl_->bus = std::move(bus); }
+void server::set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus) {
+    impl_->bus = std::move(bus);
+}
 
-std::size_t server::connection_count() const noexcept { return impl_->session_count.load(); }
-std::uint16_t server::bound_port() const noexcept { return impl_->port.load(); }
+std::size_t server::connection_count() const noexcept {
+    return impl_->session_count.load();
+}
+std::uint16_t server::bound_port() const noexcept {
+    return impl_->port.load();
+}
 
 void server::run(std::function<void(std::uint16_t)> on_ready) {
     auto& ioc = impl_->ioc;
@@ -446,11 +466,14 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
     log::info("listening", {{"host", impl_->opts.host}, {"port", std::to_string(impl_->port.load())}});
     if (on_ready) on_ready(impl_->port);
 
-    unsigned n = impl_->opts.threads ? impl_->opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned n =
+        impl_->opts.threads ? impl_->opts.threads : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < n; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+    for (unsigned i = 1; i < n; ++i)
+        threads.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     stop_hook_ = nullptr;
 }
 
@@ -463,9 +486,11 @@ void server::stop() {
         std::vector<std::shared_ptr<detail::engine_session>> all;
         {
             std::lock_guard lock(self->sessions_mu);
-            for (auto& [sid, s] : self->sessions) all.push_back(s);
+            for (auto& [sid, s] : self->sessions)
+                all.push_back(s);
         }
-        for (auto& s : all) asio::dispatch(s->executor(), [s] { s->close(protocol::errc::server_close); });
+        for (auto& s : all)
+            asio::dispatch(s->executor(), [s] { s->close(protocol::errc::server_close); });
         // Give close frames a moment, then stop.
         auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(300));
         t->async_wait([t, self](error_code) { self->ioc.stop(); });

@@ -16,9 +16,11 @@ payload& payload::add_binary(std::string bytes) {
 
 boost::json::object handshake::to_json() const {
     boost::json::object h;
-    for (const auto& [k, v] : headers) h[k] = v;
+    for (const auto& [k, v] : headers)
+        h[k] = v;
     boost::json::object q;
-    for (const auto& [k, v] : query) q[k] = v;
+    for (const auto& [k, v] : query)
+        q[k] = v;
     boost::json::object o;
     o["headers"] = std::move(h);
     o["time"] = detail::iso_time(issued);
@@ -32,7 +34,9 @@ boost::json::object handshake::to_json() const {
     return o;
 }
 
-void namespace_::on(std::string event, event_handler h) { handlers_.emplace_back(std::move(event), std::move(h)); }
+void namespace_::on(std::string event, event_handler h) {
+    handlers_.emplace_back(std::move(event), std::move(h));
+}
 
 void namespace_::emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts) {
     srv_->broadcast(name_, opts, event, p);
@@ -48,13 +52,14 @@ std::size_t namespace_::socket_count() const {
 
 namespace switchboard::server::detail {
 
-rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id, std::string_view event,
-                                   const payload& p) {
+rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id,
+                                   std::string_view event, const payload& p) {
     std::string frame = "4";
     protocol::append_sio_event(frame, nsp, id, event, p.args, p.binary.size());
     rooms::encoded_packet pkt;
     pkt.frame = std::make_shared<const std::string>(std::move(frame));
-    for (const auto& b : p.binary) pkt.attachments.push_back(std::make_shared<const std::string>(b));
+    for (const auto& b : p.binary)
+        pkt.attachments.push_back(std::make_shared<const std::string>(b));
     return pkt;
 }
 
@@ -62,7 +67,8 @@ std::vector<out_item> to_items(const rooms::encoded_packet& pkt) {
     std::vector<out_item> items;
     items.reserve(1 + pkt.attachments.size());
     items.push_back({pkt.frame, false});
-    for (const auto& a : pkt.attachments) items.push_back({a, true});
+    for (const auto& a : pkt.attachments)
+        items.push_back({a, true});
     return items;
 }
 
@@ -92,14 +98,15 @@ void socket_impl::send_packet(protocol::sio_type type, std::optional<std::uint64
         protocol::append_sio_packet(frame, type, nsp(), id, nullptr, 0);
     }
     std::vector<out_item> items{{std::make_shared<const std::string>(std::move(frame)), false}};
-    for (const auto& b : p.binary) items.push_back({std::make_shared<const std::string>(b), true});
+    for (const auto& b : p.binary)
+        items.push_back({std::make_shared<const std::string>(b), true});
     session_->send_group(items);
 }
 
 void socket_impl::emit_with_ack(std::string_view event, payload p, std::chrono::milliseconds timeout,
                                 ack_callback cb) {
-    asio::dispatch(session_->executor(), [self = shared_from_this(), ev = std::string(event), p = std::move(p),
-                                          timeout, cb = std::move(cb)]() mutable {
+    asio::dispatch(session_->executor(), [self = shared_from_this(), ev = std::string(event),
+                                          p = std::move(p), timeout, cb = std::move(cb)]() mutable {
         if (!self->connected_) {
             if (cb) cb(make_error_code(errc::socket_disconnected), {});
             return;
@@ -211,58 +218,62 @@ void sio_client::on_message(std::string&& data, bool binary) {
 void sio_client::handle(protocol::sio_packet&& p) {
     using protocol::sio_type;
     switch (p.type) {
-    case sio_type::connect: handle_connect(std::move(p)); return;
-    case sio_type::disconnect:
-        if (auto s = find(p.nsp)) {
-            remove(p.nsp);
-            s->finish("client namespace disconnect");
+        case sio_type::connect:
+            handle_connect(std::move(p));
+            return;
+        case sio_type::disconnect:
+            if (auto s = find(p.nsp)) {
+                remove(p.nsp);
+                s->finish("client namespace disconnect");
+            }
+            return;
+        case sio_type::event:
+        case sio_type::binary_event: {
+            auto s = find(p.nsp);
+            if (!s) return;
+            auto& arr = p.data.get_array();
+            std::string event =
+                arr[0].is_string() ? std::string(arr[0].get_string()) : protocol::json_write(arr[0]);
+            payload args;
+            args.args.reserve(arr.size() - 1);
+            for (std::size_t i = 1; i < arr.size(); ++i)
+                args.args.push_back(std::move(arr[i]));
+            args.binary = std::move(p.attachments);
+            const event_handler* h = nullptr;
+            for (const auto& [name, fn] : s->ns().api->handlers_)
+                if (name == event) h = &fn;
+            if (!h) return;
+            ack_reply reply;
+            if (p.id) {
+                reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false](payload r) mutable {
+                    if (done) return;
+                    done = true;
+                    auto s = w.lock();
+                    if (!s) return;
+                    asio::dispatch(s->session().executor(), [s, id, r = std::move(r)] {
+                        if (s->connected()) s->send_packet(protocol::sio_type::ack, id, r);
+                    });
+                };
+            }
+            try {
+                (*h)(s, std::move(args), std::move(reply));
+            } catch (const std::exception& e) {
+                log::error("event handler threw", {{"event", event}, {"what", e.what()}});
+            }
+            return;
         }
-        return;
-    case sio_type::event:
-    case sio_type::binary_event: {
-        auto s = find(p.nsp);
-        if (!s) return;
-        auto& arr = p.data.get_array();
-        std::string event = arr[0].is_string() ? std::string(arr[0].get_string())
-                                               : protocol::json_write(arr[0]);
-        payload args;
-        args.args.reserve(arr.size() - 1);
-        for (std::size_t i = 1; i < arr.size(); ++i) args.args.push_back(std::move(arr[i]));
-        args.binary = std::move(p.attachments);
-        const event_handler* h = nullptr;
-        for (const auto& [name, fn] : s->ns().api->handlers_)
-            if (name == event) h = &fn;
-        if (!h) return;
-        ack_reply reply;
-        if (p.id) {
-            reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false](payload r) mutable {
-                if (done) return;
-                done = true;
-                auto s = w.lock();
-                if (!s) return;
-                asio::dispatch(s->session().executor(), [s, id, r = std::move(r)] {
-                    if (s->connected()) s->send_packet(protocol::sio_type::ack, id, r);
-                });
-            };
+        case sio_type::ack:
+        case sio_type::binary_ack: {
+            auto s = find(p.nsp);
+            if (!s || !p.id) return;
+            payload args;
+            args.args = std::move(p.data.get_array());
+            args.binary = std::move(p.attachments);
+            s->on_ack(*p.id, std::move(args));
+            return;
         }
-        try {
-            (*h)(s, std::move(args), std::move(reply));
-        } catch (const std::exception& e) {
-            log::error("event handler threw", {{"event", event}, {"what", e.what()}});
-        }
-        return;
-    }
-    case sio_type::ack:
-    case sio_type::binary_ack: {
-        auto s = find(p.nsp);
-        if (!s || !p.id) return;
-        payload args;
-        args.args = std::move(p.data.get_array());
-        args.binary = std::move(p.attachments);
-        s->on_ack(*p.id, std::move(args));
-        return;
-    }
-    case sio_type::connect_error: return;  // not for a server
+        case sio_type::connect_error:
+            return;  // not for a server
     }
 }
 
@@ -277,8 +288,8 @@ void sio_client::handle_connect(protocol::sio_packet&& p) {
     }
     if (find(p.nsp) || std::find(connecting_.begin(), connecting_.end(), p.nsp) != connecting_.end()) return;
     boost::json::object auth = p.has_data ? std::move(p.data.get_object()) : boost::json::object{};
-    auto sock = std::make_shared<socket_impl>(session_.shared_from_this(), *this, *ns, random_id(), random_id(),
-                                              std::move(auth));
+    auto sock = std::make_shared<socket_impl>(session_.shared_from_this(), *this, *ns, random_id(),
+                                              random_id(), std::move(auth));
     connecting_.push_back(p.nsp);
     if (!ns->api->connect_hook_) return finish_connect(sock, std::nullopt);
     auto decided = std::make_shared<std::atomic<bool>>(false);
@@ -325,7 +336,8 @@ void sio_client::finish_connect(const std::shared_ptr<socket_impl>& s, std::opti
 void sio_client::on_close(protocol::errc reason) {
     auto sockets = std::move(sockets_);
     sockets_.clear();
-    for (auto& [nsp, s] : sockets) s->finish(protocol::close_reason(reason));
+    for (auto& [nsp, s] : sockets)
+        s->finish(protocol::close_reason(reason));
 }
 
 }  // namespace switchboard::server::detail

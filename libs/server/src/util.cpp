@@ -14,9 +14,12 @@ const boost::system::error_category& category() noexcept {
         const char* name() const noexcept override { return "switchboard.server"; }
         std::string message(int ev) const override {
             switch (static_cast<errc>(ev)) {
-            case errc::ack_timeout: return "ack timeout";
-            case errc::socket_disconnected: return "socket disconnected";
-            case errc::server_stopped: return "server stopped";
+                case errc::ack_timeout:
+                    return "ack timeout";
+                case errc::socket_disconnected:
+                    return "socket disconnected";
+                case errc::server_stopped:
+                    return "server stopped";
             }
             return "unknown switchboard.server error";
         }
@@ -41,7 +44,9 @@ std::int64_t wall_ms() noexcept {
         .count();
 }
 
-std::string iso_time(std::int64_t ms) { return log::iso_time(ms); }
+std::string iso_time(std::int64_t ms) {
+    return log::iso_time(ms);
+}
 
 std::string random_id() {
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -8,8 +8,8 @@ namespace Catch {
 template <>
 struct StringMaker<engine_action> {
     static std::string convert(const engine_action& a) {
-        static const char* kinds[] = {"send", "send_probe", "deliver", "release_poll", "upgraded", "abort_upgrade",
-                                      "close"};
+        static const char* kinds[] = {"send",     "send_probe",    "deliver", "release_poll",
+                                      "upgraded", "abort_upgrade", "close"};
         std::string s = kinds[static_cast<int>(a.kind)];
         s += "(" + std::to_string(static_cast<int>(a.type)) + a.data;
         if (a.kind == engine_action_kind::close) s += " " + make_error_code(a.reason).message();
@@ -30,16 +30,23 @@ engine_options opts() {
     return o;
 }
 
-engine_action send(engine_type t, std::string d = {}) { return {engine_action_kind::send, t, false, errc{}, d}; }
-engine_action closed(errc why) { return {engine_action_kind::close, engine_type::close, false, why, {}}; }
-engine_packet pkt(engine_type t, std::string d = {}) { return {t, false, std::move(d)}; }
+engine_action send(engine_type t, std::string d = {}) {
+    return {engine_action_kind::send, t, false, errc{}, d};
+}
+engine_action closed(errc why) {
+    return {engine_action_kind::close, engine_type::close, false, why, {}};
+}
+engine_packet pkt(engine_type t, std::string d = {}) {
+    return {t, false, std::move(d)};
+}
 
 }  // namespace
 
 TEST_CASE("open payload has exactly the handshake keys") {
     engine_fsm poll(opts(), transport_kind::polling, 0);
-    CHECK(poll.open_payload("abc") ==
-          R"({"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000})");
+    CHECK(
+        poll.open_payload("abc") ==
+        R"({"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000})");
     engine_fsm ws(opts(), transport_kind::websocket, 0);
     CHECK(ws.open_payload("abc") ==
           R"({"sid":"abc","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000})");

@@ -33,7 +33,10 @@ TEST_CASE("binary frames are binary messages") {
 }
 
 TEST_CASE("polling payload: text and binary packets") {
-    auto r = decode_payload("4hello\x1e" "bAQIDBA==\x1e" "2");
+    auto r = decode_payload(
+        "4hello\x1e"
+        "bAQIDBA==\x1e"
+        "2");
     REQUIRE(r);
     REQUIRE(r->size() == 3);
     CHECK((*r)[0] == engine_packet{engine_type::message, false, "hello"});
@@ -44,11 +47,17 @@ TEST_CASE("polling payload: text and binary packets") {
 TEST_CASE("polling payload: errors") {
     CHECK(decode_payload("").error() == errc::empty_packet);
     CHECK(decode_payload("4a\x1e").error() == errc::empty_packet);
-    CHECK(decode_payload("4a\x1e" "x").error() == errc::unknown_packet_type);
+    CHECK(decode_payload("4a\x1e"
+                         "x")
+              .error() == errc::unknown_packet_type);
     CHECK(decode_payload("b!!!").error() == errc::bad_base64);
     payload_limits small{10, 2};
     CHECK(decode_payload("4aaaaaaaaaaaaaaa", small).error() == errc::payload_too_large);
-    CHECK(decode_payload("4a\x1e" "4b\x1e" "4c", small).error() == errc::too_many_packets);
+    CHECK(decode_payload("4a\x1e"
+                         "4b\x1e"
+                         "4c",
+                         small)
+              .error() == errc::too_many_packets);
 }
 
 TEST_CASE("polling payload: encoding joins with 0x1e and base64s binary") {
@@ -56,7 +65,10 @@ TEST_CASE("polling payload: encoding joins with 0x1e and base64s binary") {
     append_payload(body, "4hello", false);
     append_payload(body, std::string("\x01\x02\x03\x04"), true);
     append_payload(body, "6", false);
-    CHECK(body == "4hello\x1e" "bAQIDBA==\x1e" "6");
+    CHECK(body ==
+          "4hello\x1e"
+          "bAQIDBA==\x1e"
+          "6");
     auto back = decode_payload(body);
     REQUIRE(back);
     CHECK(back->size() == 3);

@@ -6,7 +6,9 @@
 
 using switchboard::protocol::json_write;
 
-static std::string roundtrip(std::string_view s) { return json_write(boost::json::parse(s)); }
+static std::string roundtrip(std::string_view s) {
+    return json_write(boost::json::parse(s));
+}
 
 TEST_CASE("json_write keeps key order and writes compactly") {
     CHECK(roundtrip(R"({ "b": 1, "a": [true, false, null], "c": {"3": [true]} })") ==

@@ -35,7 +35,8 @@ TEST_CASE("room index: join, leave, membership") {
 
 TEST_CASE("room index: broadcast targets each member once, honours except") {
     room_index idx;
-    for (auto id : {"a", "b", "c", "d"}) idx.add(id);
+    for (auto id : {"a", "b", "c", "d"})
+        idx.add(id);
     idx.join("a", "r1");
     idx.join("b", "r1");
     idx.join("b", "r2");

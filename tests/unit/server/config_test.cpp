@@ -34,8 +34,9 @@ TEST_CASE("config: defaults, environment, flags in that order") {
 TEST_CASE("config: the seed services' aliases") {
     config c(engine_settings());
     const char* argv[] = {"sb"};
-    REQUIRE_FALSE(c.load(1, argv, env_of({{"CORS_ORIGIN", "https://a.example, https://b.example"},
-                                           {"HEARTBEAT_INTERVAL", "10000"}})));
+    REQUIRE_FALSE(c.load(
+        1, argv,
+        env_of({{"CORS_ORIGIN", "https://a.example, https://b.example"}, {"HEARTBEAT_INTERVAL", "10000"}})));
     auto o = engine_options_from(c);
     CHECK(o.allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
     CHECK(o.engine.ping_interval_ms == 10000);

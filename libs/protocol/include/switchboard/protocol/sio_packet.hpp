@@ -72,8 +72,9 @@ void append_sio_header(std::string& out, sio_type type, std::string_view nsp, st
 void append_sio_packet(std::string& out, sio_type type, std::string_view nsp, std::optional<std::uint64_t> id,
                        const boost::json::value* data, std::size_t attachments = 0);
 // EVENT / BINARY_EVENT ["event", args..., extra?] without building the array.
-void append_sio_event(std::string& out, std::string_view nsp, std::optional<std::uint64_t> id, std::string_view event,
-                      const boost::json::array& args, std::size_t attachments, std::string_view trailing_string = {});
+void append_sio_event(std::string& out, std::string_view nsp, std::optional<std::uint64_t> id,
+                      std::string_view event, const boost::json::array& args, std::size_t attachments,
+                      std::string_view trailing_string = {});
 
 bool is_reserved_event(std::string_view name) noexcept;
 

@@ -58,7 +58,8 @@ private:
     template <class F>
     void visit_room(const std::string& room, F&& f) const {
         if (auto it = rooms_.find(room); it != rooms_.end())
-            for (const auto& id : it->second) f(id);
+            for (const auto& id : it->second)
+                f(id);
         else if (members_.count(room))
             f(room);  // the member's own-id room
     }

@@ -8,7 +8,9 @@ namespace switchboard::server {
 enum class errc { ack_timeout = 1, socket_disconnected, server_stopped };
 
 const boost::system::error_category& category() noexcept;
-inline boost::system::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), category()};
+}
 
 }  // namespace switchboard::server
 

@@ -19,9 +19,17 @@ std::string iso_time(long long epoch_ms);
 using fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 void write(level l, std::string_view msg, fields f = {});
 
-inline void debug(std::string_view m, fields f = {}) { if (get_level() <= level::debug) write(level::debug, m, f); }
-inline void info(std::string_view m, fields f = {}) { if (get_level() <= level::info) write(level::info, m, f); }
-inline void warn(std::string_view m, fields f = {}) { if (get_level() <= level::warn) write(level::warn, m, f); }
-inline void error(std::string_view m, fields f = {}) { if (get_level() <= level::error) write(level::error, m, f); }
+inline void debug(std::string_view m, fields f = {}) {
+    if (get_level() <= level::debug) write(level::debug, m, f);
+}
+inline void info(std::string_view m, fields f = {}) {
+    if (get_level() <= level::info) write(level::info, m, f);
+}
+inline void warn(std::string_view m, fields f = {}) {
+    if (get_level() <= level::warn) write(level::warn, m, f);
+}
+inline void error(std::string_view m, fields f = {}) {
+    if (get_level() <= level::error) write(level::error, m, f);
+}
 
 }  // namespace switchboard::log

@@ -70,7 +70,8 @@ using socket_ptr = std::shared_ptr<socket>;
 using ack_reply = std::function<void(payload)>;
 using event_handler = std::function<void(const socket_ptr&, payload&&, ack_reply)>;
 // Decides admission; call `decide` once, from any thread (nullopt admits).
-using connect_hook = std::function<void(const socket_ptr&, std::function<void(std::optional<connect_error>)> decide)>;
+using connect_hook =
+    std::function<void(const socket_ptr&, std::function<void(std::optional<connect_error>)> decide)>;
 using ack_callback = std::function<void(boost::system::error_code, payload)>;
 
 // One Socket.IO connection to one namespace. Methods are thread-safe; handlers run on the
