@@ -18,7 +18,7 @@ namespace {
 
 payload auth_payload(const socket_ptr& s) {
     payload p;
-    p.args.push_back(s->handshake_info().auth);
+    p.args.push_back(s->auth());
     return p;
 }
 
@@ -117,7 +117,7 @@ void e2e_profile(server::server& srv) {
     });
     auto& admin = srv.of("/admin");
     admin.on_connect([](const socket_ptr& s, auto decide) {
-        const auto* t = s->handshake_info().auth.if_contains("token");
+        const auto* t = s->auth().if_contains("token");
         if (t && t->is_string() && t->get_string() == "admin-secret")
             decide(std::nullopt);
         else

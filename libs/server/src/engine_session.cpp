@@ -132,16 +132,20 @@ void engine_session::close(protocol::errc reason) {
     process(actions_);
 }
 
+engine_session::admission engine_session::admit(std::size_t packets, std::size_t bytes, bool is_volatile) {
+    if (fsm_.closed()) return admission::closed;
+    if (queue_.size() + packets <= srv_.opts.max_queue_packets &&
+        queued_bytes_ + bytes <= srv_.opts.max_queue_bytes)
+        return admission::ok;
+    if (is_volatile) return admission::dropped;
+    log::warn("slow consumer, closing session", {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
+    close(protocol::errc::slow_consumer);
+    return admission::closed;
+}
+
 bool engine_session::send(out_item item, bool is_volatile) {
-    if (fsm_.closed()) return false;
-    if (queue_.size() >= srv_.opts.max_queue_packets ||
-        queued_bytes_ + item.data->size() > srv_.opts.max_queue_bytes) {
-        if (is_volatile) return true;
-        log::warn("slow consumer, closing session",
-                  {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
-        close(protocol::errc::slow_consumer);
-        return false;
-    }
+    auto a = admit(1, item.data->size(), is_volatile);
+    if (a != admission::ok) return a == admission::dropped;
     queued_bytes_ += item.data->size();
     queue_.push_back(std::move(item));
     schedule_flush();
@@ -149,18 +153,12 @@ bool engine_session::send(out_item item, bool is_volatile) {
 }
 
 bool engine_session::send_group(const std::vector<out_item>& items, bool is_volatile) {
-    if (fsm_.closed()) return false;
     std::size_t bytes = 0;
     for (const auto& i : items)
         bytes += i.data->size();
-    if (queue_.size() + items.size() > srv_.opts.max_queue_packets ||
-        queued_bytes_ + bytes > srv_.opts.max_queue_bytes) {
-        if (is_volatile) return true;
-        close(protocol::errc::slow_consumer);
-        return false;
-    }
-    for (const auto& i : items)
-        queue_.push_back(i);
+    auto a = admit(items.size(), bytes, is_volatile);
+    if (a != admission::ok) return a == admission::dropped;
+    queue_.insert(queue_.end(), items.begin(), items.end());
     queued_bytes_ += bytes;
     schedule_flush();
     return true;

@@ -140,6 +140,9 @@ public:
     std::atomic<std::uint64_t> poll_seq{0};
 
 private:
+    enum class admission { ok, dropped, closed };
+    // Back-pressure: room in the queue, or drop (volatile), or close as a slow consumer.
+    admission admit(std::size_t packets, std::size_t bytes, bool is_volatile);
     void start_poll(poll_handler h, std::uint64_t seq);
     void cancel_poll(std::uint64_t seq);
     void complete_poll(error_code ec, std::string body);
@@ -189,7 +192,9 @@ public:
 
     const std::string& id() const noexcept override { return id_; }
     const std::string& nsp() const noexcept override { return ns_.api->name(); }
-    const handshake& handshake_info() const noexcept override { return hs_; }
+    const handshake& handshake_info() const noexcept override { return *session_->handshake_ptr(); }
+    const boost::json::object& auth() const noexcept override { return auth_; }
+    std::int64_t issued() const noexcept override { return issued_; }
     bool connected() const noexcept override { return connected_.load(); }
     void emit(std::string_view event, payload p) override;
     void emit_with_ack(std::string_view event, payload p, std::chrono::milliseconds timeout,
@@ -221,7 +226,8 @@ private:
     namespace_state& ns_;
     std::string id_;
     std::string pid_;
-    handshake hs_;
+    boost::json::object auth_;
+    std::int64_t issued_;
     std::atomic<bool> connected_{false};
     std::uint64_t next_ack_ = 0;
     std::unordered_map<std::uint64_t, pending_ack> acks_;

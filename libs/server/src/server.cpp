@@ -104,7 +104,6 @@ std::shared_ptr<const handshake> make_handshake(const request& req, const std::s
     }
     hs->address = remote;
     hs->xdomain = req.find(http::field::origin) != req.end();
-    hs->issued = detail::wall_ms();
     return hs;
 }
 

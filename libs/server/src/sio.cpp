@@ -14,23 +14,24 @@ payload& payload::add_binary(std::string bytes) {
     return *this;
 }
 
-boost::json::object handshake::to_json() const {
+boost::json::object socket::handshake_json() const {
+    const auto& hs = handshake_info();
     boost::json::object h;
-    for (const auto& [k, v] : headers)
+    for (const auto& [k, v] : hs.headers)
         h[k] = v;
     boost::json::object q;
-    for (const auto& [k, v] : query)
+    for (const auto& [k, v] : hs.query)
         q[k] = v;
     boost::json::object o;
     o["headers"] = std::move(h);
-    o["time"] = detail::iso_time(issued);
-    o["address"] = address;
-    o["xdomain"] = xdomain;
-    o["secure"] = secure;
-    o["issued"] = issued;
-    o["url"] = url;
+    o["time"] = detail::iso_time(issued());
+    o["address"] = hs.address;
+    o["xdomain"] = hs.xdomain;
+    o["secure"] = hs.secure;
+    o["issued"] = issued();
+    o["url"] = hs.url;
     o["query"] = std::move(q);
-    o["auth"] = auth;
+    o["auth"] = auth();
     return o;
 }
 
@@ -76,11 +77,13 @@ std::vector<out_item> to_items(const rooms::encoded_packet& pkt) {
 
 socket_impl::socket_impl(std::shared_ptr<engine_session> session, sio_client& client, namespace_state& ns,
                          std::string id, std::string pid, boost::json::object auth)
-    : session_(std::move(session)), client_(client), ns_(ns), id_(std::move(id)), pid_(std::move(pid)) {
-    hs_ = *session_->handshake_ptr();
-    hs_.auth = std::move(auth);
-    hs_.issued = wall_ms();
-}
+    : session_(std::move(session)),
+      client_(client),
+      ns_(ns),
+      id_(std::move(id)),
+      pid_(std::move(pid)),
+      auth_(std::move(auth)),
+      issued_(wall_ms()) {}
 
 void socket_impl::emit(std::string_view event, payload p) {
     auto pkt = encode_event(nsp(), std::nullopt, event, p);

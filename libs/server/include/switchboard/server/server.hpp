@@ -51,6 +51,7 @@ struct connect_error {
     boost::json::value data;  // null: no "data" key
 };
 
+// The request that opened the Engine.IO session, shared by all its namespaces.
 struct handshake {
     std::string url;
     protocol::query_list query;
@@ -58,10 +59,6 @@ struct handshake {
     std::string address;
     bool secure = false;
     bool xdomain = false;
-    std::int64_t issued = 0;  // ms since the epoch, at CONNECT
-    boost::json::object auth;
-
-    boost::json::object to_json() const;  // the Node server's handshake object
 };
 
 class socket;
@@ -82,6 +79,12 @@ public:
     virtual const std::string& id() const noexcept = 0;
     virtual const std::string& nsp() const noexcept = 0;
     virtual const handshake& handshake_info() const noexcept = 0;
+    // The auth object of this namespace's CONNECT ({} when none) and when it arrived (ms since epoch).
+    virtual const boost::json::object& auth() const noexcept = 0;
+    virtual std::int64_t issued() const noexcept = 0;
+    // The Node server's socket.handshake object: headers, time, address, xdomain, secure, issued,
+    // url, query, auth.
+    boost::json::object handshake_json() const;
     virtual bool connected() const noexcept = 0;
 
     virtual void emit(std::string_view event, payload p = {}) = 0;
