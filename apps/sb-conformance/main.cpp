@@ -1,8 +1,12 @@
 // Test-only server for the official Engine.IO / Socket.IO protocol suites and our end-to-end tests.
 //   --profile protocol (default): what docs/{engine,socket}.io-protocol test suites expect.
 //   --profile e2e: the same plus the namespaces and events tests/e2e uses.
+//   --profile client-suite: ../shared/CLIENT-SUITE-SPEC.md, for socket.io-client's own test suite
+//     (port 3210, ping 2000/20000, 10 ms accept delay, connection-state recovery for 2 minutes).
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
+
+#include <switchboard/protocol/sio_packet.hpp>
 
 #include <boost/json.hpp>
 
@@ -131,6 +135,153 @@ void e2e_profile(server::server& srv) {
     });
 }
 
+// ---- --profile client-suite: ../shared/CLIENT-SUITE-SPEC.md (socket.io-client's own test suite)
+
+bool truthy(const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::null:
+            return false;
+        case boost::json::kind::bool_:
+            return v.get_bool();
+        case boost::json::kind::int64:
+            return v.get_int64() != 0;
+        case boost::json::kind::uint64:
+            return v.get_uint64() != 0;
+        case boost::json::kind::double_:
+            return v.get_double() != 0 && v.get_double() == v.get_double();
+        case boost::json::kind::string:
+            return !v.get_string().empty();
+        default:
+            return true;
+    }
+}
+
+bool is_binary_arg(const payload& p, std::size_t i) {
+    return i < p.args.size() && protocol::placeholder_index(p.args[i]).has_value();
+}
+
+std::string now_iso() {
+    return log::iso_time(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
+
+payload args(std::initializer_list<boost::json::value> a) {
+    payload p;
+    for (const auto& v : a)
+        p.args.push_back(v);
+    return p;
+}
+
+void on_plain(server::namespace_& ns, std::string event, std::function<void(const socket_ptr&, payload&)> f) {
+    ns.on(std::move(event),
+          [f = std::move(f)](const socket_ptr& s, payload&& p, server::ack_reply) { f(s, p); });
+}
+
+void on_acked(server::namespace_& ns, std::string event,
+              std::function<payload(const socket_ptr&, payload&)> f) {
+    ns.on(std::move(event), [f = std::move(f)](const socket_ptr& s, payload&& p, server::ack_reply ack) {
+        if (ack) ack(f(s, p));  // listed events are acknowledged only when the client asked
+    });
+}
+
+void client_suite_profile(server::server& srv) {
+    auto& main = srv.of("/");
+    main.on_connect([](const socket_ptr& s, auto decide) {
+        const auto* fail = protocol::find_param(s->handshake_info().query, "fail");
+        if (fail && !fail->empty())
+            decide(server::connect_error{"Auth failed (main namespace)", nullptr});
+        else
+            decide(std::nullopt);
+    });
+    on_plain(main, "hi", [](const socket_ptr& s, payload&) { s->emit("hi"); });
+    on_acked(main, "echo", [](const socket_ptr&, payload& p) {
+        payload r;
+        r.args.push_back(p.args.empty() ? boost::json::value(nullptr) : p.args[0]);
+        return r;
+    });
+    on_acked(main, "getId",
+             [](const socket_ptr& s, payload&) { return args({boost::json::string(s->id())}); });
+    on_acked(main, "getHandshake", [](const socket_ptr& s, payload&) { return args({s->handshake_json()}); });
+    on_acked(main, "getAckDate",
+             [](const socket_ptr&, payload&) { return args({boost::json::string(now_iso())}); });
+    on_plain(main, "getDate", [](const socket_ptr& s, payload&) {
+        s->emit("takeDate", args({boost::json::string(now_iso())}));
+    });
+    on_plain(main, "getDateObj", [](const socket_ptr& s, payload&) {
+        s->emit("takeDateObj", args({boost::json::object{{"date", now_iso()}}}));
+    });
+    on_plain(main, "getUtf8", [](const socket_ptr& s, payload&) {
+        for (const char* t : {"てすと", "Я Б Г Д Ж Й", "Ä ä Ü ü ß", "utf8 — string", "utf8 — string"})
+            s->emit("takeUtf8", args({boost::json::string(t)}));
+    });
+    on_plain(main, "false", [](const socket_ptr& s, payload&) { s->emit("false", args({false})); });
+    on_plain(main, "ack", [](const socket_ptr& s, payload&) {
+        s->emit_with_ack("ack", {}, std::chrono::minutes(2),
+                         [w = std::weak_ptr<server::socket>(s)](boost::system::error_code ec, payload r) {
+                             auto s = w.lock();
+                             if (ec || !s || r.args.size() < 2) return;
+                             const auto& a = r.args[0];
+                             bool five = (a.is_int64() && a.get_int64() == 5) ||
+                                         (a.is_double() && a.get_double() == 5);
+                             const auto* o = r.args[1].if_object();
+                             const auto* t = o ? o->if_contains("test") : nullptr;
+                             if (five && t && truthy(*t)) s->emit("got it");
+                         });
+    });
+    on_plain(main, "doge",
+             [](const socket_ptr& s, payload&) { s->emit("doge", payload{}.add_binary("asdfasdf")); });
+    on_plain(main, "getbin",
+             [](const socket_ptr& s, payload&) { s->emit("takebin", payload{}.add_binary("asdfasdf")); });
+    on_plain(main, "buffa", [](const socket_ptr& s, payload& p) {
+        if (is_binary_arg(p, 0)) s->emit("buffack");
+    });
+    on_plain(main, "blob", [](const socket_ptr& s, payload& p) {
+        if (is_binary_arg(p, 0)) s->emit("back");
+    });
+    auto jsonbuff = [](std::string reply) {
+        return [reply](const socket_ptr& s, payload& p) {
+            const auto* o = p.args.empty() ? nullptr : p.args[0].if_object();
+            if (!o) return;
+            const auto* hello = o->if_contains("hello");
+            const auto* msg = o->if_contains("message");
+            const auto* bye = o->if_contains("goodbye");
+            if (hello && *hello == "lol" && msg && protocol::placeholder_index(*msg) && bye &&
+                *bye == "gotcha")
+                s->emit(reply);
+        };
+    };
+    on_plain(main, "jsonbuff", jsonbuff("jsonbuff-ack"));
+    on_plain(main, "jsonblob", jsonbuff("jsonblob-ack"));
+    on_plain(main, "abuff1", [](const socket_ptr& s, payload& p) {
+        if (is_binary_arg(p, 0)) s->data["abuff1"] = true;
+    });
+    on_plain(main, "abuff2", [](const socket_ptr& s, payload&) {
+        if (s->data.contains("abuff1")) s->emit("abuff2-ack");
+    });
+    // blob1 (binary), blob2 ("second"), blob3 (binary), in this order → blob3-ack.
+    on_plain(main, "blob1", [](const socket_ptr& s, payload& p) {
+        if (is_binary_arg(p, 0)) s->data["blob"] = 1;
+    });
+    on_plain(main, "blob2", [](const socket_ptr& s, payload& p) {
+        if (s->data.contains("blob") && s->data["blob"] == 1 && !p.args.empty() && p.args[0] == "second")
+            s->data["blob"] = 2;
+    });
+    on_plain(main, "blob3", [](const socket_ptr& s, payload& p) {
+        if (s->data.contains("blob") && s->data["blob"] == 2 && is_binary_arg(p, 0)) s->emit("blob3-ack");
+    });
+
+    on_acked(srv.of("/foo"), "getId",
+             [](const socket_ptr& s, payload&) { return args({boost::json::string(s->id())}); });
+    srv.of("/abc").on_connection(
+        [](const socket_ptr& s) { s->emit("handshake", args({s->handshake_json()})); });
+    srv.of("/no").on_connect([](const socket_ptr&, auto decide) {
+        decide(server::connect_error{"Auth failed (custom namespace)", nullptr});
+    });
+    for (const char* name : {"/timeout_socket", "/valid", "/asd"})
+        srv.of(name);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,6 +295,7 @@ int main(int argc, char** argv) {
     o.engine.connect_timeout_ms = 1000;
     o.raw_echo_path = "/engine.io/";
     std::string profile = "protocol";
+    long long recovery_window = -1;  // -1: the profile's default
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -165,28 +317,49 @@ int main(int argc, char** argv) {
             o.engine.ping_interval_ms = static_cast<std::uint32_t>(std::stoul(next()));
         else if (a == "--ping-timeout")
             o.engine.ping_timeout_ms = static_cast<std::uint32_t>(std::stoul(next()));
+        else if (a == "--recovery-window")
+            recovery_window = std::stoll(next());
         else if (a == "--max-payload")
             o.engine.max_payload = static_cast<std::size_t>(std::stoul(next()));
         else if (a == "--log-level") {
             log::level l;
             if (log::parse_level(next(), l)) log::set_level(l);
         } else if (a == "--help") {
-            std::cout
-                << "sb-conformance [--port 3000] [--host 127.0.0.1] [--threads 2] [--profile protocol|e2e]"
-                   " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--log-level L]\n";
+            std::cout << "sb-conformance [--port 3000] [--host 127.0.0.1] [--threads 2] [--profile "
+                         "protocol|e2e|client-suite]"
+                         " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--recovery-window MS] "
+                         "[--log-level L]\n";
             return 0;
         } else {
             std::cerr << "sb-conformance: unknown option " << a << "\n";
             return 2;
         }
     }
-    if (profile != "protocol" && profile != "e2e") {
+    if (profile == "client-suite") {
+        // Settings of the spec; --port/--host given on the command line still win.
+        bool port_given = false;
+        for (int i = 1; i < argc; ++i)
+            if (std::string(argv[i]) == "--port") port_given = true;
+        if (!port_given) o.port = 3210;
+        o.engine.ping_interval_ms = 2000;
+        o.engine.ping_timeout_ms = 20000;
+        o.engine.connect_timeout_ms = 45000;
+        o.accept_delay = std::chrono::milliseconds(10);
+        o.recovery_window_ms = 120000;
+        o.raw_echo_path.clear();
+    }
+    if (profile != "protocol" && profile != "e2e" && profile != "client-suite") {
         std::cerr << "sb-conformance: unknown profile " << profile << "\n";
         return 2;
     }
+    if (recovery_window >= 0) o.recovery_window_ms = recovery_window;
     server::server srv(o);
-    protocol_profile(srv);
-    if (profile == "e2e") e2e_profile(srv);
+    if (profile == "client-suite") {
+        client_suite_profile(srv);
+    } else {
+        protocol_profile(srv);
+        if (profile == "e2e") e2e_profile(srv);
+    }
     srv.run([&](std::uint16_t port) { std::cout << "listening on " << o.host << ":" << port << std::endl; });
     return 0;
 }

@@ -166,6 +166,20 @@ std::vector<setting> engine_settings() {
          k::integer,
          0,
          3600000},
+        {"CONNECTION_STATE_RECOVERY",
+         {},
+         "connection-state-recovery",
+         "false",
+         "keep sessions lost by their transport and replay missed events on reconnection",
+         k::boolean},
+        {"RECOVERY_WINDOW",
+         {},
+         "recovery-window",
+         "120000",
+         "how long a lost session and the events sent to it are kept, ms",
+         k::integer,
+         1000,
+         86400000},
         {"SOCKET_IO_PATH", {}, "path", "/socket.io/", "HTTP path of the Socket.IO endpoint", k::string},
         {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
         {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},
@@ -182,6 +196,7 @@ server_options engine_options_from(const config& c) {
     o.engine.ping_timeout_ms = static_cast<std::uint32_t>(c.integer("PING_TIMEOUT"));
     o.engine.max_payload = static_cast<std::size_t>(c.integer("MAX_PAYLOAD"));
     o.engine.connect_timeout_ms = static_cast<std::uint32_t>(c.integer("CONNECT_TIMEOUT"));
+    o.recovery_window_ms = c.boolean("CONNECTION_STATE_RECOVERY") ? c.integer("RECOVERY_WINDOW") : 0;
     o.path = c.str("SOCKET_IO_PATH");
     if (o.path.empty() || o.path.front() != '/') o.path.insert(o.path.begin(), '/');
     if (o.path.back() != '/') o.path += '/';

@@ -2,6 +2,7 @@
 // Private to libs/server: the Asio/Beast shell around the sans-io protocol core.
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
+#include <switchboard/rooms/recovery.hpp>
 #include <switchboard/rooms/room_index.hpp>
 #include <switchboard/server/errc.hpp>
 #include <switchboard/server/server.hpp>
@@ -181,6 +182,10 @@ private:
 struct namespace_state {
     namespace_* api = nullptr;
     mutable std::mutex mu;
+    // With recovery on: held across offset allocation, logging and delivery of one event, so
+    // every receiver gets events in offset order.
+    std::mutex order_mu;
+    std::unique_ptr<rooms::recovery_log> recovery;
     rooms::room_index index;
     std::unordered_map<std::string, std::weak_ptr<socket_impl>> sockets;
 };
@@ -207,14 +212,18 @@ public:
     // On the strand.
     void send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p);
     void on_ack(std::uint64_t id, payload&& p);
-    void mark_connected();
-    // Leaves every room, fails pending acks; `notify`: run the namespace's disconnect handler.
-    void finish(std::string_view reason);
+    // Registers the socket (with `rooms` when restoring a kept session).
+    void mark_connected(const std::vector<std::string>& rooms = {});
+    // Leaves every room, fails pending acks, runs the namespace's disconnect handler. `keep`: the
+    // transport was lost, so the session is kept for recovery.
+    void finish(std::string_view reason, bool keep);
+    void set_recovered() noexcept { recovered_ = true; }
+    bool recovered() const noexcept override { return recovered_; }
     const std::string& pid() const noexcept { return pid_; }
     sio_client& client() noexcept { return client_; }
     engine_session& session() noexcept { return *session_; }
     const std::shared_ptr<engine_session>& session_ptr() const noexcept { return session_; }
-    namespace_state& ns() noexcept { return ns_; }
+    namespace_state& ns() const noexcept { return ns_; }
 
 private:
     struct pending_ack {
@@ -229,6 +238,7 @@ private:
     boost::json::object auth_;
     std::int64_t issued_;
     std::atomic<bool> connected_{false};
+    bool recovered_ = false;
     std::uint64_t next_ack_ = 0;
     std::unordered_map<std::uint64_t, pending_ack> acks_;
 };
@@ -243,6 +253,10 @@ public:
         std::erase_if(sockets_, [&](auto& p) { return p.first == nsp; });
     }
     void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);
+    // CONNECT {pid, offset}: restores a kept session; false when it cannot.
+    bool try_restore(namespace_state& ns, const std::string& nsp, const boost::json::object& auth);
+    void send_connect_reply(const socket_impl& s);
+    void run_connection_handler(const std::shared_ptr<socket_impl>& s);
 
 private:
     void handle(protocol::sio_packet&& p);
@@ -257,7 +271,7 @@ private:
 
 // Encodes an event once as the frame and attachments every receiver shares.
 rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id,
-                                   std::string_view event, const payload& p);
+                                   std::string_view event, const payload& p, std::string_view offset = {});
 std::vector<out_item> to_items(const rooms::encoded_packet& pkt);
 
 }  // namespace switchboard::server::detail

@@ -410,6 +410,9 @@ namespace_& server::of(std::string_view name) {
     auto ns = std::unique_ptr<namespace_>(new namespace_(*this, key));
     auto st = std::make_unique<detail::namespace_state>();
     st->api = ns.get();
+    if (impl_->opts.recovery_window_ms > 0)
+        st->recovery = std::make_unique<rooms::recovery_log>(impl_->opts.recovery_window_ms,
+                                                             detail::random_id().substr(0, 8) + "-");
     impl_->ns_state.emplace(key, std::move(st));
     return *impl_->namespaces.emplace(key, std::move(ns)).first->second;
 }
@@ -425,8 +428,27 @@ void server::route(std::string path, http_route handler) {
 
 void server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
                        const payload& p) {
-    rooms::broadcast_message msg{std::string(nsp), opts, detail::encode_event(nsp, std::nullopt, event, p)};
-    impl_->deliver_local(msg);
+    auto* ns = impl_->find_namespace(nsp);
+    rooms::broadcast_message msg{std::string(nsp), opts, {}};
+    if (ns && ns->recovery && !opts.is_volatile) {
+        // Recovery: the event gets an offset and is logged; allocation, logging and delivery in one
+        // critical section keep every receiver's order equal to the offset order.
+        std::lock_guard order(ns->order_mu);
+        std::pair<std::uint64_t, std::string> off;
+        {
+            std::lock_guard lock(ns->mu);
+            off = ns->recovery->next_offset();
+        }
+        msg.packet = detail::encode_event(nsp, std::nullopt, event, p, off.second);
+        {
+            std::lock_guard lock(ns->mu);
+            ns->recovery->append(off.first, {off.second, detail::wall_ms(), opts, msg.packet});
+        }
+        impl_->deliver_local(msg);
+    } else {
+        msg.packet = detail::encode_event(nsp, std::nullopt, event, p);
+        impl_->deliver_local(msg);
+    }
     if (impl_->bus && !opts.local) impl_->bus->publish(msg);
 }
 

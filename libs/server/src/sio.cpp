@@ -54,9 +54,9 @@ std::size_t namespace_::socket_count() const {
 namespace switchboard::server::detail {
 
 rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id,
-                                   std::string_view event, const payload& p) {
+                                   std::string_view event, const payload& p, std::string_view offset) {
     std::string frame = "4";
-    protocol::append_sio_event(frame, nsp, id, event, p.args, p.binary.size());
+    protocol::append_sio_event(frame, nsp, id, event, p.args, p.binary.size(), offset);
     rooms::encoded_packet pkt;
     pkt.frame = std::make_shared<const std::string>(std::move(frame));
     for (const auto& b : p.binary)
@@ -86,6 +86,14 @@ socket_impl::socket_impl(std::shared_ptr<engine_session> session, sio_client& cl
       issued_(wall_ms()) {}
 
 void socket_impl::emit(std::string_view event, payload p) {
+    if (ns_.recovery) {
+        // Logged with an offset like any broadcast, so it can be replayed after a transport loss.
+        rooms::broadcast_options to_me;
+        to_me.rooms.push_back(id_);
+        to_me.local = true;
+        session_->srv().api.broadcast(nsp(), to_me, event, p);
+        return;
+    }
     auto pkt = encode_event(nsp(), std::nullopt, event, p);
     asio::dispatch(session_->executor(), [self = shared_from_this(), pkt = std::move(pkt)] {
         if (self->connected_) self->session_->send_group(to_items(pkt));
@@ -158,21 +166,25 @@ std::vector<std::string> socket_impl::rooms() const {
     return r;
 }
 
-void socket_impl::mark_connected() {
+void socket_impl::mark_connected(const std::vector<std::string>& rooms) {
     {
         std::lock_guard lock(ns_.mu);
         ns_.index.add(id_);
+        for (const auto& r : rooms)
+            ns_.index.join(id_, r);
         ns_.sockets[id_] = weak_from_this();
+        if (ns_.recovery) ns_.recovery->session_live(pid_, id_);
     }
     connected_ = true;
 }
 
-void socket_impl::finish(std::string_view reason) {
+void socket_impl::finish(std::string_view reason, bool keep) {
     if (!connected_.exchange(false)) return;
     {
         std::lock_guard lock(ns_.mu);
-        ns_.index.remove(id_);
+        auto rooms = ns_.index.remove(id_);
         ns_.sockets.erase(id_);
+        if (ns_.recovery) ns_.recovery->session_lost(pid_, std::move(rooms), wall_ms(), keep);
     }
     auto acks = std::move(acks_);
     acks_.clear();
@@ -194,7 +206,7 @@ void socket_impl::disconnect(bool close_transport) {
         if (self->connected_) {
             self->send_packet(protocol::sio_type::disconnect, std::nullopt, {});
             self->client_.remove(self->nsp());
-            self->finish("server namespace disconnect");
+            self->finish("server namespace disconnect", false);
         }
         if (close_transport) self->session_->close(protocol::errc::server_close);
     });
@@ -227,7 +239,7 @@ void sio_client::handle(protocol::sio_packet&& p) {
         case sio_type::disconnect:
             if (auto s = find(p.nsp)) {
                 remove(p.nsp);
-                s->finish("client namespace disconnect");
+                s->finish("client namespace disconnect", false);
             }
             return;
         case sio_type::event:
@@ -291,6 +303,7 @@ void sio_client::handle_connect(protocol::sio_packet&& p) {
     }
     if (find(p.nsp) || std::find(connecting_.begin(), connecting_.end(), p.nsp) != connecting_.end()) return;
     boost::json::object auth = p.has_data ? std::move(p.data.get_object()) : boost::json::object{};
+    if (ns->recovery && try_restore(*ns, p.nsp, auth)) return;
     auto sock = std::make_shared<socket_impl>(session_.shared_from_this(), *this, *ns, random_id(),
                                               random_id(), std::move(auth));
     connecting_.push_back(p.nsp);
@@ -323,24 +336,61 @@ void sio_client::finish_connect(const std::shared_ptr<socket_impl>& s, std::opti
     }
     sockets_.emplace_back(s->nsp(), s);
     s->mark_connected();
-    boost::json::value reply = boost::json::object{{"sid", s->id()}};
-    protocol::append_sio_packet(frame, protocol::sio_type::connect, s->nsp(), std::nullopt, &reply);
-    session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
+    send_connect_reply(*s);
     session_.mark_attached();
-    if (auto& on_conn = s->ns().api->connection_) {
-        try {
-            on_conn(s);
-        } catch (const std::exception& e) {
-            log::error("connection handler threw", {{"nsp", s->nsp()}, {"what", e.what()}});
-        }
+    run_connection_handler(s);
+}
+
+void sio_client::run_connection_handler(const std::shared_ptr<socket_impl>& s) {
+    auto& on_conn = s->ns().api->connection_;
+    if (!on_conn) return;
+    try {
+        on_conn(s);
+    } catch (const std::exception& e) {
+        log::error("connection handler threw", {{"nsp", s->nsp()}, {"what", e.what()}});
     }
+}
+
+void sio_client::send_connect_reply(const socket_impl& s) {
+    boost::json::object body{{"sid", s.id()}};
+    if (s.ns().recovery) body["pid"] = s.pid();
+    boost::json::value reply(std::move(body));
+    std::string frame = "4";
+    protocol::append_sio_packet(frame, protocol::sio_type::connect, s.nsp(), std::nullopt, &reply);
+    session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
+}
+
+bool sio_client::try_restore(namespace_state& ns, const std::string& nsp, const boost::json::object& auth) {
+    const auto* pid = auth.if_contains("pid");
+    const auto* offset = auth.if_contains("offset");
+    if (!pid || !offset || !pid->is_string() || !offset->is_string()) return false;
+    std::optional<rooms::recovery_log::restored> r;
+    {
+        std::lock_guard lock(ns.mu);
+        r = ns.recovery->restore(std::string(pid->get_string()), std::string(offset->get_string()),
+                                 wall_ms());
+    }
+    if (!r) return false;
+    // Admission is skipped for a restored session: it was admitted before.
+    auto s = std::make_shared<socket_impl>(session_.shared_from_this(), *this, ns, r->session.sid,
+                                           r->session.pid, auth);
+    s->set_recovered();
+    sockets_.emplace_back(nsp, s);
+    s->mark_connected(r->session.rooms);
+    for (const auto& pkt : r->missed)
+        session_.send_group(to_items(pkt));
+    send_connect_reply(*s);
+    session_.mark_attached();
+    log::debug("session recovered", {{"nsp", nsp}, {"missed", std::to_string(r->missed.size())}});
+    run_connection_handler(s);
+    return true;
 }
 
 void sio_client::on_close(protocol::errc reason) {
     auto sockets = std::move(sockets_);
     sockets_.clear();
     for (auto& [nsp, s] : sockets)
-        s->finish(protocol::close_reason(reason));
+        s->finish(protocol::close_reason(reason), true);
 }
 
 }  // namespace switchboard::server::detail

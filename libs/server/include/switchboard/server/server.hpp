@@ -33,6 +33,9 @@ struct server_options {
     std::size_t max_queue_bytes = 16u << 20;
     std::chrono::milliseconds accept_delay{0};  // delay before answering a new-session request
     std::string raw_echo_path;                  // test-only: a raw Engine.IO echo endpoint here
+    // Connection-state recovery: sessions lost by their transport are kept this long, with the
+    // events sent meanwhile (0: off).
+    std::int64_t recovery_window_ms = 0;
     std::string service_name = "switchboard";
 };
 
@@ -86,6 +89,8 @@ public:
     // url, query, auth.
     boost::json::object handshake_json() const;
     virtual bool connected() const noexcept = 0;
+    // This socket resumed a session lost by its transport (same id, rooms, missed events replayed).
+    virtual bool recovered() const noexcept = 0;
 
     virtual void emit(std::string_view event, payload p = {}) = 0;
     // The callback gets errc::ack_timeout when the client does not answer in time.

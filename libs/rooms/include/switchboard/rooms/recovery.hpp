@@ -1,0 +1,74 @@
+#pragma once
+// Connection-state recovery of one namespace (pure, single-threaded; the shell guards it):
+// the log of server-sent events with their offsets and targeting, and the sessions kept after a
+// transport loss. An interface-free value type for the single node; a Redis-backed store can keep
+// the same records (pid → session, offset → packet) for recovery on any instance.
+#include <switchboard/rooms/broadcast.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard::rooms {
+
+// Does a broadcast with `opts` reach the socket `id` that is in `rooms`?
+bool broadcast_reaches(const broadcast_options& opts, const std::string& id,
+                       const std::vector<std::string>& rooms);
+
+struct kept_session {
+    std::string sid;
+    std::string pid;
+    std::vector<std::string> rooms;
+    std::int64_t lost_at = 0;  // ms; 0 while the socket is live
+};
+
+struct logged_packet {
+    std::string offset;
+    std::int64_t at = 0;
+    broadcast_options opts;
+    encoded_packet packet;
+};
+
+class recovery_log {
+public:
+    recovery_log(std::int64_t window_ms, std::string offset_prefix)
+        : window_(window_ms), prefix_(std::move(offset_prefix)) {}
+
+    std::int64_t window_ms() const noexcept { return window_; }
+
+    // A new offset; its packet must then be appended with the returned sequence number.
+    std::pair<std::uint64_t, std::string> next_offset();
+    void append(std::uint64_t seq, logged_packet p);
+
+    // A socket connected (the record exists from then on) / ended. `keep`: the end was a transport
+    // loss, so the session may be restored within the window; otherwise it is forgotten.
+    void session_live(const std::string& pid, const std::string& sid);
+    void session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now, bool keep);
+
+    // For a CONNECT with {pid, offset}: the kept session and the packets after `offset` that reach
+    // it, in order. nullopt when the pid is unknown, live or expired, or the offset is unknown;
+    // on success the kept session is consumed.
+    struct restored {
+        kept_session session;
+        std::vector<encoded_packet> missed;
+    };
+    std::optional<restored> restore(const std::string& pid, const std::string& offset, std::int64_t now);
+
+    // Drops packets and kept sessions older than the window.
+    void trim(std::int64_t now);
+    std::size_t packet_count() const noexcept { return packets_.size(); }
+    std::size_t session_count() const noexcept { return sessions_.size(); }
+
+private:
+    std::int64_t window_;
+    std::string prefix_;
+    std::uint64_t next_seq_ = 1;
+    std::map<std::uint64_t, logged_packet> packets_;
+    std::unordered_map<std::string, std::uint64_t> by_offset_;
+    std::unordered_map<std::string, kept_session> sessions_;
+};
+
+}  // namespace switchboard::rooms

@@ -1,0 +1,79 @@
+#include <switchboard/rooms/recovery.hpp>
+
+#include <algorithm>
+
+namespace switchboard::rooms {
+namespace {
+bool in(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+}  // namespace
+
+bool broadcast_reaches(const broadcast_options& opts, const std::string& id,
+                       const std::vector<std::string>& rooms) {
+    for (const auto& r : opts.except)
+        if (r == id || in(rooms, r)) return false;
+    if (opts.rooms.empty()) return true;
+    for (const auto& r : opts.rooms)
+        if (r == id || in(rooms, r)) return true;
+    return false;
+}
+
+std::pair<std::uint64_t, std::string> recovery_log::next_offset() {
+    static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::uint64_t seq = next_seq_++;
+    std::string s;
+    for (std::uint64_t v = seq; v; v /= 36)
+        s.insert(s.begin(), digits[v % 36]);
+    return {seq, prefix_ + s};
+}
+
+void recovery_log::append(std::uint64_t seq, logged_packet p) {
+    trim(p.at);
+    by_offset_[p.offset] = seq;
+    packets_.emplace(seq, std::move(p));
+}
+
+void recovery_log::session_live(const std::string& pid, const std::string& sid) {
+    sessions_[pid] = kept_session{sid, pid, {}, 0};
+}
+
+void recovery_log::session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now,
+                                bool keep) {
+    if (!keep) {
+        sessions_.erase(pid);
+        return;
+    }
+    auto it = sessions_.find(pid);
+    if (it == sessions_.end()) return;
+    it->second.rooms = std::move(rooms);
+    it->second.lost_at = now;
+}
+
+std::optional<recovery_log::restored> recovery_log::restore(const std::string& pid, const std::string& offset,
+                                                            std::int64_t now) {
+    trim(now);
+    auto sit = sessions_.find(pid);
+    if (sit == sessions_.end() || sit->second.lost_at == 0) return std::nullopt;
+    auto oit = by_offset_.find(offset);
+    if (oit == by_offset_.end()) return std::nullopt;
+    restored r;
+    r.session = std::move(sit->second);
+    sessions_.erase(sit);
+    for (auto it = packets_.upper_bound(oit->second); it != packets_.end(); ++it)
+        if (broadcast_reaches(it->second.opts, r.session.sid, r.session.rooms))
+            r.missed.push_back(it->second.packet);
+    return r;
+}
+
+void recovery_log::trim(std::int64_t now) {
+    while (!packets_.empty() && packets_.begin()->second.at + window_ < now) {
+        by_offset_.erase(packets_.begin()->second.offset);
+        packets_.erase(packets_.begin());
+    }
+    std::erase_if(sessions_, [&](const auto& kv) {
+        return kv.second.lost_at != 0 && kv.second.lost_at + window_ < now;
+    });
+}
+
+}  // namespace switchboard::rooms
