@@ -330,8 +330,17 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::accept
 
 // ---- server::impl
 
+namespace {
+// THREADS=0 means one per core; the io_context's concurrency hint must be the real count (a hint
+// of 1 tells Asio that only one thread runs it).
+server_options with_threads(server_options o) {
+    if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+    return o;
+}
+}  // namespace
+
 server::impl::impl(server& s, server_options o)
-    : api(s), opts(std::move(o)), ioc(opts.threads ? opts.threads : 1) {
+    : api(s), opts(with_threads(std::move(o))), ioc(static_cast<int>(opts.threads)) {
     started_ms = detail::now_ms();
 }
 
@@ -487,8 +496,7 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
     log::info("listening", {{"host", impl_->opts.host}, {"port", std::to_string(impl_->port.load())}});
     if (on_ready) on_ready(impl_->port);
 
-    unsigned n =
-        impl_->opts.threads ? impl_->opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned n = impl_->opts.threads;  // resolved (0 → cores) when the server was made
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < n; ++i)
         threads.emplace_back([&ioc] { ioc.run(); });
