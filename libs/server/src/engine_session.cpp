@@ -158,7 +158,7 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
         bytes += i.data->size();
     auto a = admit(items.size(), bytes, is_volatile);
     if (a != admission::ok) return a == admission::dropped;
-    queue_.insert(queue_.end(), items.begin(), items.end());
+    queue_.append(items.begin(), items.end());
     queued_bytes_ += bytes;
     schedule_flush();
     return true;
@@ -184,8 +184,7 @@ void engine_session::flush() {
 
 std::string engine_session::drain_payload() {
     std::string body;
-    for (const auto& item : queue_)
-        protocol::append_payload(body, *item.data, item.binary);
+    queue_.for_each([&](const out_item& item) { protocol::append_payload(body, *item.data, item.binary); });
     queue_.clear();
     queued_bytes_ = 0;
     return body;
@@ -291,6 +290,7 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
             fsm_.on_packet(now_ms(), protocol::decode_engine_binary(frame), from_probe, actions_);
         }
         buf.consume(buf.size());
+        buf.shrink_to_fit();  // an idle connection holds no read buffer
         process(actions_);
     }
     on_ws_closed(conn);

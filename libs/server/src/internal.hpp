@@ -55,11 +55,42 @@ struct out_item {
     bool binary = false;
 };
 
+// A FIFO that holds no memory while empty (an empty std::deque keeps ~600 bytes per session).
+template <class T>
+class fifo {
+public:
+    bool empty() const noexcept { return head_ == items_.size(); }
+    std::size_t size() const noexcept { return items_.size() - head_; }
+    void push_back(T v) { items_.push_back(std::move(v)); }
+    template <class It>
+    void append(It first, It last) {
+        items_.insert(items_.end(), first, last);
+    }
+    T& front() { return items_[head_]; }
+    void pop_front() {
+        if (++head_ == items_.size()) clear();
+    }
+    void clear() {
+        items_.clear();
+        head_ = 0;
+        if (items_.capacity() > 16) items_.shrink_to_fit();
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        for (std::size_t i = head_; i < items_.size(); ++i)
+            f(items_[i]);
+    }
+
+private:
+    std::vector<T> items_;
+    std::size_t head_ = 0;
+};
+
 struct ws_conn {
     explicit ws_conn(ws_stream s) : ws(std::move(s)), wake(ws.get_executor()) {}
     ws_stream ws;
     asio::steady_timer wake;
-    std::deque<std::shared_ptr<const std::string>> probe_out;
+    fifo<std::shared_ptr<const std::string>> probe_out;
     bool writer_waiting = false;
     bool closing = false;
     bool dead = false;
@@ -166,7 +197,7 @@ private:
     asio::steady_timer timer_;
     protocol::millis armed_ = protocol::no_deadline;
     std::unique_ptr<engine_handler> handler_;
-    std::deque<out_item> queue_;
+    fifo<out_item> queue_;
     std::size_t queued_bytes_ = 0;
     poll_handler poll_;
     std::uint64_t poll_token_ = 0;

@@ -188,7 +188,11 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
     s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
     s->start();
-    co_await s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), false);
+    // A coroutine of its own, so this HTTP connection's frame (request, parser buffer) is freed.
+    asio::co_spawn(ex, s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), false),
+                   [](std::exception_ptr e) {
+                       if (e) log::error("websocket reader failed");
+                   });
     co_return true;
 }
 
