@@ -43,6 +43,17 @@ async function dropAndBroadcast(a, b, values) {
   for (const v of values) await b.timeout(2000).emitWithAck("broadcast", { room: "news-room", event: "news", data: v });
 }
 
+// The reconnection must be a fresh socket: new id, not recovered, nothing replayed.
+async function expectFresh(a, b, got, firstId) {
+  await waitFor(a, "connect", 5000);
+  await sleep(100);
+  assert.equal(a.recovered, false);
+  assert.notEqual(a.id, firstId);
+  assert.deepEqual(got, [1]);
+  a.disconnect();
+  b.disconnect();
+}
+
 for (const transports of [["websocket"], ["polling"]]) {
   test(`${transports[0]}: a dropped transport is restored with the missed events`, async () => {
     const { a, b, got, firstId } = await setup(server.url, { transports, ...slowReconnect(400) });
@@ -98,26 +109,14 @@ test("recovery across transports: lost on websocket, restored over polling", asy
 test("after the window the session is gone: a fresh socket, nothing replayed", async () => {
   const { a, b, got, firstId } = await setup(shortServer.url, { transports: ["websocket"], ...slowReconnect(900) });
   await dropAndBroadcast(a, b, [2]);
-  await waitFor(a, "connect", 5000);
-  await sleep(100);
-  assert.equal(a.recovered, false);
-  assert.notEqual(a.id, firstId);
-  assert.deepEqual(got, [1]);
-  a.disconnect();
-  b.disconnect();
+  await expectFresh(a, b, got, firstId);
 });
 
 test("an unknown offset gives a fresh socket", async () => {
   const { a, b, got, firstId } = await setup(server.url, { transports: ["websocket"], ...slowReconnect(300) });
   await dropAndBroadcast(a, b, [2]);
   a._lastOffset = "no-such-offset";
-  await waitFor(a, "connect", 5000);
-  await sleep(100);
-  assert.equal(a.recovered, false);
-  assert.notEqual(a.id, firstId);
-  assert.deepEqual(got, [1]);
-  a.disconnect();
-  b.disconnect();
+  await expectFresh(a, b, got, firstId);
 });
 
 test("a socket that left with DISCONNECT is not recovered", async () => {

@@ -36,7 +36,7 @@ boost::json::object socket::handshake_json() const {
 }
 
 void namespace_::on(std::string event, event_handler h) {
-    handlers_.emplace_back(std::move(event), std::move(h));
+    handlers_[std::move(event)] = std::move(h);
 }
 
 void namespace_::emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts) {
@@ -247,17 +247,17 @@ void sio_client::handle(protocol::sio_packet&& p) {
             auto s = find(p.nsp);
             if (!s) return;
             auto& arr = p.data.get_array();
-            std::string event =
-                arr[0].is_string() ? std::string(arr[0].get_string()) : protocol::json_write(arr[0]);
+            const auto& handlers = s->ns().api->handlers_;
+            auto hit = handlers.find(arr[0].is_string() ? std::string(arr[0].get_string())
+                                                        : protocol::json_write(arr[0]));
+            if (hit == handlers.end()) return;  // unknown events are ignored, as Node does
+            const std::string& event = hit->first;
+            const event_handler* h = &hit->second;
             payload args;
             args.args.reserve(arr.size() - 1);
             for (std::size_t i = 1; i < arr.size(); ++i)
                 args.args.push_back(std::move(arr[i]));
             args.binary = std::move(p.attachments);
-            const event_handler* h = nullptr;
-            for (const auto& [name, fn] : s->ns().api->handlers_)
-                if (name == event) h = &fn;
-            if (!h) return;
             ack_reply reply;
             if (p.id) {
                 reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false](payload r) mutable {

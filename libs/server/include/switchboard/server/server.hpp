@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -136,7 +137,7 @@ private:
     connect_hook connect_hook_;
     std::function<void(const socket_ptr&)> connection_;
     std::function<void(const socket_ptr&, std::string_view)> disconnect_;
-    std::vector<std::pair<std::string, event_handler>> handlers_;
+    std::unordered_map<std::string, event_handler> handlers_;  // a later on() replaces an earlier one
 };
 
 struct http_request_view {
