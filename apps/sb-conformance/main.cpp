@@ -12,7 +12,9 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <vector>
 
 using namespace switchboard;
 using server::payload;
@@ -282,77 +284,84 @@ void client_suite_profile(server::server& srv) {
         srv.of(name);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The settings each profile starts from; flags on the command line then override them.
+std::optional<server::server_options> profile_defaults(const std::string& profile) {
     server::server_options o;
     o.host = "127.0.0.1";
-    o.port = 3000;
     o.threads = 2;
-    o.engine.ping_interval_ms = 300;
-    o.engine.ping_timeout_ms = 200;
     o.engine.max_payload = 1'000'000;
-    o.engine.connect_timeout_ms = 1000;
-    o.raw_echo_path = "/engine.io/";
-    std::string profile = "protocol";
-    long long recovery_window = -1;  // -1: the profile's default
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::cerr << "sb-conformance: " << a << " needs a value\n";
-                std::exit(2);
-            }
-            return argv[++i];
-        };
-        if (a == "--port")
-            o.port = static_cast<std::uint16_t>(std::stoi(next()));
-        else if (a == "--host")
-            o.host = next();
-        else if (a == "--threads")
-            o.threads = static_cast<unsigned>(std::stoi(next()));
-        else if (a == "--profile")
-            profile = next();
-        else if (a == "--ping-interval")
-            o.engine.ping_interval_ms = static_cast<std::uint32_t>(std::stoul(next()));
-        else if (a == "--ping-timeout")
-            o.engine.ping_timeout_ms = static_cast<std::uint32_t>(std::stoul(next()));
-        else if (a == "--recovery-window")
-            recovery_window = std::stoll(next());
-        else if (a == "--max-payload")
-            o.engine.max_payload = static_cast<std::size_t>(std::stoul(next()));
-        else if (a == "--log-level") {
-            log::level l;
-            if (log::parse_level(next(), l)) log::set_level(l);
-        } else if (a == "--help") {
-            std::cout << "sb-conformance [--port 3000] [--host 127.0.0.1] [--threads 2] [--profile "
-                         "protocol|e2e|client-suite]"
-                         " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--recovery-window MS] "
-                         "[--log-level L]\n";
-            return 0;
-        } else {
-            std::cerr << "sb-conformance: unknown option " << a << "\n";
-            return 2;
-        }
+    if (profile == "protocol" || profile == "e2e") {
+        o.port = 3000;
+        o.engine.ping_interval_ms = 300;
+        o.engine.ping_timeout_ms = 200;
+        o.engine.connect_timeout_ms = 1000;
+        o.raw_echo_path = "/engine.io/";
+        return o;
     }
-    if (profile == "client-suite") {
-        // Settings of the spec; --port/--host given on the command line still win.
-        bool port_given = false;
-        for (int i = 1; i < argc; ++i)
-            if (std::string(argv[i]) == "--port") port_given = true;
-        if (!port_given) o.port = 3210;
+    if (profile == "client-suite") {  // ../shared/CLIENT-SUITE-SPEC.md
+        o.port = 3210;
         o.engine.ping_interval_ms = 2000;
         o.engine.ping_timeout_ms = 20000;
         o.engine.connect_timeout_ms = 45000;
         o.accept_delay = std::chrono::milliseconds(10);
         o.recovery_window_ms = 120000;
-        o.raw_echo_path.clear();
+        return o;
     }
-    if (profile != "protocol" && profile != "e2e" && profile != "client-suite") {
+    return std::nullopt;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string profile = "protocol";
+    std::vector<std::pair<std::string, std::string>> flags;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help") {
+            std::cout
+                << "sb-conformance [--profile protocol|e2e|client-suite] [--port N] [--host H] [--threads N]"
+                   " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--recovery-window MS]"
+                   " [--log-level L]\n";
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            std::cerr << "sb-conformance: " << a << " needs a value\n";
+            return 2;
+        }
+        std::string v = argv[++i];
+        if (a == "--profile")
+            profile = v;
+        else
+            flags.emplace_back(std::move(a), std::move(v));
+    }
+    auto defaults = profile_defaults(profile);
+    if (!defaults) {
         std::cerr << "sb-conformance: unknown profile " << profile << "\n";
         return 2;
     }
-    if (recovery_window >= 0) o.recovery_window_ms = recovery_window;
+    server::server_options o = *defaults;
+    for (const auto& [a, v] : flags) {
+        if (a == "--port")
+            o.port = static_cast<std::uint16_t>(std::stoi(v));
+        else if (a == "--host")
+            o.host = v;
+        else if (a == "--threads")
+            o.threads = static_cast<unsigned>(std::stoi(v));
+        else if (a == "--ping-interval")
+            o.engine.ping_interval_ms = static_cast<std::uint32_t>(std::stoul(v));
+        else if (a == "--ping-timeout")
+            o.engine.ping_timeout_ms = static_cast<std::uint32_t>(std::stoul(v));
+        else if (a == "--recovery-window")
+            o.recovery_window_ms = std::stoll(v);
+        else if (a == "--max-payload")
+            o.engine.max_payload = static_cast<std::size_t>(std::stoul(v));
+        else if (a == "--log-level") {
+            log::level l;
+            if (log::parse_level(v, l)) log::set_level(l);
+        } else {
+            std::cerr << "sb-conformance: unknown option " << a << "\n";
+            return 2;
+        }
+    }
     server::server srv(o);
     if (profile == "client-suite") {
         client_suite_profile(srv);

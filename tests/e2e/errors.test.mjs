@@ -1,14 +1,8 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connect, connected, waitFor } from "./helpers.mjs";
+import { serverFixture, connect, connected, waitFor } from "./helpers.mjs";
 
-let server;
-before(async () => {
-  server = await startServer(["--max-payload", "20000"]);
-});
-after(async () => {
-  await server.stop();
-});
+const server = serverFixture(["--max-payload", "20000"]);
 
 test("connect refused with error message and data", async () => {
   const s = connect(`${server.url}/refuse`, { transports: ["websocket"] });

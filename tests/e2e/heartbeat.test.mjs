@@ -1,16 +1,9 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
-import { startServer, connect, connected, waitFor, sleep } from "./helpers.mjs";
+import { serverFixture, connect, connected, waitFor, sleep } from "./helpers.mjs";
 
-let server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server.proc.kill("SIGCONT");
-  await server.stop();
-});
+const server = serverFixture();
 
 test("server detects a client that stops answering pings (websocket)", async () => {
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);

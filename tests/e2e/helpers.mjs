@@ -1,5 +1,6 @@
 // Shared helpers: start the real sb-conformance binary, connect real socket.io-client sockets.
 import { spawn } from "node:child_process";
+import { before, after } from "node:test";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { io } from "socket.io-client";
@@ -37,10 +38,26 @@ export async function startServer(args = [], port = 0) {
     url: `http://127.0.0.1:${actualPort}`,
     exited,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill("SIGCONT"); // in case a test left it stopped
+        proc.kill("SIGTERM");
+      }
       return exited;
     },
   };
+}
+
+// One server for the whole test file: started before its first test, stopped after its last.
+// The returned object gains the server's fields (url, port, proc, stop) once it has started.
+export function serverFixture(args = []) {
+  const server = {};
+  before(async () => {
+    Object.assign(server, await startServer(args));
+  });
+  after(async () => {
+    await server.stop();
+  });
+  return server;
 }
 
 export function connect(url, opts = {}) {

@@ -1,18 +1,10 @@
 // Connection-state recovery: kept sessions, missed events, and every case that must start fresh.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connect, connected, waitFor, sleep } from "./helpers.mjs";
+import { serverFixture, connect, connected, waitFor, sleep, closeAll } from "./helpers.mjs";
 
-let server; // recovery window 2 minutes
-let shortServer; // recovery window 300 ms
-before(async () => {
-  server = await startServer(["--recovery-window", "120000"]);
-  shortServer = await startServer(["--recovery-window", "300"]);
-});
-after(async () => {
-  await server.stop();
-  await shortServer.stop();
-});
+const server = serverFixture(["--recovery-window", "120000"]);
+const shortServer = serverFixture(["--recovery-window", "300"]); // expires quickly
 
 const slowReconnect = (ms) => ({
   reconnection: true,
@@ -43,15 +35,22 @@ async function dropAndBroadcast(a, b, values) {
   for (const v of values) await b.timeout(2000).emitWithAck("broadcast", { room: "news-room", event: "news", data: v });
 }
 
-// The reconnection must be a fresh socket: new id, not recovered, nothing replayed.
-async function expectFresh(a, b, got, firstId) {
+// After the client reconnects by itself: the old socket back with the missed events...
+async function expectRecovered(a, firstId, got, events) {
+  await waitFor(a, "connect", 5000);
+  await sleep(100);
+  assert.equal(a.recovered, true);
+  assert.equal(a.id, firstId);
+  assert.deepEqual(got, events);
+}
+
+// ...or a fresh socket: new id, not recovered, nothing replayed.
+async function expectFresh(a, firstId, got) {
   await waitFor(a, "connect", 5000);
   await sleep(100);
   assert.equal(a.recovered, false);
   assert.notEqual(a.id, firstId);
   assert.deepEqual(got, [1]);
-  a.disconnect();
-  b.disconnect();
 }
 
 for (const transports of [["websocket"], ["polling"]]) {
@@ -59,19 +58,14 @@ for (const transports of [["websocket"], ["polling"]]) {
     const { a, b, got, firstId } = await setup(server.url, { transports, ...slowReconnect(400) });
     assert.equal(a.recovered, false);
     await dropAndBroadcast(a, b, [2, 3]);
-    await waitFor(a, "connect", 5000);
-    await sleep(100);
-    assert.equal(a.recovered, true);
-    assert.equal(a.id, firstId);
-    assert.deepEqual(got, [1, 2, 3]);
+    await expectRecovered(a, firstId, got, [1, 2, 3]);
     // Rooms came back too: a new broadcast to the room arrives once.
     await b.timeout(2000).emitWithAck("broadcast", { room: "news-room", event: "news", data: 4 });
     await sleep(100);
     assert.deepEqual(got, [1, 2, 3, 4]);
     const rooms = await a.timeout(2000).emitWithAck("rooms");
     assert.deepEqual(rooms, [firstId, "news-room"]);
-    a.disconnect();
-    b.disconnect();
+    closeAll([a, b]);
   });
 }
 
@@ -83,40 +77,32 @@ test("an abrupt TCP loss (no close frame) is recovered too", async () => {
   assert.equal(reason, "transport close");
   await sleep(100); // the server notices the reset at once
   await b.timeout(2000).emitWithAck("broadcast", { room: "news-room", event: "news", data: "lost" });
-  await waitFor(a, "connect", 5000);
-  await sleep(100);
-  assert.equal(a.recovered, true);
-  assert.equal(a.id, firstId);
-  assert.deepEqual(got, [1, "lost"]);
-  a.disconnect();
-  b.disconnect();
+  await expectRecovered(a, firstId, got, [1, "lost"]);
+  closeAll([a, b]);
 });
 
 test("recovery across transports: lost on websocket, restored over polling", async () => {
   const { a, b, got, firstId } = await setup(server.url, { transports: ["websocket"], ...slowReconnect(400) });
   await dropAndBroadcast(a, b, ["x"]);
   a.io.opts.transports = ["polling"];
-  await waitFor(a, "connect", 5000);
-  await sleep(100);
+  await expectRecovered(a, firstId, got, [1, "x"]);
   assert.equal(a.io.engine.transport.name, "polling");
-  assert.equal(a.recovered, true);
-  assert.equal(a.id, firstId);
-  assert.deepEqual(got, [1, "x"]);
-  a.disconnect();
-  b.disconnect();
+  closeAll([a, b]);
 });
 
 test("after the window the session is gone: a fresh socket, nothing replayed", async () => {
   const { a, b, got, firstId } = await setup(shortServer.url, { transports: ["websocket"], ...slowReconnect(900) });
   await dropAndBroadcast(a, b, [2]);
-  await expectFresh(a, b, got, firstId);
+  await expectFresh(a, firstId, got);
+  closeAll([a, b]);
 });
 
 test("an unknown offset gives a fresh socket", async () => {
   const { a, b, got, firstId } = await setup(server.url, { transports: ["websocket"], ...slowReconnect(300) });
   await dropAndBroadcast(a, b, [2]);
   a._lastOffset = "no-such-offset";
-  await expectFresh(a, b, got, firstId);
+  await expectFresh(a, firstId, got);
+  closeAll([a, b]);
 });
 
 test("a socket that left with DISCONNECT is not recovered", async () => {

@@ -1,14 +1,8 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connect, connected, sleep, closeAll } from "./helpers.mjs";
+import { serverFixture, connect, connected, sleep, closeAll } from "./helpers.mjs";
 
-let server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server.stop();
-});
+const server = serverFixture();
 
 test("a room broadcast reaches every member exactly once, except the sender", async () => {
   const members = [];

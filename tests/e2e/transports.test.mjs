@@ -1,14 +1,8 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connect, connected, waitFor, sleep } from "./helpers.mjs";
+import { serverFixture, connect, connected, waitFor, sleep } from "./helpers.mjs";
 
-let server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server.stop();
-});
+const server = serverFixture();
 
 test("default transports: polling first, then upgrade to websocket", async () => {
   const s = connect(server.url);

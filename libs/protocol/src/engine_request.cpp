@@ -114,17 +114,8 @@ std::string engine_error_body(errc e) {
     std::string body = "{\"code\":";
     body += std::to_string(engine_error_code(e));
     body += ",\"message\":\"";
-    switch (e) {
-        case errc::unknown_transport:
-        case errc::unknown_sid:
-        case errc::bad_handshake_method:
-        case errc::forbidden:
-        case errc::unsupported_protocol_version:
-            body += make_error_code(e).message();
-            break;
-        default:
-            body += "Bad request";
-    }
+    // The request errors' messages are Node's texts; everything else answers as code 3.
+    body += engine_error_code(e) == 3 ? "Bad request" : make_error_code(e).message();
     body += "\"}";
     return body;
 }

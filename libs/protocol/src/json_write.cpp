@@ -105,17 +105,9 @@ void json_append(std::string& out, const boost::json::value& v) {
         case boost::json::kind::string:
             json_append_string(out, v.get_string());
             break;
-        case boost::json::kind::array: {
-            out += '[';
-            bool first = true;
-            for (const auto& e : v.get_array()) {
-                if (!first) out += ',';
-                first = false;
-                json_append(out, e);
-            }
-            out += ']';
+        case boost::json::kind::array:
+            json_append(out, v.get_array());
             break;
-        }
         case boost::json::kind::object: {
             out += '{';
             bool first = true;
@@ -130,6 +122,17 @@ void json_append(std::string& out, const boost::json::value& v) {
             break;
         }
     }
+}
+
+void json_append(std::string& out, const boost::json::array& a) {
+    out += '[';
+    bool first = true;
+    for (const auto& e : a) {
+        if (!first) out += ',';
+        first = false;
+        json_append(out, e);
+    }
+    out += ']';
 }
 
 std::string json_write(const boost::json::value& v) {

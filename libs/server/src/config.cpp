@@ -30,17 +30,13 @@ std::optional<std::string> config::set(const setting& s, std::string value, std:
 std::optional<std::string> config::load(int argc, const char* const* argv, const env_lookup& env) {
     for (const auto& s : table_) {
         values_[s.env] = s.default_value;
+        // The canonical name first, then its aliases; errors name the variable that was read.
+        std::string_view source = s.env;
         std::optional<std::string> v = env(s.env);
-        for (const auto& a : s.aliases)
-            if (!v) {
-                if ((v = env(a))) {
-                    if (auto err = set(s, *v, a)) return err;
-                    v.reset();
-                    break;
-                }
-            }
+        for (std::size_t i = 0; !v && i < s.aliases.size(); ++i)
+            if ((v = env(s.aliases[i]))) source = s.aliases[i];
         if (v)
-            if (auto err = set(s, *v, s.env)) return err;
+            if (auto err = set(s, std::move(*v), source)) return err;
     }
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];

@@ -7,7 +7,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
+
+#include <array>
 
 namespace switchboard::server::detail {
 
@@ -25,6 +26,19 @@ engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid,
       timer_(ex_) {}
 
 engine_session::~engine_session() = default;
+
+std::shared_ptr<const std::string> engine_session::control_frame(engine_type type, std::string_view data) {
+    // Pings and noops go to every session at every interval: share one frame per type.
+    static const std::array<std::shared_ptr<const std::string>, 7> bare = [] {
+        std::array<std::shared_ptr<const std::string>, 7> a;
+        for (int t = 0; t < 7; ++t)
+            a[t] = std::make_shared<const std::string>(
+                protocol::encode_engine_text(static_cast<engine_type>(t), {}));
+        return a;
+    }();
+    if (data.empty()) return bare[static_cast<std::size_t>(type)];
+    return std::make_shared<const std::string>(protocol::encode_engine_text(type, data));
+}
 
 void engine_session::start() {
     rearm();
@@ -61,14 +75,11 @@ void engine_session::process(protocol::engine_actions& actions) {
     for (auto& a : todo) {
         switch (a.kind) {
             case engine_action_kind::send:
-                send(out_item{
-                    std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)),
-                    false});
+                send(out_item{control_frame(a.type, a.data), false});
                 break;
             case engine_action_kind::send_probe:
                 if (ws_probe_) {
-                    ws_probe_->probe_out.push_back(
-                        std::make_shared<const std::string>(protocol::encode_engine_text(a.type, a.data)));
+                    ws_probe_->probe_out.push_back(control_frame(a.type, a.data));
                     wake(*ws_probe_);
                 }
                 break;
@@ -92,7 +103,6 @@ void engine_session::process(protocol::engine_actions& actions) {
                 }
                 break;
             case engine_action_kind::close: {
-                close_reason_ = a.reason;
                 srv_.remove_session(sid_);
                 timer_.cancel();
                 armed_ = protocol::no_deadline;
@@ -276,13 +286,8 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
         if (conn->ws.got_text()) {
             auto p = protocol::decode_engine_text(frame);
             if (!p) {
-                buf.consume(buf.size());
-                if (from_probe) {
-                    fsm_.on_transport_closed(true, protocol::errc::invalid_packet, actions_);
-                    process(actions_);
-                } else {
-                    close(protocol::errc::invalid_packet);
-                }
+                // A bad probe only ends the upgrade (on_ws_closed below); a bad packet ends the session.
+                if (!from_probe) close(protocol::errc::invalid_packet);
                 break;
             }
             fsm_.on_packet(now_ms(), std::move(*p), from_probe, actions_);
@@ -290,7 +295,9 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
             fsm_.on_packet(now_ms(), protocol::decode_engine_binary(frame), from_probe, actions_);
         }
         buf.consume(buf.size());
-        buf.shrink_to_fit();  // an idle connection holds no read buffer
+        // Give back what a large message grew; small buffers are kept (Beast prepares one for the
+        // pending read anyway, so freeing them would only add a malloc per message).
+        if (buf.capacity() > 4096) buf.shrink_to_fit();
         process(actions_);
     }
     on_ws_closed(conn);

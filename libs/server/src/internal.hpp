@@ -19,7 +19,6 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <atomic>
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -173,6 +172,8 @@ public:
 
 private:
     enum class admission { ok, dropped, closed };
+    static std::shared_ptr<const std::string> control_frame(protocol::engine_type type,
+                                                            std::string_view data);
     // Back-pressure: room in the queue, or drop (volatile), or close as a slow consumer.
     admission admit(std::size_t packets, std::size_t bytes, bool is_volatile);
     void start_poll(poll_handler h, std::uint64_t seq);
@@ -202,7 +203,6 @@ private:
     poll_handler poll_;
     std::uint64_t poll_token_ = 0;
     bool flush_scheduled_ = false;
-    protocol::errc close_reason_ = protocol::errc::server_close;
     std::shared_ptr<ws_conn> ws_;        // the WebSocket transport, once upgraded or opened so
     std::shared_ptr<ws_conn> ws_probe_;  // an upgrade in progress
     protocol::engine_actions actions_;   // scratch
@@ -253,7 +253,6 @@ public:
     const std::string& pid() const noexcept { return pid_; }
     sio_client& client() noexcept { return client_; }
     engine_session& session() noexcept { return *session_; }
-    const std::shared_ptr<engine_session>& session_ptr() const noexcept { return session_; }
     namespace_state& ns() const noexcept { return ns_; }
 
 private:
@@ -313,6 +312,12 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     explicit impl(server& s, server_options o);
 
     void deliver_local(const rooms::broadcast_message& msg) override;
+    // Delivers to the sockets of `ns` that the broadcast targets.
+    void deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg);
+    // The one broadcast path (server::broadcast and recovery-logged single emits): encode once
+    // (with an offset when `ns` logs for recovery), deliver locally, publish to the cluster bus.
+    void broadcast(detail::namespace_state* ns, std::string_view nsp, const rooms::broadcast_options& opts,
+                   std::string_view event, const payload& p);
     std::shared_ptr<detail::engine_session> find_session(const std::string& sid);
     void add_session(const std::shared_ptr<detail::engine_session>& s);
     void remove_session(const std::string& sid);
@@ -321,8 +326,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     server& api;
     server_options opts;
     boost::asio::io_context ioc;
-    std::unordered_map<std::string, std::unique_ptr<namespace_>> namespaces;
-    std::unordered_map<std::string, std::unique_ptr<detail::namespace_state>> ns_state;
+    string_map<std::unique_ptr<namespace_>> namespaces;
+    string_map<std::unique_ptr<detail::namespace_state>> ns_state;
     std::vector<std::pair<std::string, http_route>> routes;
     std::shared_ptr<rooms::cluster_bus> bus;
 

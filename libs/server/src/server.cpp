@@ -367,19 +367,21 @@ void server::impl::remove_session(const std::string& sid) {
 }
 
 detail::namespace_state* server::impl::find_namespace(std::string_view name) {
-    auto it = ns_state.find(std::string(name));
+    auto it = ns_state.find(name);
     return it == ns_state.end() ? nullptr : it->second.get();
 }
 
 void server::impl::deliver_local(const rooms::broadcast_message& msg) {
-    auto* ns = find_namespace(msg.nsp);
-    if (!ns) return;
+    if (auto* ns = find_namespace(msg.nsp)) deliver_to(*ns, msg);
+}
+
+void server::impl::deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg) {
     std::vector<std::shared_ptr<detail::socket_impl>> targets;
     {
-        std::lock_guard lock(ns->mu);
-        targets.reserve(msg.opts.rooms.empty() ? ns->sockets.size() : 16);
-        ns->index.for_each_target(msg.opts, [&](const std::string& id) {
-            if (auto it = ns->sockets.find(id); it != ns->sockets.end())
+        std::lock_guard lock(ns.mu);
+        targets.reserve(msg.opts.rooms.empty() ? ns.sockets.size() : 16);
+        ns.index.for_each_target(msg.opts, [&](const std::string& id) {
+            if (auto it = ns.sockets.find(id); it != ns.sockets.end())
                 if (auto s = it->second.lock()) targets.push_back(std::move(s));
         });
     }
@@ -441,28 +443,31 @@ void server::route(std::string path, http_route handler) {
 
 void server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
                        const payload& p) {
-    auto* ns = impl_->find_namespace(nsp);
+    impl_->broadcast(impl_->find_namespace(nsp), nsp, opts, event, p);
+}
+
+void server::impl::broadcast(detail::namespace_state* ns, std::string_view nsp,
+                             const rooms::broadcast_options& opts, std::string_view event, const payload& p) {
     rooms::broadcast_message msg{std::string(nsp), opts, {}};
+    // With recovery the event gets an offset and is logged; allocation, logging and delivery stay
+    // in one critical section so every receiver's order is the offset order.
+    std::unique_lock<std::mutex> order;
     if (ns && ns->recovery && !opts.is_volatile) {
-        // Recovery: the event gets an offset and is logged; allocation, logging and delivery in one
-        // critical section keep every receiver's order equal to the offset order.
-        std::lock_guard order(ns->order_mu);
+        order = std::unique_lock(ns->order_mu);
         std::pair<std::uint64_t, std::string> off;
         {
             std::lock_guard lock(ns->mu);
             off = ns->recovery->next_offset();
         }
         msg.packet = detail::encode_event(nsp, std::nullopt, event, p, off.second);
-        {
-            std::lock_guard lock(ns->mu);
-            ns->recovery->append(off.first, {off.second, detail::wall_ms(), opts, msg.packet});
-        }
-        impl_->deliver_local(msg);
+        std::lock_guard lock(ns->mu);
+        ns->recovery->append(off.first, {off.second, detail::wall_ms(), opts, msg.packet});
     } else {
         msg.packet = detail::encode_event(nsp, std::nullopt, event, p);
-        impl_->deliver_local(msg);
     }
-    if (impl_->bus && !opts.local) impl_->bus->publish(msg);
+    if (ns) deliver_to(*ns, msg);
+    order = {};
+    if (bus && !opts.local) bus->publish(msg);
 }
 
 void server::set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus) {

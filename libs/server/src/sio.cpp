@@ -91,7 +91,7 @@ void socket_impl::emit(std::string_view event, payload p) {
         rooms::broadcast_options to_me;
         to_me.rooms.push_back(id_);
         to_me.local = true;
-        session_->srv().api.broadcast(nsp(), to_me, event, p);
+        session_->srv().broadcast(&ns_, nsp(), to_me, event, p);
         return;
     }
     auto pkt = encode_event(nsp(), std::nullopt, event, p);
@@ -102,12 +102,8 @@ void socket_impl::emit(std::string_view event, payload p) {
 
 void socket_impl::send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p) {
     std::string frame = "4";
-    if (type == protocol::sio_type::ack) {
-        boost::json::value data(p.args);
-        protocol::append_sio_packet(frame, type, nsp(), id, &data, p.binary.size());
-    } else {
-        protocol::append_sio_packet(frame, type, nsp(), id, nullptr, 0);
-    }
+    protocol::append_sio_header(frame, type, nsp(), id, p.binary.size());
+    if (type == protocol::sio_type::ack) protocol::json_append(frame, p.args);
     std::vector<out_item> items{{std::make_shared<const std::string>(std::move(frame)), false}};
     for (const auto& b : p.binary)
         items.push_back({std::make_shared<const std::string>(b), true});
@@ -248,16 +244,13 @@ void sio_client::handle(protocol::sio_packet&& p) {
             if (!s) return;
             auto& arr = p.data.get_array();
             const auto& handlers = s->ns().api->handlers_;
-            auto hit = handlers.find(arr[0].is_string() ? std::string(arr[0].get_string())
-                                                        : protocol::json_write(arr[0]));
+            auto hit = arr[0].is_string() ? handlers.find(std::string_view(arr[0].get_string()))
+                                          : handlers.find(protocol::json_write(arr[0]));
             if (hit == handlers.end()) return;  // unknown events are ignored, as Node does
             const std::string& event = hit->first;
             const event_handler* h = &hit->second;
-            payload args;
-            args.args.reserve(arr.size() - 1);
-            for (std::size_t i = 1; i < arr.size(); ++i)
-                args.args.push_back(std::move(arr[i]));
-            args.binary = std::move(p.attachments);
+            arr.erase(arr.begin());  // the arguments are the rest: no copy
+            payload args{std::move(arr), std::move(p.attachments)};
             ack_reply reply;
             if (p.id) {
                 reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false](payload r) mutable {

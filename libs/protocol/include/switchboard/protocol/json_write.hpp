@@ -9,6 +9,7 @@
 namespace switchboard::protocol {
 
 void json_append(std::string& out, const boost::json::value& v);
+void json_append(std::string& out, const boost::json::array& a);
 void json_append_string(std::string& out, std::string_view s);
 std::string json_write(const boost::json::value& v);
 

@@ -23,6 +23,14 @@
 
 namespace switchboard::server {
 
+// A string-keyed map that can be searched with a string_view (no temporary string per lookup).
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
 struct server_options {
     std::string host = "0.0.0.0";
     std::uint16_t port = 3001;
@@ -137,7 +145,7 @@ private:
     connect_hook connect_hook_;
     std::function<void(const socket_ptr&)> connection_;
     std::function<void(const socket_ptr&, std::string_view)> disconnect_;
-    std::unordered_map<std::string, event_handler> handlers_;  // a later on() replaces an earlier one
+    string_map<event_handler> handlers_;  // a later on() replaces an earlier one
 };
 
 struct http_request_view {
