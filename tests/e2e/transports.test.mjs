@@ -99,3 +99,26 @@ test("wrong path gets an HTTP error and the server keeps serving", async () => {
   await connected(s);
   s.disconnect();
 });
+
+test("a poll still pending when the upgrade completes is refused (it was sent after '5')", async () => {
+  const { WebSocket } = await import("ws");
+  const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+  const sid = JSON.parse((await (await fetch(base)).text()).slice(1)).sid;
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket&sid=${sid}`);
+  await waitFor(ws, "open");
+  ws.send("2probe");
+  const [probe] = await waitFor(ws, "message");
+  assert.equal(probe.toString(), "3probe");
+  // The GET reaches the session first (as when it races the '5' sent just before it) ...
+  const poll = fetch(`${base}&sid=${sid}`);
+  await sleep(20); // well inside the 100 ms before a pending poll is released with a noop
+  ws.send("5");
+  // ... and still gets the answer any poll after the upgrade gets.
+  const res = await poll;
+  assert.equal(res.status, 400);
+  // The upgraded session works.
+  ws.send("40");
+  const [reply] = await waitFor(ws, "message");
+  assert.match(reply.toString(), /^40\{"sid":/);
+  ws.close();
+});

@@ -47,6 +47,13 @@ void engine_fsm::on_packet(millis now, engine_packet packet, bool from_probe, en
             noop_deadline_ = now + opts_.noop_interval_ms;
             out.push_back({engine_action_kind::send_probe, engine_type::pong, false, {}, "probe"});
         } else if (packet.type == engine_type::upgrade && probe_seen_) {
+            // A client ends its polls before it sends "5" (the noop release is what ends them), so
+            // a poll still pending now was sent after "5" and raced it here: it is refused like any
+            // poll after the upgrade.
+            if (poll_pending_) {
+                poll_pending_ = false;
+                out.push_back({engine_action_kind::reject_poll});
+            }
             upgrading_ = false;
             probe_seen_ = false;
             upgrade_deadline_ = noop_deadline_ = no_deadline;

@@ -89,9 +89,11 @@ void engine_session::process(protocol::engine_actions& actions) {
             case engine_action_kind::release_poll:
                 if (poll_) complete_poll({}, "6");
                 break;
+            case engine_action_kind::reject_poll:
+                if (poll_) complete_poll(protocol::errc::bad_request, {});
+                break;
             case engine_action_kind::upgraded:
                 ws_ = std::move(ws_probe_);
-                if (poll_) complete_poll({}, "6");
                 if (ws_) wake(*ws_);
                 log::debug("session upgraded", {{"sid", sid_}});
                 break;

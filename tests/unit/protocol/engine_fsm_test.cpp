@@ -8,8 +8,8 @@ namespace Catch {
 template <>
 struct StringMaker<engine_action> {
     static std::string convert(const engine_action& a) {
-        static const char* kinds[] = {"send",     "send_probe",    "deliver", "release_poll",
-                                      "upgraded", "abort_upgrade", "close"};
+        static const char* kinds[] = {"send",        "send_probe", "deliver",       "release_poll",
+                                      "reject_poll", "upgraded",   "abort_upgrade", "close"};
         std::string s = kinds[static_cast<int>(a.kind)];
         s += "(" + std::to_string(static_cast<int>(a.type)) + a.data;
         if (a.kind == engine_action_kind::close) s += " " + make_error_code(a.reason).message();
@@ -163,6 +163,20 @@ TEST_CASE("upgrade: probe, noop release after 100 ms, then 5") {
     CHECK(f.on_poll_get(out) == poll_verdict::reject);
     CHECK(f.on_post() == poll_verdict::reject);
     CHECK_FALSE(f.begin_upgrade(200));
+}
+
+TEST_CASE("upgrade: a poll still pending at '5' was sent after it and is refused") {
+    engine_fsm f(opts(), transport_kind::polling, 0);
+    f.mark_attached();
+    engine_actions out;
+    REQUIRE(f.begin_upgrade(0));
+    f.on_packet(1, pkt(engine_type::ping, "probe"), true, out);
+    out.clear();
+    REQUIRE(f.on_poll_get(out) == poll_verdict::ok);  // raced the "5" to the session
+    f.on_packet(5, pkt(engine_type::upgrade), true, out);
+    CHECK(out == engine_actions{{engine_action_kind::reject_poll}, {engine_action_kind::upgraded}});
+    CHECK_FALSE(f.poll_pending());
+    CHECK(f.transport() == transport_kind::websocket);
 }
 
 TEST_CASE("upgrade: junk on the probe, a timeout or a closed probe aborts it, the session lives") {

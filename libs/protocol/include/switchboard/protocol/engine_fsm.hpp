@@ -31,6 +31,7 @@ enum class engine_action_kind : std::uint8_t {
     send_probe,     // write `type`+`data` on the upgrading WebSocket only
     deliver,        // a message for the Socket.IO layer (`data`, `binary`)
     release_poll,   // answer a pending poll GET with a noop, if one is pending
+    reject_poll,    // answer the pending poll GET as a poll after the upgrade (HTTP 400)
     upgraded,       // the WebSocket is now the transport: move the queue there, end polling
     abort_upgrade,  // close the upgrading WebSocket; the session stays on polling
     close,          // the session ends for `reason`
