@@ -1,4 +1,6 @@
-// Composition root of the Switchboard gateway: settings → server → run.
+// Composition root of the Switchboard gateway: settings → server → gateway → run.
+#include "gateway.hpp"
+
 #include <switchboard/server/config.hpp>
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
@@ -9,7 +11,10 @@
 
 int main(int argc, char** argv) {
     using namespace switchboard;
-    server::config cfg(server::engine_settings());
+    auto table = server::engine_settings();
+    for (auto& s : app::gateway_settings())
+        table.push_back(std::move(s));
+    server::config cfg(std::move(table));
     auto err = cfg.load(argc, argv, [](const std::string& name) -> std::optional<std::string> {
         if (const char* v = std::getenv(name.c_str())) return std::string(v);
         return std::nullopt;
@@ -30,8 +35,15 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::set_level(lvl);
+    app::gateway_config gcfg;
+    if (auto e = app::load_gateway_config(cfg, gcfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
     try {
         server::server srv(server::engine_options_from(cfg));
+        if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
+        app::gateway gw(srv, std::move(gcfg));
         srv.run();
     } catch (const std::exception& e) {
         log::error("fatal", {{"what", e.what()}});

@@ -108,7 +108,10 @@ std::string config::help_text(std::string_view program) const {
     out += "Every option can also be set by its environment variable; a flag wins over the environment.\n\n";
     for (const auto& s : table_) {
         std::string left = "  --" + s.flag + (s.type == setting::kind::boolean ? "" : " VALUE");
-        if (left.size() < 28) left.resize(28, ' ');
+        if (left.size() < 28)
+            left.resize(28, ' ');
+        else
+            left += "\n" + std::string(28, ' ');
         out += left + s.help + "\n";
         out += std::string(28, ' ') + "env " + s.env;
         for (const auto& a : s.aliases)

@@ -130,7 +130,7 @@ void engine_session::process(protocol::engine_actions& actions) {
                 log::debug("session closed",
                            {{"sid", sid_}, {"reason", make_error_code(a.reason).message()}});
                 if (handler_) handler_->on_close(a.reason);
-                if (!ws_) queue_.clear();
+                if (!ws_) clear_queue();
                 break;
             }
         }
@@ -149,7 +149,11 @@ engine_session::admission engine_session::admit(std::size_t packets, std::size_t
     if (queue_.size() + packets <= srv_.opts.max_queue_packets &&
         queued_bytes_ + bytes <= srv_.opts.max_queue_bytes)
         return admission::ok;
-    if (is_volatile) return admission::dropped;
+    if (is_volatile) {
+        srv_.dropped->inc("volatile");
+        return admission::dropped;
+    }
+    srv_.dropped->inc("slow_consumer");
     log::warn("slow consumer, closing session", {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
     close(protocol::errc::slow_consumer);
     return admission::closed;
@@ -160,6 +164,7 @@ bool engine_session::send(out_item item, bool is_volatile) {
     if (a != admission::ok) return a == admission::dropped;
     queued_bytes_ += item.data->size();
     queue_.push_back(std::move(item));
+    srv_.queued_packets.fetch_add(1, std::memory_order_relaxed);
     schedule_flush();
     return true;
 }
@@ -172,6 +177,7 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
     if (a != admission::ok) return a == admission::dropped;
     queue_.append(items.begin(), items.end());
     queued_bytes_ += bytes;
+    srv_.queued_packets.fetch_add(static_cast<std::int64_t>(items.size()), std::memory_order_relaxed);
     schedule_flush();
     return true;
 }
@@ -197,9 +203,14 @@ void engine_session::flush() {
 std::string engine_session::drain_payload() {
     std::string body;
     queue_.for_each([&](const out_item& item) { protocol::append_payload(body, *item.data, item.binary); });
+    clear_queue();
+    return body;
+}
+
+void engine_session::clear_queue() {
+    srv_.queued_packets.fetch_sub(static_cast<std::int64_t>(queue_.size()), std::memory_order_relaxed);
     queue_.clear();
     queued_bytes_ = 0;
-    return body;
 }
 
 void engine_session::start_poll(poll_handler h, std::uint64_t seq) {
@@ -222,11 +233,13 @@ void engine_session::cancel_poll(std::uint64_t seq) {
 }
 
 void engine_session::complete_poll(error_code ec, std::string body) {
+    srv_.bytes_out->inc(body.size());
     fsm_.on_poll_done();
     poll_.complete(ex_, ec, std::move(body));
 }
 
 void engine_session::handle_post(std::string body, post_handler h) {
+    srv_.bytes_in->inc(body.size());
     auto answer = [&](error_code ec) { h.complete(ex_, ec); };
     if (fsm_.on_post() != protocol::poll_verdict::ok) return answer(protocol::errc::bad_request);
     protocol::payload_limits limits;
@@ -281,6 +294,7 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
     for (;;) {
         auto [ec, n] = co_await conn->ws.async_read(buf, asio::as_tuple(asio::use_awaitable));
         if (ec) break;
+        srv_.bytes_in->inc(n);
         if (fsm_.closed() || conn->closing) break;
         bool from_probe = conn != ws_;
         std::string_view frame(static_cast<const char*>(buf.data().data()), buf.size());
@@ -320,6 +334,7 @@ asio::awaitable<void> engine_session::run_ws_writer(std::shared_ptr<ws_conn> con
             binary = queue_.front().binary;
             queue_.pop_front();
             queued_bytes_ -= data->size();
+            srv_.queued_packets.fetch_sub(1, std::memory_order_relaxed);
         } else if (conn->closing) {
             auto [ec] =
                 co_await ws.async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
@@ -338,9 +353,10 @@ asio::awaitable<void> engine_session::run_ws_writer(std::shared_ptr<ws_conn> con
             beast::get_lowest_layer(ws).close();
             break;
         }
+        srv_.bytes_out->inc(n);
     }
     conn->dead = true;
-    if (conn == ws_) queue_.clear();
+    if (conn == ws_) clear_queue();
 }
 
 }  // namespace switchboard::server::detail

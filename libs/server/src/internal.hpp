@@ -180,6 +180,7 @@ private:
     void cancel_poll(std::uint64_t seq);
     void complete_poll(error_code ec, std::string body);
     std::string drain_payload();
+    void clear_queue();
     void schedule_flush();
     void flush();
     void handle_post(std::string body, post_handler h);
@@ -239,6 +240,8 @@ public:
     void leave(const std::string& room) override;
     std::vector<std::string> rooms() const override;
     void disconnect(bool close_transport) override;
+    void set_timer(std::chrono::milliseconds delay, std::function<void()> f) override;
+    void cancel_timer() override;
 
     // On the strand.
     void send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p);
@@ -271,6 +274,8 @@ private:
     bool recovered_ = false;
     std::uint64_t next_ack_ = 0;
     std::unordered_map<std::uint64_t, pending_ack> acks_;
+    std::unique_ptr<asio::steady_timer> app_timer_;
+    std::uint64_t app_timer_gen_ = 0;
 };
 
 // The Socket.IO layer of one Engine.IO session (Node's Client): namespaces and packet dispatch.
@@ -313,11 +318,11 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
 
     void deliver_local(const rooms::broadcast_message& msg) override;
     // Delivers to the sockets of `ns` that the broadcast targets.
-    void deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg);
+    std::size_t deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg);
     // The one broadcast path (server::broadcast and recovery-logged single emits): encode once
     // (with an offset when `ns` logs for recovery), deliver locally, publish to the cluster bus.
-    void broadcast(detail::namespace_state* ns, std::string_view nsp, const rooms::broadcast_options& opts,
-                   std::string_view event, const payload& p);
+    std::size_t broadcast(detail::namespace_state* ns, std::string_view nsp,
+                          const rooms::broadcast_options& opts, std::string_view event, const payload& p);
     std::shared_ptr<detail::engine_session> find_session(const std::string& sid);
     void add_session(const std::shared_ptr<detail::engine_session>& s);
     void remove_session(const std::string& sid);
@@ -329,6 +334,21 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     string_map<std::unique_ptr<namespace_>> namespaces;
     string_map<std::unique_ptr<detail::namespace_state>> ns_state;
     std::vector<std::pair<std::string, http_route>> routes;
+    std::vector<std::pair<std::string, http_route>> prefix_routes;
+
+    // Metrics of the engine (registered in `metrics`).
+    metrics_registry metrics;
+    counter_family* handshakes = nullptr;  // by transport
+    counter_family* events_in = nullptr;   // by event name
+    counter_family* events_out = nullptr;  // by event name (one per emit or broadcast)
+    counter_family* dropped = nullptr;     // by reason
+    counter* deliveries = nullptr;         // packets queued for a socket by broadcasts
+    counter* broadcasts = nullptr;
+    counter* bytes_in = nullptr;
+    counter* bytes_out = nullptr;
+    std::atomic<std::int64_t> queued_packets{0};
+    std::atomic<bool> ready{false};
+    std::atomic<bool> ready_set_by_app{false};
     std::shared_ptr<rooms::cluster_bus> bus;
 
     std::mutex sessions_mu;

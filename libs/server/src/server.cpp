@@ -112,6 +112,7 @@ std::shared_ptr<detail::engine_session> new_session(server::impl& srv, strand_t 
                                                     std::shared_ptr<const handshake> hs, bool raw) {
     auto s =
         std::make_shared<detail::engine_session>(srv, std::move(ex), detail::random_id(), t, std::move(hs));
+    srv.handshakes->inc(t == protocol::transport_kind::websocket ? "websocket" : "polling");
     if (raw)
         s->set_handler(std::make_unique<echo_handler>(*s));
     else
@@ -254,8 +255,14 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
         if (ec == http::error::body_limit) {
             request dummy;
             dummy.version(11);
+            std::string_view tpath = parser.get().target();
+            tpath = tpath.substr(0, tpath.find('?'));
+            bool engine_path =
+                tpath == opts.path || (!opts.raw_echo_path.empty() && tpath == opts.raw_echo_path);
             auto res = make_response(dummy, http::status::payload_too_large,
-                                     R"({"code":3,"message":"Payload too large"})", "application/json");
+                                     engine_path ? R"({"code":3,"message":"Payload too large"})"
+                                                 : R"({"success":false,"error":"Payload too large"})",
+                                     "application/json");
             res.keep_alive(false);
             co_await http::async_write(stream, res, as_tuple(use_awaitable));
             break;
@@ -280,19 +287,37 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
             res = co_await handle_polling(srv, stream, req, query, raw, remote, ex, gone);
             if (gone) break;
         } else {
-            auto it = std::find_if(srv->routes.begin(), srv->routes.end(),
-                                   [&](auto& r) { return r.first == path; });
-            if (it != srv->routes.end()) {
-                http_request_view view{req.method_string(), req.target(), path, req.body(), remote};
+            const http_route* route = nullptr;
+            for (const auto& r : srv->routes)
+                if (r.first == path) route = &r.second;
+            if (!route)
+                for (const auto& r : srv->prefix_routes)
+                    if (path.starts_with(r.first)) route = &r.second;
+            if (route && req.method() == http::verb::options) {
+                res = make_response(req, http::status::no_content, "");
+                res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+                res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, X-API-Key");
+            } else if (route) {
+                std::vector<std::pair<std::string, std::string>> headers;
+                for (const auto& f : req) {
+                    std::string name(f.name_string());
+                    std::transform(name.begin(), name.end(), name.begin(),
+                                   [](unsigned char c) { return std::tolower(c); });
+                    headers.emplace_back(std::move(name), std::string(f.value()));
+                }
+                http_request_view view{req.method_string(), req.target(), path,    query,
+                                       req.body(),          remote,       &headers};
                 http_reply reply;
                 try {
-                    reply = it->second(view);
+                    reply = (*route)(view);
                 } catch (const std::exception& e) {
                     log::error("route handler threw", {{"path", path}, {"what", e.what()}});
                     reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
                 }
                 res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
                                     reply.content_type);
+                for (const auto& [k, v] : reply.headers)
+                    res.set(k, v);
             } else {
                 res = make_response(req, http::status::not_found, R"({"success":false,"error":"Not found"})",
                                     "application/json");
@@ -375,7 +400,7 @@ void server::impl::deliver_local(const rooms::broadcast_message& msg) {
     if (auto* ns = find_namespace(msg.nsp)) deliver_to(*ns, msg);
 }
 
-void server::impl::deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg) {
+std::size_t server::impl::deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg) {
     std::vector<std::shared_ptr<detail::socket_impl>> targets;
     {
         std::lock_guard lock(ns.mu);
@@ -385,7 +410,9 @@ void server::impl::deliver_to(detail::namespace_state& ns, const rooms::broadcas
                 if (auto s = it->second.lock()) targets.push_back(std::move(s));
         });
     }
-    if (targets.empty()) return;
+    std::size_t n = targets.size();
+    if (targets.empty()) return 0;
+    deliveries->inc(targets.size());
     auto items = std::make_shared<const std::vector<detail::out_item>>(detail::to_items(msg.packet));
     bool vol = msg.opts.is_volatile;
     for (auto& t : targets) {
@@ -394,16 +421,84 @@ void server::impl::deliver_to(detail::namespace_state& ns, const rooms::broadcas
             if (t->connected()) t->session().send_group(*items, vol);
         });
     }
+    return n;
 }
 
 // ---- server
 
+std::string_view http_request_view::header(std::string_view name) const {
+    if (!headers) return {};
+    for (const auto& [k, v] : *headers)
+        if (k == name) return v;
+    return {};
+}
+
 server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::move(opts))) {
     of("/");
+    auto& m = impl_->metrics;
+    impl_->handshakes =
+        &m.add_family("switchboard_handshakes_total", "Engine.IO sessions opened", "transport");
+    impl_->events_in =
+        &m.add_family("switchboard_events_in_total",
+                      "Events received from clients (unregistered names count as unhandled)", "event");
+    impl_->events_out =
+        &m.add_family("switchboard_events_out_total",
+                      "Events sent: one per emit or broadcast, whatever its audience", "event");
+    impl_->dropped = &m.add_family(
+        "switchboard_dropped_total",
+        "Packets dropped (volatile under back-pressure) or sessions closed as slow consumers", "reason");
+    impl_->deliveries =
+        &m.add_counter("switchboard_deliveries_total", "Broadcast packets queued for a socket");
+    impl_->broadcasts =
+        &m.add_counter("switchboard_broadcasts_total", "Broadcasts (server API and push API)");
+    impl_->bytes_in = &m.add_counter("switchboard_bytes_in_total", "Bytes received in Engine.IO messages");
+    impl_->bytes_out = &m.add_counter("switchboard_bytes_out_total", "Bytes sent in Engine.IO messages");
+    m.add_gauge("switchboard_engine_sessions", "Open Engine.IO sessions", [w = std::weak_ptr<impl>(impl_)] {
+        auto i = w.lock();
+        return i ? static_cast<double>(i->session_count.load()) : 0.0;
+    });
+    m.add_gauge("switchboard_queued_packets", "Packets waiting in the outbound queues of all sessions",
+                [w = std::weak_ptr<impl>(impl_)] {
+                    auto i = w.lock();
+                    return i ? static_cast<double>(i->queued_packets.load()) : 0.0;
+                });
+    m.add_gauge_family("switchboard_sockets", "Connected sockets by namespace", "namespace",
+                       [w = std::weak_ptr<impl>(impl_)] {
+                           std::vector<std::pair<std::string, double>> out;
+                           if (auto i = w.lock())
+                               for (const auto& [name, st] : i->ns_state) {
+                                   std::lock_guard lock(st->mu);
+                                   out.emplace_back(name, static_cast<double>(st->sockets.size()));
+                               }
+                           return out;
+                       });
+    route("/ready", [this](const http_request_view&) {
+        bool ok = ready();
+        boost::json::object o{{"ready", ok},
+                              {"service", impl_->opts.service_name},
+                              {"status", ok ? "ready" : (impl_->stopping ? "draining" : "starting")}};
+        return http_reply{ok ? 200u : 503u, "application/json", protocol::json_write(o)};
+    });
+    route("/metrics", [this](const http_request_view& req) {
+        if (req.header("accept").find("application/json") != std::string_view::npos) {
+            // The JSON the travel gateway's monitors read: sockets and rooms of the main namespace.
+            auto& root = of("/");
+            auto sizes = root.room_sizes();
+            boost::json::array names;
+            for (std::size_t i = 0; i < sizes.size() && i < 1000; ++i)
+                names.emplace_back(sizes[i].first);
+            boost::json::object o{{"connectedSockets", root.socket_count()},
+                                  {"rooms", std::move(names)},
+                                  {"totalRooms", sizes.size()}};
+            return http_reply{200, "application/json", protocol::json_write(o)};
+        }
+        return http_reply{200, "text/plain; version=0.0.4; charset=utf-8", impl_->metrics.render()};
+    });
     route("/health", [this](const http_request_view&) {
         boost::json::object o;
         o["status"] = "ok";
         o["service"] = impl_->opts.service_name;
+        o["timestamp"] = detail::iso_time(detail::wall_ms());
         o["version"] = SWITCHBOARD_VERSION;
         o["uptime"] = static_cast<double>(detail::now_ms() - impl_->started_ms) / 1000.0;
         o["connections"] = connection_count();
@@ -441,13 +536,31 @@ void server::route(std::string path, http_route handler) {
     impl_->routes.emplace_back(std::move(path), std::move(handler));
 }
 
-void server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
-                       const payload& p) {
-    impl_->broadcast(impl_->find_namespace(nsp), nsp, opts, event, p);
+void server::route_prefix(std::string prefix, http_route handler) {
+    impl_->prefix_routes.emplace_back(std::move(prefix), std::move(handler));
 }
 
-void server::impl::broadcast(detail::namespace_state* ns, std::string_view nsp,
-                             const rooms::broadcast_options& opts, std::string_view event, const payload& p) {
+metrics_registry& server::metrics() noexcept {
+    return impl_->metrics;
+}
+void server::set_ready(bool r) noexcept {
+    impl_->ready_set_by_app = true;
+    impl_->ready = r;
+}
+bool server::ready() const noexcept {
+    return impl_->ready.load() && !impl_->stopping.load() && impl_->port.load() != 0;
+}
+
+std::size_t server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts,
+                              std::string_view event, const payload& p) {
+    impl_->events_out->inc(event);
+    impl_->broadcasts->inc();
+    return impl_->broadcast(impl_->find_namespace(nsp), nsp, opts, event, p);
+}
+
+std::size_t server::impl::broadcast(detail::namespace_state* ns, std::string_view nsp,
+                                    const rooms::broadcast_options& opts, std::string_view event,
+                                    const payload& p) {
     rooms::broadcast_message msg{std::string(nsp), opts, {}};
     // With recovery the event gets an offset and is logged; allocation, logging and delivery stay
     // in one critical section so every receiver's order is the offset order.
@@ -465,9 +578,10 @@ void server::impl::broadcast(detail::namespace_state* ns, std::string_view nsp,
     } else {
         msg.packet = detail::encode_event(nsp, std::nullopt, event, p);
     }
-    if (ns) deliver_to(*ns, msg);
+    std::size_t n = ns ? deliver_to(*ns, msg) : 0;
     order = {};
     if (bus && !opts.local) bus->publish(msg);
+    return n;
 }
 
 void server::set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus) {
@@ -490,6 +604,7 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
     acc.bind(ep);
     acc.listen(asio::socket_base::max_listen_connections);
     impl_->port = acc.local_endpoint().port();
+    if (!impl_->ready_set_by_app) impl_->ready = true;
 
     asio::co_spawn(ioc, accept_loop(impl_, acc), asio::detached);
     asio::signal_set signals(ioc, SIGINT, SIGTERM);

@@ -49,6 +49,18 @@ std::size_t namespace_::socket_count() const {
     return st->sockets.size();
 }
 
+std::vector<std::pair<std::string, std::size_t>> namespace_::room_sizes() const {
+    auto* st = srv_->impl_->find_namespace(name_);
+    std::lock_guard lock(st->mu);
+    return st->index.room_sizes();
+}
+
+bool namespace_::in_room(const std::string& socket_id, const std::string& room) const {
+    auto* st = srv_->impl_->find_namespace(name_);
+    std::lock_guard lock(st->mu);
+    return st->index.in_room(socket_id, room);
+}
+
 }  // namespace switchboard::server
 
 namespace switchboard::server::detail {
@@ -86,6 +98,7 @@ socket_impl::socket_impl(std::shared_ptr<engine_session> session, sio_client& cl
       issued_(wall_ms()) {}
 
 void socket_impl::emit(std::string_view event, payload p) {
+    session_->srv().events_out->inc(event);
     if (ns_.recovery) {
         // Logged with an offset like any broadcast, so it can be replayed after a transport loss.
         rooms::broadcast_options to_me;
@@ -174,8 +187,36 @@ void socket_impl::mark_connected(const std::vector<std::string>& rooms) {
     connected_ = true;
 }
 
+void socket_impl::set_timer(std::chrono::milliseconds delay, std::function<void()> f) {
+    asio::dispatch(session_->executor(), [self = shared_from_this(), delay, f = std::move(f)]() mutable {
+        if (!self->connected_) return;
+        if (!self->app_timer_)
+            self->app_timer_ = std::make_unique<asio::steady_timer>(self->session_->executor());
+        auto gen = ++self->app_timer_gen_;
+        self->app_timer_->expires_after(delay);
+        self->app_timer_->async_wait([w = self->weak_from_this(), gen, f = std::move(f)](error_code ec) {
+            auto s = w.lock();
+            if (ec || !s || s->app_timer_gen_ != gen || !s->connected_) return;
+            try {
+                f();
+            } catch (const std::exception& e) {
+                log::error("socket timer threw", {{"what", e.what()}});
+            }
+        });
+    });
+}
+
+void socket_impl::cancel_timer() {
+    asio::dispatch(session_->executor(), [self = shared_from_this()] {
+        ++self->app_timer_gen_;
+        if (self->app_timer_) self->app_timer_->cancel();
+    });
+}
+
 void socket_impl::finish(std::string_view reason, bool keep) {
     if (!connected_.exchange(false)) return;
+    ++app_timer_gen_;
+    if (app_timer_) app_timer_->cancel();
     {
         std::lock_guard lock(ns_.mu);
         auto rooms = ns_.index.remove(id_);
@@ -244,8 +285,27 @@ void sio_client::handle(protocol::sio_packet&& p) {
             if (!s) return;
             auto& arr = p.data.get_array();
             const auto& handlers = s->ns().api->handlers_;
-            auto hit = arr[0].is_string() ? handlers.find(std::string_view(arr[0].get_string()))
-                                          : handlers.find(protocol::json_write(arr[0]));
+            std::string other_name;
+            std::string_view name;
+            if (arr[0].is_string()) {
+                name = arr[0].get_string();
+            } else {
+                other_name = protocol::json_write(arr[0]);
+                name = other_name;
+            }
+            auto hit = handlers.find(name);
+            auto& srv = session_.srv();
+            // Only registered names become metric labels: clients choose the others.
+            srv.events_in->inc(hit == handlers.end() ? std::string_view("unhandled") : name);
+            if (const auto& filter = s->ns().api->incoming_) {
+                bool pass = true;
+                try {
+                    pass = filter(s, name);
+                } catch (const std::exception& e) {
+                    log::error("incoming filter threw", {{"what", e.what()}});
+                }
+                if (!pass) return;
+            }
             if (hit == handlers.end()) return;  // unknown events are ignored, as Node does
             const std::string& event = hit->first;
             const event_handler* h = &hit->second;

@@ -4,6 +4,7 @@
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/rooms/broadcast.hpp>
+#include <switchboard/server/metrics.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -110,8 +111,14 @@ public:
     virtual std::vector<std::string> rooms() const = 0;
     // Sends DISCONNECT for this namespace; with close_transport, ends the whole Engine.IO session.
     virtual void disconnect(bool close_transport = false) = 0;
+    // One timer per socket for the app (token expiry and the like): runs `f` on the socket's strand
+    // after `delay`, unless replaced by another set_timer, cancelled, or the socket disconnects.
+    virtual void set_timer(std::chrono::milliseconds delay, std::function<void()> f) = 0;
+    virtual void cancel_timer() = 0;
 
     boost::json::object data;
+    // Typed state of the app, set in the connect hook or on connection; used on the strand.
+    std::shared_ptr<void> app_state;
 };
 
 class server;
@@ -129,11 +136,19 @@ public:
     void on_disconnect(std::function<void(const socket_ptr&, std::string_view reason)> f) {
         disconnect_ = std::move(f);
     }
+    // Sees every incoming event (handled or not) before its handler; false drops it (no handler
+    // call, no ack). Rate limits live here.
+    void on_incoming(std::function<bool(const socket_ptr&, std::string_view event)> f) {
+        incoming_ = std::move(f);
+    }
     const std::string& name() const noexcept { return name_; }
 
     // Broadcast to the namespace (rooms empty: everyone).
     void emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts = {});
     std::size_t socket_count() const;
+    // Rooms with their member counts (the sockets' own-id rooms excluded).
+    std::vector<std::pair<std::string, std::size_t>> room_sizes() const;
+    bool in_room(const std::string& socket_id, const std::string& room) const;
 
 private:
     friend class server;
@@ -145,6 +160,7 @@ private:
     connect_hook connect_hook_;
     std::function<void(const socket_ptr&)> connection_;
     std::function<void(const socket_ptr&, std::string_view)> disconnect_;
+    std::function<bool(const socket_ptr&, std::string_view)> incoming_;
     string_map<event_handler> handlers_;  // a later on() replaces an earlier one
 };
 
@@ -152,13 +168,19 @@ struct http_request_view {
     std::string_view method;
     std::string_view target;
     std::string_view path;
+    std::string_view query;  // after '?', still percent-encoded
     std::string_view body;
     std::string_view remote_address;
+    const std::vector<std::pair<std::string, std::string>>* headers = nullptr;  // lower-case names
+
+    // The first header of that (lower-case) name, or "".
+    std::string_view header(std::string_view name) const;
 };
 struct http_reply {
     unsigned status = 200;
     std::string content_type = "application/json";
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers = {};
 };
 using http_route = std::function<http_reply(const http_request_view&)>;
 
@@ -174,10 +196,19 @@ public:
     namespace_& of(std::string_view name);
     // Extra HTTP route (exact path), e.g. /metrics. Call before run().
     void route(std::string path, http_route handler);
+    // A route for every path that starts with `prefix` (e.g. "/user-status/"); exact routes win.
+    void route_prefix(std::string prefix, http_route handler);
 
     // Every broadcast goes through here: delivered locally and published to the cluster bus.
-    void broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
-                   const payload& p);
+    // Returns how many local sockets it was queued for.
+    std::size_t broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
+                          const payload& p);
+
+    // The registry /metrics renders; the server's own metrics are in it, apps add theirs.
+    metrics_registry& metrics() noexcept;
+    // /ready answers 200 while ready and not stopping (default: ready once listening).
+    void set_ready(bool ready) noexcept;
+    bool ready() const noexcept;
     void set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus);
 
     // Binds, then serves until stop() or SIGINT/SIGTERM. `on_ready` runs once listening.

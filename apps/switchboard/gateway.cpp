@@ -1,0 +1,395 @@
+// Socket events of the gateway (namespace "/"): identity on connect, rooms, typing, liveness,
+// token refresh and expiry, and the per-socket rate limit.
+#include "gateway.hpp"
+
+#include <switchboard/server/log.hpp>
+
+#include <chrono>
+
+namespace switchboard::app {
+
+namespace json = boost::json;
+using server::ack_reply;
+using server::payload;
+using server::socket_ptr;
+
+struct gateway::state {
+    auth::principal who;
+    std::string address;
+    auth::rate_window rate;
+    bool warned = false;
+};
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+std::string now_iso() {
+    return log::iso_time(now_ms());
+}
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+payload one(json::value v) {
+    payload p;
+    p.args.push_back(std::move(v));
+    return p;
+}
+
+void emit(const socket_ptr& s, std::string_view event, json::value v) {
+    s->emit(event, one(std::move(v)));
+}
+
+json::value user_id_json(const auth::principal& p) {
+    return p.anonymous ? json::value(nullptr) : json::value(p.user_id);
+}
+
+// Refuses a room request: the ack (when given) and an `error` event, as the services do.
+void refuse(const socket_ptr& s, const ack_reply& ack, std::string_view message) {
+    if (ack) ack(one(json::object{{"success", false}, {"message", message}, {"error", message}}));
+    emit(s, "error", json::object{{"message", message}});
+}
+
+const json::value& first_arg(const payload& p) {
+    static const json::value null_value;
+    return p.args.empty() ? null_value : p.args[0];
+}
+
+std::vector<std::string> joined_rooms(const socket_ptr& s) {
+    auto r = s->rooms();
+    std::erase(r, s->id());  // the socket's own-id room is an implementation detail
+    return r;
+}
+
+}  // namespace
+
+gateway::gateway(server::server& srv, gateway_config cfg) : srv_(srv), cfg_(std::move(cfg)) {
+    auto& m = srv_.metrics();
+    m_ = std::make_unique<counters>();
+    m_->auth_failures =
+        &m.add_family("switchboard_auth_failures_total", "Refused handshakes by reason", "reason");
+    m_->refused =
+        &m.add_family("switchboard_connections_refused_total", "Connections refused by a limit", "limit");
+    m_->rate_limited = &m.add_family("switchboard_rate_limited_total",
+                                     "Events dropped by the rate limit, and disconnects", "action");
+    m_->joins_refused =
+        &m.add_family("switchboard_joins_refused_total", "Room joins refused by the rules", "reason");
+    m_->api_requests = &m.add_counter("switchboard_api_requests_total", "HTTP API requests");
+    m.add_gauge("switchboard_unique_users", "Distinct users connected to this node", [this] {
+        std::lock_guard lock(mu_);
+        return static_cast<double>(presence_.unique_users());
+    });
+    if (cfg_.keys.empty() && !cfg_.allow_anonymous)
+        log::warn(
+            "no JWT key configured (JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE) and ALLOW_ANONYMOUS is "
+            "false: every connection will be refused");
+    install_events();
+    install_http_api();
+}
+
+gateway::~gateway() = default;
+
+void gateway::install_events() {
+    auto& ns = srv_.of("/");
+    auto self = this;
+
+    // Who is connecting: token → principal, or anonymous; then the per-address limit.
+    auto authenticate = [self](const server::socket& s,
+                               std::shared_ptr<state>& out) -> std::optional<std::string> {
+        const auto& hs = s.handshake_info();
+        std::string_view xff;
+        for (const auto& [k, v] : hs.headers)
+            if (k == "x-forwarded-for") xff = v;
+        auto st =
+            std::make_shared<state>(state{{},
+                                          auth::client_address(hs.address, xff, self->cfg_.trusted_proxies),
+                                          auth::rate_window(self->cfg_.rate_window_ms, self->cfg_.rate_max,
+                                                            self->cfg_.rate_disconnect_after)});
+        auto token = auth::find_token(s.auth(), hs.query, hs.headers);
+        if (!token) {
+            if (!self->cfg_.allow_anonymous) {
+                self->m_->auth_failures->inc("missing_token");
+                return "Authentication required";
+            }
+        } else {
+            auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+            auto v = auth::verify_jwt(token->value, self->cfg_.keys, self->cfg_.verify, now);
+            boost::system::result<auth::principal> p = v ? auth::principal_from_claims(v->claims)
+                                                         : boost::system::result<auth::principal>(v.error());
+            if (!p) {
+                self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
+                log::debug("token refused", {{"reason", p.error().message()}, {"address", st->address}});
+                return "Invalid or expired token";
+            }
+            st->who = std::move(*p);
+        }
+        out = std::move(st);
+        return std::nullopt;
+    };
+
+    ns.on_connect([self, authenticate](const socket_ptr& s, auto decide) {
+        std::shared_ptr<state> st;
+        if (auto err = authenticate(*s, st)) return decide(server::connect_error{*err, nullptr});
+        if (self->cfg_.max_connections_per_ip) {
+            std::lock_guard lock(self->mu_);
+            if (self->presence_.from_address(st->address) >= self->cfg_.max_connections_per_ip) {
+                self->m_->refused->inc("per_ip");
+                return decide(server::connect_error{"Too many connections from this IP", nullptr});
+            }
+        }
+        s->app_state = st;
+        decide(std::nullopt);
+    });
+
+    ns.on_connection([self, authenticate](const socket_ptr& s) {
+        auto st = std::static_pointer_cast<state>(s->app_state);
+        if (!st) {
+            // A recovered session skips the connect hook: identify it again from its CONNECT auth.
+            if (auto err = authenticate(*s, st)) {
+                emit(s, "error", json::object{{"message", *err}});
+                s->disconnect();
+                return;
+            }
+            s->app_state = st;
+        }
+        {
+            std::lock_guard lock(self->mu_);
+            self->presence_.add(
+                {s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, now_ms()});
+        }
+        for (const auto& r : auth::auto_rooms(st->who))
+            s->join(r);
+        json::array rooms;
+        for (auto& r : joined_rooms(s))
+            rooms.emplace_back(r);
+        emit(s, "connected",
+             json::object{{"socketId", s->id()},
+                          {"userId", user_id_json(st->who)},
+                          {"isAnonymous", st->who.anonymous},
+                          {"rooms", std::move(rooms)},
+                          {"serverTime", now_iso()},
+                          {"message", st->who.anonymous ? "Connected anonymously" : "Connected"}});
+        self->schedule_expiry(s, *st);
+    });
+
+    ns.on_disconnect([self](const socket_ptr& s, std::string_view) {
+        std::lock_guard lock(self->mu_);
+        self->presence_.remove(s->id());
+    });
+
+    ns.on_incoming([self](const socket_ptr& s, std::string_view) {
+        auto st = std::static_pointer_cast<state>(s->app_state);
+        if (!st) return false;
+        auto now = steady_ms();
+        switch (st->rate.hit(now)) {
+            case auth::rate_window::verdict::pass:
+                return true;
+            case auth::rate_window::verdict::drop_and_warn:
+                self->m_->rate_limited->inc("dropped");
+                emit(s, "rate_limit_exceeded",
+                     json::object{{"message", "Too many messages"},
+                                  {"retryAfter", st->rate.retry_after(now)}});
+                return false;
+            case auth::rate_window::verdict::drop:
+                self->m_->rate_limited->inc("dropped");
+                return false;
+            case auth::rate_window::verdict::disconnect:
+                self->m_->rate_limited->inc("disconnected");
+                log::info("rate limit: disconnecting", {{"sid", s->id()}, {"address", st->address}});
+                emit(s, "error", json::object{{"message", "Rate limit exceeded, disconnecting"}});
+                s->disconnect(true);
+                return false;
+        }
+        return false;
+    });
+
+    auto join = [self](const socket_ptr& s, const std::string& room, const ack_reply& ack) {
+        auto st = std::static_pointer_cast<state>(s->app_state);
+        bool already = self->srv_.of("/").in_room(s->id(), room);
+        if (!already) {
+            auto verdict = auth::check_join(self->cfg_.rules, st->who, room, joined_rooms(s).size());
+            if (verdict != auth::join_verdict::allowed) {
+                self->m_->joins_refused->inc(verdict == auth::join_verdict::anonymous_denied ? "anonymous"
+                                             : verdict == auth::join_verdict::invalid_name   ? "invalid_name"
+                                             : verdict == auth::join_verdict::too_many_rooms
+                                                 ? "too_many_rooms"
+                                                 : "forbidden");
+                return refuse(s, ack, auth::join_refusal_message(verdict));
+            }
+            s->join(room);
+        }
+        auto ts = now_iso();
+        if (ack)
+            ack(one(json::object{{"success", true}, {"room", room}, {"message", "Joined room " + room}}));
+        emit(s, "room_joined", json::object{{"room", room}, {"timestamp", ts}});
+        if (!already) {
+            rooms::broadcast_options to_room;
+            to_room.rooms = {room};
+            to_room.except = {s->id()};
+            self->srv_.broadcast("/", to_room, "user_joined",
+                                 one(json::object{{"socketId", s->id()},
+                                                  {"userId", user_id_json(st->who)},
+                                                  {"room", room},
+                                                  {"timestamp", ts}}));
+        }
+    };
+
+    ns.on("join_room", [join](const socket_ptr& s, payload&& p, ack_reply ack) {
+        auto room = auth::room_from_arg(first_arg(p));
+        if (!room) return refuse(s, ack, "Invalid room: expected a name, {room} or {roomType, roomId}");
+        join(s, *room, ack);
+    });
+    auto subscribe = [join](std::string prefix) {
+        return [join, prefix](const socket_ptr& s, payload&& p, ack_reply ack) {
+            const auto& a = first_arg(p);
+            std::optional<std::string> id = auth::id_text(a);
+            if (!id && a.is_object())
+                for (auto key : {"orderId", "productId", "id"})
+                    if (auto* v = a.get_object().if_contains(key); v && !id) id = auth::id_text(*v);
+            if (!id) return refuse(s, ack, "Invalid id");
+            join(s, prefix + *id, ack);
+        };
+    };
+    ns.on("subscribe_order", subscribe("order:"));
+    ns.on("subscribe_inventory", subscribe("product:"));
+
+    ns.on("leave_room", [self](const socket_ptr& s, payload&& p, ack_reply ack) {
+        auto room = auth::room_from_arg(first_arg(p));
+        if (!room) return refuse(s, ack, "Invalid room: expected a name, {room} or {roomType, roomId}");
+        if (*room == s->id() || !self->srv_.of("/").in_room(s->id(), *room))
+            return refuse(s, ack, "Not in room");
+        auto st = std::static_pointer_cast<state>(s->app_state);
+        s->leave(*room);
+        auto ts = now_iso();
+        if (ack)
+            ack(one(json::object{{"success", true}, {"room", *room}, {"message", "Left room " + *room}}));
+        emit(s, "room_left", json::object{{"room", *room}, {"timestamp", ts}});
+        rooms::broadcast_options to_room;
+        to_room.rooms = {*room};
+        self->srv_.broadcast("/", to_room, "user_left",
+                             one(json::object{{"socketId", s->id()},
+                                              {"userId", user_id_json(st->who)},
+                                              {"room", *room},
+                                              {"timestamp", ts}}));
+    });
+
+    ns.on("get_rooms", [](const socket_ptr& s, payload&&, ack_reply ack) {
+        json::array rooms;
+        for (auto& r : joined_rooms(s))
+            rooms.emplace_back(r);
+        if (ack)
+            ack(one(json::object{{"success", true}, {"rooms", rooms}}));
+        else
+            emit(s, "rooms", json::object{{"rooms", std::move(rooms)}});
+    });
+
+    // typing / stop_typing {roomId} or {roomType, roomId}; typing with isTyping:false means stop.
+    auto typing = [self](bool start_default) {
+        return [self, start_default](const socket_ptr& s, payload&& p, ack_reply ack) {
+            const auto& a = first_arg(p);
+            auto room = auth::room_from_arg(a);
+            if (!room) return refuse(s, ack, "Invalid room: expected {roomId} or {roomType, roomId}");
+            if (*room == s->id() || !self->srv_.of("/").in_room(s->id(), *room))
+                return refuse(s, ack, "Not in room");
+            bool start = start_default;
+            if (a.is_object())
+                if (auto* t = a.get_object().if_contains("isTyping"); t && t->is_bool())
+                    start = start && t->get_bool();
+            auto st = std::static_pointer_cast<state>(s->app_state);
+            rooms::broadcast_options to_room;
+            to_room.rooms = {*room};
+            to_room.except = {s->id()};
+            to_room.is_volatile = true;  // a typing hint is worth nothing late
+            self->srv_.broadcast("/", to_room, start ? "user_typing" : "user_stop_typing",
+                                 one(json::object{{"socketId", s->id()},
+                                                  {"userId", user_id_json(st->who)},
+                                                  {"room", *room},
+                                                  {"timestamp", now_iso()}}));
+            if (ack) ack(one(json::object{{"success", true}, {"room", *room}}));
+        };
+    };
+    ns.on("typing", typing(true));
+    ns.on("stop_typing", typing(false));
+
+    auto liveness = [](std::string reply) {
+        return [reply](const socket_ptr& s, payload&&, ack_reply ack) {
+            json::object o{{"timestamp", now_iso()}};
+            if (ack) ack(one(o));
+            emit(s, reply, std::move(o));
+        };
+    };
+    ns.on("ping", liveness("pong"));
+    ns.on("heartbeat", liveness("heartbeat:ack"));
+
+    // auth:refresh {token}: a new token for the same user extends the session without reconnecting.
+    ns.on("auth:refresh", [self](const socket_ptr& s, payload&& p, ack_reply ack) {
+        auto answer = [&](json::object o) {
+            if (ack) ack(one(std::move(o)));
+        };
+        auto st = std::static_pointer_cast<state>(s->app_state);
+        const auto& a = first_arg(p);
+        const json::value* t =
+            a.is_object() ? a.get_object().if_contains("token") : (a.is_string() ? &a : nullptr);
+        if (!t || !t->is_string() || t->get_string().empty())
+            return answer({{"success", false}, {"error", "token is required"}});
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        auto v = auth::verify_jwt(t->get_string(), self->cfg_.keys, self->cfg_.verify, now);
+        boost::system::result<auth::principal> np =
+            v ? auth::principal_from_claims(v->claims) : boost::system::result<auth::principal>(v.error());
+        if (!np) {
+            self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(np.error().value())));
+            return answer({{"success", false}, {"error", "Invalid or expired token"}});
+        }
+        if (st->who.anonymous || np->user_id != st->who.user_id) {
+            self->m_->auth_failures->inc("user_mismatch");
+            return answer({{"success", false}, {"error", "Token belongs to another user"}});
+        }
+        st->who.expires_at = np->expires_at;
+        st->warned = false;
+        self->schedule_expiry(s, *st);
+        json::object ok{{"success", true}, {"userId", st->who.user_id}};
+        if (np->expires_at) ok["expiresAt"] = log::iso_time(*np->expires_at * 1000);
+        answer(std::move(ok));
+    });
+}
+
+// One timer per socket: first the warning (TOKEN_EXPIRY_WARNING before exp), then the end at exp.
+void gateway::schedule_expiry(const socket_ptr& s, state& st) {
+    if (!st.who.expires_at) {
+        s->cancel_timer();
+        return;
+    }
+    auto exp_ms = *st.who.expires_at * 1000;
+    auto now = now_ms();
+    auto warn_at = exp_ms - cfg_.expiry_warning_s * 1000;
+    std::weak_ptr<server::socket> w = s;
+    if (!st.warned && cfg_.expiry_warning_s > 0 && now >= warn_at && now < exp_ms) {
+        st.warned = true;
+        emit(s, "token_expiring_soon", json::object{{"expiresIn", (exp_ms - now + 999) / 1000}});
+    }
+    if (!st.warned && cfg_.expiry_warning_s > 0 && now < warn_at) {
+        s->set_timer(std::chrono::milliseconds(warn_at - now), [this, w] {
+            if (auto s = w.lock())
+                if (auto st = std::static_pointer_cast<state>(s->app_state)) schedule_expiry(s, *st);
+        });
+        return;
+    }
+    s->set_timer(std::chrono::milliseconds(std::max<std::int64_t>(0, exp_ms - now)), [w] {
+        auto s = w.lock();
+        if (!s) return;
+        emit(s, "error", json::object{{"message", "Token expired"}});
+        s->disconnect();
+    });
+}
+
+}  // namespace switchboard::app

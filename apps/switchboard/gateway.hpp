@@ -1,0 +1,67 @@
+#pragma once
+// The gateway app on top of the engine: JWT identity, auto-joined and requested rooms with access
+// rules, typing, rate limits, token expiry, and the HTTP API for backend services (issue #5).
+#include <switchboard/auth/access.hpp>
+#include <switchboard/auth/jwt.hpp>
+#include <switchboard/auth/limits.hpp>
+#include <switchboard/presence/registry.hpp>
+#include <switchboard/server/config.hpp>
+#include <switchboard/server/server.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::app {
+
+struct gateway_config {
+    auth::key_set keys;
+    auth::verify_options verify;
+    bool allow_anonymous = false;
+    std::int64_t expiry_warning_s = 300;
+    auth::room_rules rules;
+    std::int64_t rate_window_ms = 60000;
+    std::uint32_t rate_max = 100;
+    std::uint32_t rate_disconnect_after = 100;
+    std::size_t max_connections_per_ip = 0;  // 0: no limit
+    auth::address_set trusted_proxies;
+    std::string api_key;  // empty: the HTTP API answers loopback callers only
+    std::string service_name = "switchboard";
+};
+
+// The gateway's settings (appended to the engine's table).
+std::vector<server::setting> gateway_settings();
+// Reads keys, rules and limits; an error message for bad settings or unreadable files.
+std::optional<std::string> load_gateway_config(const server::config& c, gateway_config& out);
+
+class gateway {
+public:
+    gateway(server::server& srv, gateway_config cfg);
+    ~gateway();
+    gateway(const gateway&) = delete;
+    gateway& operator=(const gateway&) = delete;
+
+    struct state;
+
+private:
+    void install_events();
+    void install_http_api();
+    void schedule_expiry(const server::socket_ptr& s, state& st);
+
+    server::server& srv_;
+    gateway_config cfg_;
+    std::mutex mu_;  // guards presence_
+    presence::registry presence_;
+    struct counters {
+        server::counter_family* auth_failures;
+        server::counter_family* refused;
+        server::counter_family* rate_limited;
+        server::counter_family* joins_refused;
+        server::counter* api_requests;
+    };
+    std::unique_ptr<counters> m_;
+};
+
+}  // namespace switchboard::app

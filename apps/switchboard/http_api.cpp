@@ -1,0 +1,269 @@
+// The HTTP API for backend services: broadcasts, statistics and presence queries.
+#include "gateway.hpp"
+
+#include <switchboard/protocol/engine_request.hpp>
+#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/server/log.hpp>
+
+#include <openssl/crypto.h>
+#include <boost/json/parse.hpp>
+
+#include <chrono>
+
+namespace switchboard::app {
+
+namespace json = boost::json;
+using server::http_reply;
+using server::http_request_view;
+
+namespace {
+
+http_reply reply(unsigned status, json::object o) {
+    return http_reply{status, "application/json", protocol::json_write(o)};
+}
+http_reply error(unsigned status, std::string_view message) {
+    return reply(status, json::object{{"success", false}, {"error", message}});
+}
+
+bool loopback(std::string_view addr) {
+    return addr.starts_with("127.") || addr == "::1" || addr.starts_with("::ffff:127.");
+}
+
+bool same_secret(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string now_iso() {
+    return log::iso_time(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
+
+// Event names the Socket.IO protocol reserves: a client could not tell them from its own.
+bool reserved_event(std::string_view e) {
+    return e == "connect" || e == "connect_error" || e == "disconnect" || e == "disconnecting" ||
+           e == "newListener" || e == "removeListener";
+}
+
+// The JSON body as an object, or the 400 to answer.
+std::optional<http_reply> parse_body(const http_request_view& req, json::object& out) {
+    if (req.body.empty()) return error(400, "Request body must be a JSON object");
+    boost::system::error_code ec;
+    json::parse_options po;
+    po.max_depth = 64;
+    auto v = json::parse(req.body, ec, {}, po);
+    if (ec) return error(400, "Invalid JSON body");
+    if (!v.is_object()) return error(400, "Request body must be a JSON object");
+    out = std::move(v.get_object());
+    return std::nullopt;
+}
+
+// A required non-empty string field; ids may also be integers.
+std::optional<http_reply> need_text(const json::object& o, std::string_view name, std::string& out,
+                                    bool id = false) {
+    auto* v = o.if_contains(name);
+    if (!v || v->is_null()) return error(400, std::string(name) + " is required");
+    if (id) {
+        auto t = auth::id_text(*v);
+        if (!t) return error(400, std::string(name) + " must be a non-empty string or an integer");
+        out = std::move(*t);
+        return std::nullopt;
+    }
+    if (!v->is_string()) return error(400, std::string(name) + " must be a string");
+    if (v->get_string().empty()) return error(400, std::string(name) + " must not be empty");
+    out = v->get_string();
+    return std::nullopt;
+}
+
+std::optional<http_reply> check_event(const std::string& event) {
+    if (event.size() > 256) return error(400, "event is longer than 256 characters");
+    if (reserved_event(event)) return error(400, "event '" + event + "' is reserved by Socket.IO");
+    return std::nullopt;
+}
+
+server::payload one(json::value v) {
+    server::payload p;
+    p.args.push_back(std::move(v));
+    return p;
+}
+
+}  // namespace
+
+void gateway::install_http_api() {
+    if (cfg_.api_key.empty())
+        log::warn("SERVICE_API_KEY is not set: the HTTP API answers loopback callers only");
+
+    // Wraps a handler with the method check and the service authentication.
+    auto api = [this](std::string method, auto handler) {
+        return [this, method, handler](const http_request_view& req) -> http_reply {
+            m_->api_requests->inc();
+            if (req.method != method) {
+                auto r = error(405, "Method not allowed: use " + method);
+                r.headers.emplace_back("Allow", method);
+                return r;
+            }
+            if (cfg_.api_key.empty()) {
+                if (!loopback(req.remote_address))
+                    return error(
+                        403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
+            } else {
+                std::string_view key = req.header("x-api-key");
+                if (key.empty()) {
+                    auto authz = req.header("authorization");
+                    if (authz.size() > 7 &&
+                        (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer "))
+                        key = authz.substr(7);
+                }
+                if (key.empty()) return error(401, "Unauthorized: an API key is required");
+                if (!same_secret(key, cfg_.api_key)) return error(401, "Unauthorized: invalid API key");
+            }
+            return handler(req);
+        };
+    };
+
+    // Broadcasts: validated whole before anything is sent, so a bad request sends nothing.
+    auto send = [this](rooms::broadcast_options to, const std::string& event, json::value data) {
+        return srv_.broadcast("/", to, event, one(std::move(data)));
+    };
+
+    srv_.route(
+        "/api/broadcast/room", api("POST", [send](const http_request_view& req) {
+            json::object b;
+            if (auto e = parse_body(req, b)) return *e;
+            std::string room, event;
+            if (auto e = need_text(b, "room", room)) return *e;
+            if (auto e = need_text(b, "event", event)) return *e;
+            if (auto e = check_event(event)) return *e;
+            rooms::broadcast_options to;
+            to.rooms = {room};
+            json::value data = b.contains("data") ? b["data"] : json::value(nullptr);
+            auto n = send(to, event, std::move(data));
+            return reply(200, {{"success", true}, {"room", room}, {"event", event}, {"recipients", n}});
+        }));
+    srv_.route(
+        "/api/broadcast/user", api("POST", [send](const http_request_view& req) {
+            json::object b;
+            if (auto e = parse_body(req, b)) return *e;
+            std::string user, event;
+            if (auto e = need_text(b, "userId", user, true)) return *e;
+            if (auto e = need_text(b, "event", event)) return *e;
+            if (auto e = check_event(event)) return *e;
+            rooms::broadcast_options to;
+            to.rooms = {"user:" + user};
+            json::value data = b.contains("data") ? b["data"] : json::value(nullptr);
+            auto n = send(to, event, std::move(data));
+            return reply(200, {{"success", true}, {"userId", user}, {"event", event}, {"recipients", n}});
+        }));
+    srv_.route("/api/broadcast/global", api("POST", [send](const http_request_view& req) {
+                   json::object b;
+                   if (auto e = parse_body(req, b)) return *e;
+                   std::string event;
+                   if (auto e = need_text(b, "event", event)) return *e;
+                   if (auto e = check_event(event)) return *e;
+                   rooms::broadcast_options to;
+                   to.rooms = {"global"};
+                   json::value data = b.contains("data") ? b["data"] : json::value(nullptr);
+                   auto n = send(to, event, std::move(data));
+                   return reply(200, {{"success", true}, {"event", event}, {"recipients", n}});
+               }));
+    // The survey service's two typed broadcasts: to survey:{id} and project:{id}, each socket once.
+    srv_.route(
+        "/api/broadcast/survey-response", api("POST", [send](const http_request_view& req) {
+            json::object b;
+            if (auto e = parse_body(req, b)) return *e;
+            std::string survey;
+            if (auto e = need_text(b, "surveyId", survey, true)) return *e;
+            json::object out{{"type", "response.new"}, {"surveyId", b["surveyId"]}};
+            for (auto key : {"responseId", "response", "metadata"})
+                if (auto* v = b.if_contains(key)) out[key] = *v;
+            rooms::broadcast_options to;
+            to.rooms = {"survey:" + survey};
+            const json::value* project = b.if_contains("projectId");
+            if (auto* m = b.if_contains("metadata"); !project && m && m->is_object())
+                project = m->get_object().if_contains("projectId");
+            if (project && !project->is_null()) {
+                auto p = auth::id_text(*project);
+                if (!p) return error(400, "projectId must be a non-empty string or an integer");
+                to.rooms.push_back("project:" + *p);
+            }
+            out["timestamp"] = now_iso();
+            auto rooms_sent = json::array(to.rooms.begin(), to.rooms.end());
+            auto n = send(to, "response.new", std::move(out));
+            return reply(200, {{"success", true}, {"rooms", std::move(rooms_sent)}, {"recipients", n}});
+        }));
+    srv_.route(
+        "/api/broadcast/location", api("POST", [send](const http_request_view& req) {
+            json::object b;
+            if (auto e = parse_body(req, b)) return *e;
+            std::string surveyor;
+            if (auto e = need_text(b, "surveyorId", surveyor, true)) return *e;
+            auto* loc = b.if_contains("location");
+            if (!loc || loc->is_null()) return error(400, "location is required");
+            if (!loc->is_object()) return error(400, "location must be an object");
+            rooms::broadcast_options to;
+            for (auto [key, prefix] :
+                 {std::pair{"surveyId", "survey:"}, std::pair{"projectId", "project:"}}) {
+                auto* v = b.if_contains(key);
+                if (!v || v->is_null()) continue;
+                auto t = auth::id_text(*v);
+                if (!t) return error(400, std::string(key) + " must be a non-empty string or an integer");
+                to.rooms.push_back(prefix + *t);
+            }
+            if (to.rooms.empty()) return error(400, "surveyId or projectId is required");
+            json::object out{{"type", "surveyor.location"}, {"surveyorId", b["surveyorId"]}};
+            for (auto key : {"surveyId", "projectId", "location", "metadata"})
+                if (auto* v = b.if_contains(key)) out[key] = *v;
+            out["timestamp"] = now_iso();
+            auto rooms_sent = json::array(to.rooms.begin(), to.rooms.end());
+            auto n = send(to, "surveyor.location", std::move(out));
+            return reply(200, {{"success", true}, {"rooms", std::move(rooms_sent)}, {"recipients", n}});
+        }));
+
+    srv_.route("/api/stats", api("GET", [this](const http_request_view&) {
+                   json::object stats;
+                   {
+                       std::lock_guard lock(mu_);
+                       stats["totalConnections"] = presence_.connections();
+                       stats["authenticatedConnections"] = presence_.authenticated();
+                       stats["anonymousConnections"] = presence_.anonymous();
+                       stats["uniqueUsers"] = presence_.unique_users();
+                   }
+                   auto sizes = srv_.of("/").room_sizes();
+                   stats["totalRooms"] = sizes.size();
+                   json::array room_stats;
+                   for (const auto& [name, n] : sizes)
+                       room_stats.push_back(json::object{{"name", name}, {"connections", n}});
+                   stats["roomStats"] = std::move(room_stats);
+                   return reply(200, {{"success", true}, {"stats", std::move(stats)}});
+               }));
+    auto users = [this](const http_request_view&) {
+        std::lock_guard lock(mu_);
+        auto list = presence_.users();
+        return reply(200, {{"success", true},
+                           {"data", json::object{{"count", list.size()},
+                                                 {"users", json::array(list.begin(), list.end())}}}});
+    };
+    srv_.route("/connected-users", api("GET", users));
+    srv_.route("/api/online-users", api("GET", [this](const http_request_view&) {
+                   std::lock_guard lock(mu_);
+                   json::array list;
+                   for (const auto& u : presence_.users())
+                       list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
+                   auto n = list.size();
+                   return reply(200, {{"success", true},
+                                      {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
+               }));
+    srv_.route_prefix("/user-status/", api("GET", [this](const http_request_view& req) {
+                          auto id = protocol::url_decode(
+                              req.path.substr(std::string_view("/user-status/").size()), false);
+                          if (!id || id->empty() || id->find('/') != std::string::npos)
+                              return error(400, "userId is required: /user-status/{userId}");
+                          std::lock_guard lock(mu_);
+                          return reply(200, {{"success", true},
+                                             {"data", json::object{{"userId", *id},
+                                                                   {"isConnected", presence_.online(*id)},
+                                                                   {"devices", presence_.devices(*id)}}}});
+                      }));
+}
+
+}  // namespace switchboard::app

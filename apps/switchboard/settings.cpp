@@ -1,0 +1,142 @@
+// The gateway's settings: names of the Node services' .env files, each also a flag.
+#include "gateway.hpp"
+
+#include <switchboard/server/log.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace switchboard::app {
+
+std::vector<server::setting> gateway_settings() {
+    using k = server::setting::kind;
+    return {
+        {"JWT_SECRET", {}, "jwt-secret", "", "Shared secret for HS256/384/512 tokens"},
+        {"JWT_PUBLIC_KEY_FILE",
+         {},
+         "jwt-public-key-file",
+         "",
+         "PEM public key (RSA, or EC P-256/P-384) for RS*/ES* tokens"},
+        {"JWT_JWKS_FILE", {}, "jwt-jwks-file", "", "JWK Set file; keys chosen by the token's kid"},
+        {"JWT_ISSUER", {}, "jwt-issuer", "", "Required iss claim (empty: any)"},
+        {"JWT_AUDIENCE", {}, "jwt-audience", "", "Required aud claim (empty: any)"},
+        {"JWT_LEEWAY",
+         {},
+         "jwt-leeway",
+         "30",
+         "Clock skew allowed for exp/nbf, seconds",
+         k::integer,
+         0,
+         3600},
+        {"ALLOW_ANONYMOUS",
+         {},
+         "allow-anonymous",
+         "false",
+         "Connections without a token become anonymous (else refused)",
+         k::boolean},
+        {"TOKEN_EXPIRY_WARNING",
+         {},
+         "token-expiry-warning",
+         "300",
+         "Send token_expiring_soon this many seconds before exp",
+         k::integer,
+         0,
+         86400},
+        {"ROOM_RULES_FILE", {}, "room-rules-file", "", "JSON room access rules (empty: built-in defaults)"},
+        {"RATE_LIMIT_WINDOW",
+         {},
+         "rate-limit-window",
+         "60000",
+         "Rate-limit window per socket, ms",
+         k::integer,
+         100,
+         3600000},
+        {"RATE_LIMIT_MAX_MESSAGES",
+         {},
+         "rate-limit-max-messages",
+         "100",
+         "Events a socket may send per window",
+         k::integer,
+         1,
+         1000000},
+        {"RATE_LIMIT_DISCONNECT_AFTER",
+         {},
+         "rate-limit-disconnect-after",
+         "0",
+         "Dropped events in one window before disconnecting (0: RATE_LIMIT_MAX_MESSAGES)",
+         k::integer,
+         0,
+         1000000},
+        {"MAX_CONNECTIONS_PER_IP",
+         {},
+         "max-connections-per-ip",
+         "0",
+         "Sockets per client address (0: no limit)",
+         k::integer,
+         0,
+         1000000},
+        {"TRUSTED_PROXIES",
+         {},
+         "trusted-proxies",
+         "",
+         "Proxies whose X-Forwarded-For is believed (addresses, CIDRs, 'loopback')"},
+        {"SERVICE_API_KEY",
+         {"API_KEY"},
+         "service-api-key",
+         "",
+         "Key for the HTTP API (Bearer or X-API-Key); empty: loopback callers only"},
+    };
+}
+
+namespace {
+std::optional<std::string> read_file(const std::string& path, std::string& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return "cannot read " + path;
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    out = ss.str();
+    return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> load_gateway_config(const server::config& c, gateway_config& out) {
+    if (const auto& s = c.str("JWT_SECRET"); !s.empty()) out.keys.add_secret(s);
+    if (const auto& f = c.str("JWT_PUBLIC_KEY_FILE"); !f.empty()) {
+        std::string pem;
+        if (auto e = read_file(f, pem)) return "JWT_PUBLIC_KEY_FILE: " + *e;
+        if (out.keys.add_pem(pem))
+            return "JWT_PUBLIC_KEY_FILE: " + f +
+                   " is not a PEM RSA (2048+ bits) or EC P-256/P-384 public key";
+    }
+    if (const auto& f = c.str("JWT_JWKS_FILE"); !f.empty()) {
+        std::string json;
+        if (auto e = read_file(f, json)) return "JWT_JWKS_FILE: " + *e;
+        if (out.keys.add_jwks(json)) return "JWT_JWKS_FILE: " + f + " holds no usable RSA or EC signing key";
+    }
+    out.verify.issuer = c.str("JWT_ISSUER");
+    out.verify.audience = c.str("JWT_AUDIENCE");
+    out.verify.leeway_s = c.integer("JWT_LEEWAY");
+    out.allow_anonymous = c.boolean("ALLOW_ANONYMOUS");
+    out.expiry_warning_s = c.integer("TOKEN_EXPIRY_WARNING");
+    if (const auto& f = c.str("ROOM_RULES_FILE"); !f.empty()) {
+        std::string json, why;
+        if (auto e = read_file(f, json)) return "ROOM_RULES_FILE: " + *e;
+        auto r = auth::parse_rules(json, &why);
+        if (!r) return "ROOM_RULES_FILE: " + f + ": " + why;
+        out.rules = std::move(*r);
+    }
+    out.rate_window_ms = c.integer("RATE_LIMIT_WINDOW");
+    out.rate_max = static_cast<std::uint32_t>(c.integer("RATE_LIMIT_MAX_MESSAGES"));
+    auto after = c.integer("RATE_LIMIT_DISCONNECT_AFTER");
+    out.rate_disconnect_after =
+        static_cast<std::uint32_t>(after ? after : c.integer("RATE_LIMIT_MAX_MESSAGES"));
+    out.max_connections_per_ip = static_cast<std::size_t>(c.integer("MAX_CONNECTIONS_PER_IP"));
+    std::string bad;
+    if (!out.trusted_proxies.parse(c.list("TRUSTED_PROXIES"), &bad))
+        return "TRUSTED_PROXIES: '" + bad + "' is not an address or CIDR";
+    out.api_key = c.str("SERVICE_API_KEY");
+    out.service_name = c.str("SERVICE_NAME");
+    return std::nullopt;
+}
+
+}  // namespace switchboard::app

@@ -1,0 +1,49 @@
+#pragma once
+// Who a connection is: the token found in a handshake, and the principal its claims describe.
+#include <switchboard/auth/errc.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace switchboard::auth {
+
+struct principal {
+    std::string user_id;  // empty for anonymous
+    bool anonymous = true;
+    std::string email;
+    std::string role;
+    std::string college_id;
+    std::string company_id;
+    std::vector<std::string> shop_ids;
+    bool super_admin = false;
+    std::optional<std::int64_t> expires_at;  // the token's exp, seconds since the epoch
+    std::string source;                      // "jwt", later "drf"
+};
+
+struct found_token {
+    std::string value;
+    std::string scheme;  // "Bearer" (JWT), "Token" (DRF), or "" when it came from auth/query
+    std::string where;   // "auth", "query", "header"
+};
+
+// Handshake auth.token, then ?token=, then the Authorization header ("Bearer x" or "Token x").
+std::optional<found_token> find_token(const boost::json::object& auth,
+                                      const std::vector<std::pair<std::string, std::string>>& query,
+                                      const std::vector<std::pair<std::string, std::string>>& headers);
+
+// Claims → principal. User id from userId, user_id or sub (strings, or integers written in decimal);
+// email, role, collegeId/college_id, companyId/company_id, shopIds/shop_ids (array), isSuperAdmin
+// or role "super_admin".
+boost::system::result<principal> principal_from_claims(const boost::json::object& claims);
+
+// A JSON id (string or integer) as text; nullopt for anything else or an empty string.
+std::optional<std::string> id_text(const boost::json::value& v);
+
+}  // namespace switchboard::auth

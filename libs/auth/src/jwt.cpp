@@ -1,0 +1,415 @@
+// JWT verification with OpenSSL 3 (EVP only, no deprecated APIs).
+#include <switchboard/auth/jwt.hpp>
+#include <switchboard/protocol/base64.hpp>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <boost/json/parse.hpp>
+
+#include <cmath>
+#include <optional>
+
+namespace switchboard::auth {
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    std::string std_alphabet;
+    std_alphabet.reserve(text.size() + 2);
+    for (char c : text) {
+        if (c == '-')
+            std_alphabet.push_back('+');
+        else if (c == '_')
+            std_alphabet.push_back('/');
+        else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            std_alphabet.push_back(c);
+        else
+            return std::nullopt;  // '+', '/', '=' and everything else are not base64url
+    }
+    if (std_alphabet.size() % 4 == 1) return std::nullopt;
+    return protocol::base64_decode(std_alphabet);
+}
+
+std::string base64url_encode(std::string_view bytes) {
+    std::string s;
+    protocol::base64_append(s, bytes);
+    while (!s.empty() && s.back() == '=')
+        s.pop_back();
+    for (auto& c : s) {
+        if (c == '+') c = '-';
+        if (c == '/') c = '_';
+    }
+    return s;
+}
+
+namespace {
+
+struct pkey_free {
+    void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
+};
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
+
+enum class family { hmac, rsa, ec256, ec384 };
+
+struct alg_info {
+    std::string_view name;
+    family fam;
+    const EVP_MD* (*md)();
+};
+
+constexpr alg_info algorithms[] = {
+    {"HS256", family::hmac, EVP_sha256},  {"HS384", family::hmac, EVP_sha384},
+    {"HS512", family::hmac, EVP_sha512},  {"RS256", family::rsa, EVP_sha256},
+    {"RS384", family::rsa, EVP_sha384},   {"RS512", family::rsa, EVP_sha512},
+    {"ES256", family::ec256, EVP_sha256}, {"ES384", family::ec384, EVP_sha384},
+};
+
+const alg_info* find_alg(std::string_view name) {
+    for (const auto& a : algorithms)
+        if (a.name == name) return &a;
+    return nullptr;
+}
+
+// The family of an asymmetric key, or nullopt for a type or curve we do not accept.
+std::optional<family> family_of(EVP_PKEY* k) {
+    if (EVP_PKEY_is_a(k, "RSA"))
+        return EVP_PKEY_get_bits(k) >= 2048 ? std::optional(family::rsa) : std::nullopt;
+    if (EVP_PKEY_is_a(k, "EC")) {
+        char curve[64] = {};
+        std::size_t len = 0;
+        if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &len))
+            return std::nullopt;
+        std::string_view c(curve, len);
+        if (c == "prime256v1" || c == "P-256") return family::ec256;
+        if (c == "secp384r1" || c == "P-384") return family::ec384;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+struct key_set::entry {
+    family fam;
+    std::string kid;
+    std::string alg;     // a JWK's "alg": only this one; empty: any of the family
+    std::string secret;  // hmac
+    pkey_ptr pkey;       // rsa / ec
+};
+
+key_set::key_set() = default;
+key_set::~key_set() = default;
+key_set::key_set(key_set&&) noexcept = default;
+key_set& key_set::operator=(key_set&&) noexcept = default;
+bool key_set::empty() const noexcept {
+    return keys_.empty();
+}
+std::size_t key_set::size() const noexcept {
+    return keys_.size();
+}
+
+std::string key_set::describe() const {
+    std::string out;
+    for (const auto& k : keys_) {
+        if (!out.empty()) out += ",";
+        switch (k->fam) {
+            case family::hmac:
+                out += "HS*";
+                break;
+            case family::rsa:
+                out += "RS*";
+                break;
+            case family::ec256:
+                out += "ES256";
+                break;
+            case family::ec384:
+                out += "ES384";
+                break;
+        }
+        if (!k->kid.empty()) out += "(kid " + k->kid + ")";
+    }
+    return out;
+}
+
+boost::system::error_code key_set::add_secret(std::string secret) {
+    if (secret.empty()) return errc::bad_key;
+    auto e = std::make_unique<entry>();
+    e->fam = family::hmac;
+    e->secret = std::move(secret);
+    keys_.push_back(std::move(e));
+    return {};
+}
+
+boost::system::error_code key_set::add_pem(std::string_view pem, std::string kid) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
+                                                  &BIO_free);
+    if (!bio) return errc::bad_key;
+    pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    if (!key) {
+        BIO_reset(bio.get());
+        std::unique_ptr<X509, decltype(&X509_free)> cert(
+            PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
+        if (cert) key.reset(X509_get_pubkey(cert.get()));
+    }
+    if (!key) return errc::bad_key;
+    auto fam = family_of(key.get());
+    if (!fam) return errc::bad_key;
+    auto e = std::make_unique<entry>();
+    e->fam = *fam;
+    e->kid = std::move(kid);
+    e->pkey = std::move(key);
+    keys_.push_back(std::move(e));
+    return {};
+}
+
+namespace {
+
+std::optional<std::string> jwk_field(const boost::json::object& o, std::string_view name) {
+    auto* v = o.if_contains(name);
+    if (!v || !v->is_string()) return std::nullopt;
+    return base64url_decode(v->get_string());
+}
+
+struct bn_free {
+    void operator()(BIGNUM* b) const noexcept { BN_free(b); }
+};
+
+pkey_ptr from_params(const char* type, OSSL_PARAM_BLD* bld) {
+    std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld),
+                                                                   &OSSL_PARAM_free);
+    if (!params) return nullptr;
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+        EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr), &EVP_PKEY_CTX_free);
+    EVP_PKEY* out = nullptr;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+        EVP_PKEY_fromdata(ctx.get(), &out, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0)
+        return nullptr;
+    return pkey_ptr(out);
+}
+
+pkey_ptr rsa_from_jwk(const boost::json::object& o) {
+    auto n = jwk_field(o, "n"), e = jwk_field(o, "e");
+    if (!n || !e || n->empty() || e->empty()) return nullptr;
+    std::unique_ptr<BIGNUM, bn_free> bn_n(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()), nullptr));
+    std::unique_ptr<BIGNUM, bn_free> bn_e(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()), nullptr));
+    std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                        &OSSL_PARAM_BLD_free);
+    if (!bn_n || !bn_e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
+        !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()))
+        return nullptr;
+    return from_params("RSA", bld.get());
+}
+
+pkey_ptr ec_from_jwk(const boost::json::object& o) {
+    auto* crv = o.if_contains("crv");
+    if (!crv || !crv->is_string()) return nullptr;
+    std::string group;
+    std::size_t coord = 0;
+    if (crv->get_string() == "P-256") {
+        group = "prime256v1";
+        coord = 32;
+    } else if (crv->get_string() == "P-384") {
+        group = "secp384r1";
+        coord = 48;
+    } else {
+        return nullptr;
+    }
+    auto x = jwk_field(o, "x"), y = jwk_field(o, "y");
+    if (!x || !y || x->size() != coord || y->size() != coord) return nullptr;
+    std::string point = "\x04" + *x + *y;
+    std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                        &OSSL_PARAM_BLD_free);
+    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group.c_str(), 0) ||
+        !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()))
+        return nullptr;
+    return from_params("EC", bld.get());
+}
+
+}  // namespace
+
+boost::system::error_code key_set::add_jwks(std::string_view json) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(json, ec);
+    if (ec || !v.is_object()) return errc::bad_key;
+    auto* ks = v.get_object().if_contains("keys");
+    if (!ks || !ks->is_array()) return errc::bad_key;
+    std::size_t added = 0;
+    for (const auto& k : ks->get_array()) {
+        if (!k.is_object()) continue;
+        const auto& o = k.get_object();
+        auto* kty = o.if_contains("kty");
+        if (!kty || !kty->is_string()) continue;
+        if (auto* use = o.if_contains("use"); use && use->is_string() && use->get_string() != "sig") continue;
+        pkey_ptr key;
+        if (kty->get_string() == "RSA")
+            key = rsa_from_jwk(o);
+        else if (kty->get_string() == "EC")
+            key = ec_from_jwk(o);
+        if (!key) continue;
+        auto fam = family_of(key.get());
+        if (!fam) continue;
+        auto e = std::make_unique<entry>();
+        e->fam = *fam;
+        if (auto* kid = o.if_contains("kid"); kid && kid->is_string()) e->kid = kid->get_string();
+        if (auto* alg = o.if_contains("alg"); alg && alg->is_string()) {
+            auto* a = find_alg(alg->get_string());
+            if (!a || a->fam != *fam) continue;  // a JWK whose alg contradicts its key
+            e->alg = alg->get_string();
+        }
+        e->pkey = std::move(key);
+        keys_.push_back(std::move(e));
+        ++added;
+    }
+    return added ? boost::system::error_code{} : make_error_code(errc::bad_key);
+}
+
+struct verifier_access {
+    static const std::vector<std::unique_ptr<key_set::entry>>& keys(const key_set& k) { return k.keys_; }
+};
+
+namespace {
+
+bool verify_hmac(const alg_info& a, const std::string& secret, std::string_view input, std::string_view sig) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!HMAC(a.md(), secret.data(), static_cast<int>(secret.size()),
+              reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len))
+        return false;
+    return sig.size() == len && CRYPTO_memcmp(mac, sig.data(), len) == 0;
+}
+
+// JWS ECDSA signatures are r||s of fixed width; OpenSSL verifies DER.
+std::optional<std::string> ecdsa_raw_to_der(std::string_view sig, std::size_t coord) {
+    if (sig.size() != 2 * coord) return std::nullopt;
+    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> s(ECDSA_SIG_new(), &ECDSA_SIG_free);
+    BIGNUM* r =
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), static_cast<int>(coord), nullptr);
+    BIGNUM* ss = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data() + coord),
+                           static_cast<int>(coord), nullptr);
+    if (!s || !r || !ss || !ECDSA_SIG_set0(s.get(), r, ss)) {
+        BN_free(r);
+        BN_free(ss);
+        return std::nullopt;
+    }
+    unsigned char* der = nullptr;
+    int len = i2d_ECDSA_SIG(s.get(), &der);
+    if (len <= 0) return std::nullopt;
+    std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    return out;
+}
+
+bool verify_pkey(const alg_info& a, EVP_PKEY* key, std::string_view input, std::string_view sig) {
+    std::string der;
+    if (a.fam == family::ec256 || a.fam == family::ec384) {
+        auto d = ecdsa_raw_to_der(sig, a.fam == family::ec256 ? 32 : 48);
+        if (!d) return false;
+        der = std::move(*d);
+        sig = der;
+    }
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, a.md(), nullptr, key) != 1) return false;
+    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                            reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+}
+
+std::optional<boost::json::object> decode_object(std::string_view segment) {
+    auto raw = base64url_decode(segment);
+    if (!raw) return std::nullopt;
+    boost::system::error_code ec;
+    boost::json::parse_options po;
+    po.max_depth = 32;
+    auto v = boost::json::parse(*raw, ec, {}, po);
+    if (ec || !v.is_object()) return std::nullopt;
+    return std::move(v.get_object());
+}
+
+// A NumericDate claim: absent → nullopt; present but not a finite number → error.
+bool numeric_date(const boost::json::object& c, std::string_view name, std::optional<double>& out) {
+    auto* v = c.if_contains(name);
+    if (!v) return true;
+    if (v->is_int64())
+        out = static_cast<double>(v->get_int64());
+    else if (v->is_uint64())
+        out = static_cast<double>(v->get_uint64());
+    else if (v->is_double() && std::isfinite(v->get_double()))
+        out = v->get_double();
+    else
+        return false;
+    return true;
+}
+
+}  // namespace
+
+boost::system::result<verified_token> verify_jwt(std::string_view token, const key_set& keys,
+                                                 const verify_options& opts, std::int64_t now_s) {
+    if (token.empty()) return errc::missing_token;
+    if (token.size() > 16 * 1024) return errc::malformed_token;
+    auto d1 = token.find('.');
+    if (d1 == std::string_view::npos) return errc::malformed_token;
+    auto d2 = token.find('.', d1 + 1);
+    if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
+        return errc::malformed_token;
+    auto header = decode_object(token.substr(0, d1));
+    auto claims = decode_object(token.substr(d1 + 1, d2 - d1 - 1));
+    auto sig = base64url_decode(token.substr(d2 + 1));
+    if (!header || !claims || !sig) return errc::malformed_token;
+
+    auto* alg_v = header->if_contains("alg");
+    if (!alg_v || !alg_v->is_string()) return errc::malformed_token;
+    const alg_info* alg = find_alg(alg_v->get_string());
+    if (!alg) return errc::unsupported_algorithm;  // "none", PS*, EdDSA, anything unknown
+    if (auto* crit = header->if_contains("crit")) {
+        (void)crit;
+        return errc::malformed_token;  // we understand no critical extension
+    }
+    std::string_view kid;
+    if (auto* k = header->if_contains("kid"); k && k->is_string()) kid = k->get_string();
+
+    std::string_view input = token.substr(0, d2);
+    bool any_for_alg = false, kid_known = kid.empty();
+    bool ok = false;
+    for (const auto& k : verifier_access::keys(keys)) {
+        if (!kid.empty() && !k->kid.empty() && k->kid != kid) continue;
+        if (!kid.empty() && k->kid == kid) kid_known = true;
+        if (k->fam != alg->fam || (!k->alg.empty() && k->alg != alg->name)) continue;
+        any_for_alg = true;
+        ok = k->fam == family::hmac ? verify_hmac(*alg, k->secret, input, *sig)
+                                    : verify_pkey(*alg, k->pkey.get(), input, *sig);
+        if (ok) break;
+    }
+    if (!ok) {
+        if (!kid_known && !any_for_alg) return errc::unknown_key;
+        if (!any_for_alg) return errc::unsupported_algorithm;
+        return errc::bad_signature;
+    }
+
+    std::optional<double> exp, nbf;
+    if (!numeric_date(*claims, "exp", exp) || !numeric_date(*claims, "nbf", nbf))
+        return errc::malformed_token;
+    auto now = static_cast<double>(now_s);
+    if (exp && now >= *exp + static_cast<double>(opts.leeway_s)) return errc::expired;
+    if (nbf && now + static_cast<double>(opts.leeway_s) < *nbf) return errc::not_yet_valid;
+    if (!opts.issuer.empty()) {
+        auto* iss = claims->if_contains("iss");
+        if (!iss || !iss->is_string() || iss->get_string() != opts.issuer) return errc::bad_issuer;
+    }
+    if (!opts.audience.empty()) {
+        auto* aud = claims->if_contains("aud");
+        bool match = false;
+        if (aud && aud->is_string()) match = aud->get_string() == opts.audience;
+        if (aud && aud->is_array())
+            for (const auto& a : aud->get_array())
+                if (a.is_string() && a.get_string() == opts.audience) match = true;
+        if (!match) return errc::bad_audience;
+    }
+    return verified_token{std::move(*header), std::move(*claims)};
+}
+
+}  // namespace switchboard::auth
