@@ -6,7 +6,7 @@ import path from "node:path";
 import { io } from "socket.io-client";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const BIN_DIR = process.env.SB_BIN_DIR || path.resolve(here, "../../build/bin");
+export const BIN_DIR = path.resolve(process.env.SB_BIN_DIR || path.resolve(here, "../../build/bin"));
 
 export async function startServer(args = [], port = 0) {
   const proc = spawn(

@@ -63,7 +63,9 @@ boost::system::result<room_rules> parse_rules(std::string_view json, std::string
             }
         } else if (key == "prefixes") {
             if (!val.is_object()) return fail(why, "prefixes: expected an object"), errc::bad_rules;
-            for (const auto& [prefix, rule] : val.get_object()) {
+            for (const auto& kv : val.get_object()) {
+                std::string_view prefix = kv.key();
+                const auto& rule = kv.value();
                 auto k = rule.is_string() ? rule_from_name(rule.get_string()) : std::nullopt;
                 if (!k)
                     return fail(why, "prefixes." + std::string(prefix) +

@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
@@ -155,6 +156,7 @@ boost::system::error_code key_set::add_pem(std::string_view pem, std::string kid
             PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
         if (cert) key.reset(X509_get_pubkey(cert.get()));
     }
+    ERR_clear_error();  // failed PEM attempts leave entries in this thread's error queue
     if (!key) return errc::bad_key;
     auto fam = family_of(key.get());
     if (!fam) return errc::bad_key;
@@ -315,8 +317,10 @@ bool verify_pkey(const alg_info& a, EVP_PKEY* key, std::string_view input, std::
     }
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, a.md(), nullptr, key) != 1) return false;
-    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                            reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+    bool ok = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                               reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+    ERR_clear_error();
+    return ok;
 }
 
 std::optional<boost::json::object> decode_object(std::string_view segment) {
