@@ -124,6 +124,8 @@ describe("gateway: HTTP API with SERVICE_API_KEY", () => {
     const big = await api(gw, "POST", "/api/broadcast/global", { event: "e", data: "x".repeat(5000) }, auth);
     assert.equal(big.status, 413);
     assert.deepEqual(big.json, { success: false, error: "Payload too large" });
+    const text = await (await fetch(gw.url + "/metrics")).text();
+    assert.match(text, /switchboard_dropped_total\{reason="payload_too_large"\} 1\n/);
     const get = await api(gw, "GET", "/api/broadcast/global", undefined, auth);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get("allow"), "POST");

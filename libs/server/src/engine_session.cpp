@@ -293,6 +293,7 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
     beast::flat_buffer buf;
     for (;;) {
         auto [ec, n] = co_await conn->ws.async_read(buf, asio::as_tuple(asio::use_awaitable));
+        if (ec == websocket::error::message_too_big) srv_.dropped->inc("payload_too_large");
         if (ec) break;
         srv_.bytes_in->inc(n);
         if (fsm_.closed() || conn->closing) break;

@@ -253,6 +253,7 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
         stream.expires_after(std::chrono::seconds(60));
         auto [ec, n] = co_await http::async_read(stream, buf, parser, as_tuple(use_awaitable));
         if (ec == http::error::body_limit) {
+            srv->dropped->inc("payload_too_large");
             request dummy;
             dummy.version(11);
             std::string_view tpath = parser.get().target();
@@ -446,7 +447,9 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
                       "Events sent: one per emit or broadcast, whatever its audience", "event");
     impl_->dropped = &m.add_family(
         "switchboard_dropped_total",
-        "Packets dropped (volatile under back-pressure) or sessions closed as slow consumers", "reason");
+        "Packets dropped (volatile under back-pressure), sessions closed as slow consumers, messages and "
+        "bodies over MAX_PAYLOAD",
+        "reason");
     impl_->deliveries =
         &m.add_counter("switchboard_deliveries_total", "Broadcast packets queued for a socket");
     impl_->broadcasts =
