@@ -21,15 +21,18 @@
 #include <boost/beast/websocket.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +58,7 @@ struct options {
     double open_rate = 0;  // echo: total acks/s for the open loop (0: closed loop)
     double pubs = 10;      // fanout: publishes per second
     int threads = 1;
+    int server_pid = 0;  // when set: the server's CPU over the measured window is reported
     int payload = 16;
 };
 
@@ -310,6 +314,8 @@ int main(int argc, char** argv) {
             o.pubs = std::stod(v);
         else if (a == "--threads")
             o.threads = std::stoi(v);
+        else if (a == "--server-pid")
+            o.server_pid = std::stoi(v);
         else if (a == "--payload")
             o.payload = std::stoi(v);
         else {
@@ -354,11 +360,36 @@ int main(int argc, char** argv) {
     if (o.scenario == "fanout")
         asio::co_spawn(*ctxs[0], run_publisher(o, st, go, end, published), asio::detached);
     auto cpu0 = cpu_seconds();
+    // The server's CPU between `go` and `end` only (no handshakes, no ramp), from /proc.
+    double server_cpu = -1;
+    std::thread server_probe;
+    if (o.server_pid > 0)
+        server_probe = std::thread([&] {
+            auto read = [&]() -> double {
+                std::ifstream f("/proc/" + std::to_string(o.server_pid) + "/stat");
+                std::string line;
+                std::getline(f, line);
+                auto rp = line.rfind(')');
+                if (rp == std::string::npos) return -1;
+                std::istringstream rest(line.substr(rp + 2));
+                std::string field;
+                double ticks = 0;
+                for (int i = 3; i <= 15 && rest >> field; ++i)
+                    if (i == 14 || i == 15) ticks += std::stod(field);
+                return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+            };
+            std::this_thread::sleep_until(go);
+            double a = read();
+            std::this_thread::sleep_until(end);
+            double b = read();
+            if (a >= 0 && b >= 0) server_cpu = b - a;
+        });
     std::vector<std::thread> threads;
     for (auto& c : ctxs)
         threads.emplace_back([&c] { c->run_for(std::chrono::seconds(150)); });
     for (auto& t : threads)
         t.join();
+    if (server_probe.joinable()) server_probe.join();
     double cpu = cpu_seconds() - cpu0;
     double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     std::sort(st.latencies_us.begin(), st.latencies_us.end());
@@ -374,7 +405,7 @@ int main(int argc, char** argv) {
         "\"connect\":%llu},\"acks\":%llu,\"acks_per_s\":%.1f,\"published\":%llu,\"deliveries\":%llu,"
         "\"deliveries_per_s\":%.1f,\"missing\":%llu,\"duplicates\":%llu,\"errors\":%llu,"
         "\"latency_us\":{\"n\":%zu,\"p50\":%u,\"p99\":%u,\"p999\":%u,\"max\":%u},"
-        "\"loadgen_cpu_s\":%.3f,\"wall_s\":%.3f,\"measured_s\":%.3f}\n",
+        "\"loadgen_cpu_s\":%.3f,\"wall_s\":%.3f,\"measured_s\":%.3f,\"server_cpu_measured_s\":%.3f}\n",
         o.scenario.c_str(), o.conns, (unsigned long long)st.ok_connects.load(),
         (unsigned long long)st.failed_tcp.load(), (unsigned long long)st.failed_ws.load(),
         (unsigned long long)st.failed_open.load(), (unsigned long long)st.failed_connect.load(),
@@ -384,6 +415,6 @@ int main(int argc, char** argv) {
         (unsigned long long)st.duplicates.load(), (unsigned long long)st.errors.load(),
         st.latencies_us.size(), pct(st.latencies_us, 50), pct(st.latencies_us, 99),
         pct(st.latencies_us, 99.9), st.latencies_us.empty() ? 0u : st.latencies_us.back(), cpu, wall,
-        measured);
+        measured, server_cpu);
     return 0;
 }

@@ -20,9 +20,14 @@ const perConn = (label) => (s) => {
   const r = find(label, s);
   return r && r.result.connected ? (r.rss_peak_kib - r.rss0_kib) / r.result.connected : undefined;
 };
+// Handshakes: the server's CPU over the whole run. Echo and fan-out: over the measured window only
+// (sb-loadgen --server-pid reads /proc at its start and end), so connecting is not charged to them.
 const cpuPer = (label, field) => (s) => {
   const r = find(label, s);
-  return r && r.result[field] ? (r.server_cpu_s * 1e6) / r.result[field] : undefined;
+  if (!r || !r.result[field]) return undefined;
+  const measured = r.result.server_cpu_measured_s;
+  const cpu = field !== "connected" && measured >= 0 ? measured : r.server_cpu_s;
+  return (cpu * 1e6) / r.result[field];
 };
 const lat = (label, p) => (s) => {
   const r = find(label, s);
@@ -43,7 +48,9 @@ row("echo closed loop, acks/s", "—", (s) => find("echo-closed-1k", s)?.result.
 const one = find("echo-closed-1k", "ours", 1), two = find("echo-closed-1k", "ours", 2);
 let md = `# Benchmarks\n\nMade by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (${process.env.HOSTNAME || "this machine"}: ` +
   `2 cores). Each scenario runs against a fresh server process pinned to core 0, the same load generator ` +
-  `(\`build/bin/sb-loadgen\`) pinned to core 1. Server CPU is utime+stime from /proc; memory is VmRSS (user space; ` +
+  `(\`build/bin/sb-loadgen\`) pinned to core 1. Server CPU is utime+stime from /proc (user and kernel: on loopback the ` +
+  `kernel's TCP work for both ends of a send is charged to the sender); per handshake it is the whole run, per echo ` +
+  `and per fan-out delivery only the measured window (no handshakes). Memory is VmRSS (user space; ` +
   `the kernel's socket buffers come on top). Ratios are ours/Node: below 1 is better for costs and latencies.\n\n`;
 md += "| figure | target | Switchboard | Node socket.io 4.8 | ours/Node |\n|---|---|---|---|---|\n";
 for (const r of rows) md += `| ${r.figure} | ${r.target} | ${fmt(r.ours, r.digits)} | ${fmt(r.node, r.digits)} | ${r.r} |\n`;

@@ -80,7 +80,7 @@ void engine_session::process(protocol::engine_actions& actions) {
             case engine_action_kind::send_probe:
                 if (ws_probe_) {
                     ws_probe_->probe_out.push_back(control_frame(a.type, a.data));
-                    wake(*ws_probe_);
+                    pump(ws_probe_);
                 }
                 break;
             case engine_action_kind::deliver:
@@ -94,13 +94,13 @@ void engine_session::process(protocol::engine_actions& actions) {
                 break;
             case engine_action_kind::upgraded:
                 ws_ = std::move(ws_probe_);
-                if (ws_) wake(*ws_);
+                if (ws_) pump(ws_);
                 log::debug("session upgraded", {{"sid", sid_}});
                 break;
             case engine_action_kind::abort_upgrade:
                 if (ws_probe_) {
                     ws_probe_->closing = true;
-                    wake(*ws_probe_);
+                    pump(ws_probe_);
                     ws_probe_.reset();
                 }
                 break;
@@ -114,10 +114,10 @@ void engine_session::process(protocol::engine_actions& actions) {
                                              false);
                     complete_poll({}, std::move(body));
                 }
-                for (auto* c : {ws_.get(), ws_probe_.get()})
+                for (const auto& c : {ws_, ws_probe_})
                     if (c) {
                         c->closing = true;
-                        wake(*c);
+                        pump(c);
                     }
                 ws_probe_.reset();
                 if (ws_) {
@@ -184,7 +184,7 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
 
 void engine_session::schedule_flush() {
     if (ws_) {
-        wake(*ws_);
+        pump(ws_);
         return;
     }
     if (!poll_ || flush_scheduled_) return;
@@ -265,13 +265,59 @@ bool engine_session::begin_upgrade() {
     return ok;
 }
 
-void engine_session::wake(ws_conn& c) {
-    if (c.writer_waiting) c.wake.cancel();
+// The writer of a WebSocket: one async_write in flight, started again by its own completion or
+// by whoever queues (no coroutine and no wake-up timer per connection).
+void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
+    if (conn->writing) return;
+    if (conn->dead) return writer_done(conn);
+    std::shared_ptr<const std::string> data;
+    bool binary = false;
+    if (!conn->probe_out.empty()) {
+        data = std::move(conn->probe_out.front());
+        conn->probe_out.pop_front();
+    } else if (conn == ws_ && !queue_.empty()) {
+        data = std::move(queue_.front().data);
+        binary = queue_.front().binary;
+        queue_.pop_front();
+        queued_bytes_ -= data->size();
+        srv_.queued_packets.fetch_sub(1, std::memory_order_relaxed);
+    } else if (conn->closing) {
+        if (conn->close_sent) return;
+        conn->close_sent = true;
+        conn->writing = true;
+        conn->ws.async_close(websocket::close_code::normal, [self = shared_from_this(), conn](error_code ec) {
+            conn->writing = false;
+            if (ec) beast::get_lowest_layer(conn->ws).close();
+            conn->dead = true;
+            self->writer_done(conn);
+        });
+        return;
+    } else {
+        return;  // idle
+    }
+    conn->writing = true;
+    conn->ws.text(!binary);
+    auto buf = asio::buffer(*data);
+    conn->ws.async_write(
+        buf, [self = shared_from_this(), conn, data = std::move(data)](error_code ec, std::size_t n) {
+            conn->writing = false;
+            if (ec) {
+                beast::get_lowest_layer(conn->ws).close();
+                conn->dead = true;
+                return self->writer_done(conn);
+            }
+            self->srv_.bytes_out->inc(n);
+            self->pump(conn);
+        });
+}
+
+void engine_session::writer_done(const std::shared_ptr<ws_conn>& conn) {
+    if (conn == ws_) clear_queue();
 }
 
 void engine_session::on_ws_closed(const std::shared_ptr<ws_conn>& conn) {
     conn->dead = true;
-    wake(*conn);
+    pump(conn);
     actions_.clear();
     if (conn == ws_) {
         fsm_.on_transport_closed(false, protocol::errc::transport_close, actions_);
@@ -287,9 +333,7 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
         ws_probe_ = conn;
     else
         ws_ = conn;
-    asio::co_spawn(ex_, run_ws_writer(conn), [sid = sid_](std::exception_ptr e) {
-        if (e) log::error("websocket writer failed", {{"sid", sid}});
-    });
+    pump(conn);
     beast::flat_buffer buf;
     for (;;) {
         auto [ec, n] = co_await conn->ws.async_read(buf, asio::as_tuple(asio::use_awaitable));
@@ -318,46 +362,6 @@ asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> con
         process(actions_);
     }
     on_ws_closed(conn);
-}
-
-asio::awaitable<void> engine_session::run_ws_writer(std::shared_ptr<ws_conn> conn) {
-    auto self = shared_from_this();
-    auto& ws = conn->ws;
-    for (;;) {
-        if (conn->dead) break;
-        std::shared_ptr<const std::string> data;
-        bool binary = false;
-        if (!conn->probe_out.empty()) {
-            data = std::move(conn->probe_out.front());
-            conn->probe_out.pop_front();
-        } else if (conn == ws_ && !queue_.empty()) {
-            data = std::move(queue_.front().data);
-            binary = queue_.front().binary;
-            queue_.pop_front();
-            queued_bytes_ -= data->size();
-            srv_.queued_packets.fetch_sub(1, std::memory_order_relaxed);
-        } else if (conn->closing) {
-            auto [ec] =
-                co_await ws.async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
-            if (ec) beast::get_lowest_layer(ws).close();
-            break;
-        } else {
-            conn->wake.expires_at(asio::steady_timer::time_point::max());
-            conn->writer_waiting = true;
-            co_await conn->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-            conn->writer_waiting = false;
-            continue;
-        }
-        ws.text(!binary);
-        auto [ec, n] = co_await ws.async_write(asio::buffer(*data), asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            beast::get_lowest_layer(ws).close();
-            break;
-        }
-        srv_.bytes_out->inc(n);
-    }
-    conn->dead = true;
-    if (conn == ws_) clear_queue();
 }
 
 }  // namespace switchboard::server::detail

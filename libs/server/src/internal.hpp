@@ -86,11 +86,11 @@ private:
 };
 
 struct ws_conn {
-    explicit ws_conn(ws_stream s) : ws(std::move(s)), wake(ws.get_executor()) {}
+    explicit ws_conn(ws_stream s) : ws(std::move(s)) {}
     ws_stream ws;
-    asio::steady_timer wake;
     fifo<std::shared_ptr<const std::string>> probe_out;
-    bool writer_waiting = false;
+    bool writing = false;  // an async_write or async_close is in flight
+    bool close_sent = false;
     bool closing = false;
     bool dead = false;
 };
@@ -187,9 +187,9 @@ private:
     void process(protocol::engine_actions& actions);
     void rearm();
     void on_timer();
-    void wake(ws_conn& c);
+    void pump(const std::shared_ptr<ws_conn>& conn);
+    void writer_done(const std::shared_ptr<ws_conn>& conn);
     void on_ws_closed(const std::shared_ptr<ws_conn>& conn);
-    asio::awaitable<void> run_ws_writer(std::shared_ptr<ws_conn> conn);
 
     server::impl& srv_;
     strand_t ex_;
