@@ -1,0 +1,82 @@
+#pragma once
+// The system of record behind one small interface, with two backends: PostgreSQL (libpq,
+// non-blocking, driven by Asio) and the embedded default, SQLite (on a thread of its own). SQL is
+// written once with $1..$n placeholders; both backends bind them. Every call has a deadline and
+// never blocks an I/O thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace switchboard::persistence {
+
+enum class errc {
+    unavailable = 1,  // cannot connect (or backing off after failures)
+    timeout,          // the deadline passed (connection dropped)
+    query_failed,     // the database refused the statement
+    constraint,       // a unique or foreign-key constraint refused it
+    bad_config,       // settings that cannot work
+};
+const boost::system::error_category& category() noexcept;
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), category()};
+}
+
+using param = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using cell = std::optional<std::string>;  // text form; nullopt is SQL NULL
+
+struct result_set {
+    std::vector<std::vector<cell>> rows;
+    std::int64_t affected = 0;
+};
+
+// Column helpers for rows read from either backend.
+std::int64_t as_int(const cell& c, std::int64_t fallback = 0);
+std::optional<std::int64_t> as_opt_int(const cell& c);
+const std::string& as_text(const cell& c);
+
+enum class backend { postgres, sqlite };
+
+class database {
+public:
+    virtual ~database() = default;
+    virtual backend kind() const noexcept = 0;
+    // One statement with parameters.
+    virtual boost::asio::awaitable<boost::system::result<result_set>> query(std::string sql,
+                                                                            std::vector<param> params) = 0;
+    // Several statements without parameters (migrations), in the order given.
+    virtual boost::asio::awaitable<boost::system::error_code> script(std::string sql) = 0;
+    // The last error text the database gave (for logs only; never for clients).
+    virtual std::string last_error() const = 0;
+};
+
+struct pg_options {
+    std::string conninfo;  // a libpq URL or key=value string
+    std::string schema = "switchboard";
+    std::size_t pool_size = 10;
+    std::chrono::milliseconds connect_timeout{1000};
+    std::chrono::milliseconds query_timeout{2000};
+};
+
+// PostgreSQL: a pool of up to pool_size connections, created on demand; a failed connect backs
+// off (100 ms doubling to 5 s) and, meanwhile, calls fail fast with `unavailable`.
+std::shared_ptr<database> open_postgres(boost::asio::any_io_executor ex, pg_options opts);
+
+// SQLite in `path` (created with its directory), WAL mode, on its own thread.
+boost::system::result<std::shared_ptr<database>> open_sqlite(const std::string& path,
+                                                             std::string* why = nullptr);
+
+}  // namespace switchboard::persistence
+
+template <>
+struct boost::system::is_error_code_enum<switchboard::persistence::errc> : std::true_type {};

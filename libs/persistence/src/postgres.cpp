@@ -1,0 +1,330 @@
+// PostgreSQL backend: libpq in non-blocking mode, its socket watched by Asio (no thread ever waits
+// on a query), a pool of connections made on demand, statements prepared once per connection,
+// a deadline on every call (a connection that misses one is dropped), capped backoff after a
+// failed connect during which calls fail fast.
+#include <switchboard/persistence/database.hpp>
+#include <switchboard/server/log.hpp>
+
+#include <libpq-fe.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <unordered_set>
+
+namespace switchboard::persistence {
+
+namespace asio = boost::asio;
+using clock_type = std::chrono::steady_clock;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+struct pg_conn {
+    PGconn* c = nullptr;
+    std::unique_ptr<asio::posix::stream_descriptor> sd;
+    int fd = -1;
+    std::unordered_set<std::string> prepared;
+
+    ~pg_conn() {
+        if (sd) sd->release();  // the socket belongs to libpq
+        if (c) PQfinish(c);
+    }
+    // libpq may change sockets while connecting (another host or address).
+    void watch(const asio::any_io_executor& ex) {
+        int now = PQsocket(c);
+        if (now == fd && sd) return;
+        if (sd) sd->release();
+        fd = now;
+        sd = std::make_unique<asio::posix::stream_descriptor>(ex, fd);
+    }
+};
+
+// Waits until the socket is readable (or writable); false on deadline or error.
+asio::awaitable<bool> wait(pg_conn& pc, bool write, clock_type::time_point deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer t(co_await asio::this_coro::executor, deadline);
+    auto kind = write ? asio::posix::descriptor_base::wait_write : asio::posix::descriptor_base::wait_read;
+    auto r =
+        co_await (pc.sd->async_wait(kind, as_tuple(use_awaitable)) || t.async_wait(as_tuple(use_awaitable)));
+    if (r.index() == 1) co_return false;
+    auto [ec] = std::get<0>(r);
+    co_return !ec;
+}
+
+std::string sql_state(const PGresult* r) {
+    const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return s ? s : "";
+}
+
+class pg_database final : public database, public std::enable_shared_from_this<pg_database> {
+public:
+    pg_database(asio::any_io_executor ex, pg_options o) : ex_(std::move(ex)), opts_(std::move(o)) {}
+    backend kind() const noexcept override { return backend::postgres; }
+
+    asio::awaitable<boost::system::result<result_set>> query(std::string sql,
+                                                             std::vector<param> params) override {
+        auto deadline = clock_type::now() + opts_.query_timeout;
+        auto conn = co_await acquire(deadline);
+        if (!conn) co_return conn.error();
+        auto r = co_await run(**conn, sql, params, deadline);
+        release(std::move(*conn), r.has_value() || r.error() != errc::timeout);
+        co_return r;
+    }
+
+    asio::awaitable<boost::system::error_code> script(std::string sql) override {
+        auto deadline = clock_type::now() + std::chrono::seconds(60);  // migrations may wait on a lock
+        auto conn = co_await acquire(deadline);
+        if (!conn) co_return conn.error();
+        auto& pc = **conn;
+        boost::system::error_code ec;
+        if (!PQsendQuery(pc.c, sql.c_str())) {
+            set_error(PQerrorMessage(pc.c));
+            ec = errc::unavailable;
+        } else {
+            auto r = co_await finish(pc, deadline, nullptr);
+            if (!r) ec = r.error();
+        }
+        release(std::move(*conn), !ec || ec != errc::timeout);
+        co_return ec;
+    }
+
+    std::string last_error() const override {
+        std::lock_guard lock(mu_);
+        return error_;
+    }
+
+private:
+    void set_error(std::string e) {
+        while (!e.empty() && (e.back() == '\n' || e.back() == ' '))
+            e.pop_back();
+        std::lock_guard lock(mu_);
+        error_ = std::move(e);
+    }
+
+    // A connection from the pool, a new one, or a wait for one, within the deadline.
+    // Someone waiting for a pooled connection; woken on its own executor (timers are not
+    // thread-safe): `woken`, then the timer made to expire at once.
+    struct waiter {
+        explicit waiter(asio::any_io_executor ex, clock_type::time_point deadline)
+            : timer(std::move(ex), deadline) {}
+        asio::steady_timer timer;
+        bool woken = false;
+    };
+
+    asio::awaitable<boost::system::result<std::unique_ptr<pg_conn>>> acquire(
+        clock_type::time_point deadline) {
+        auto ex = co_await asio::this_coro::executor;
+        for (;;) {
+            std::shared_ptr<waiter> w;
+            bool create = false;
+            {
+                std::lock_guard lock(mu_);
+                if (!idle_.empty()) {
+                    auto c = std::move(idle_.back());
+                    idle_.pop_back();
+                    co_return c;
+                }
+                if (total_ < opts_.pool_size) {
+                    if (clock_type::now() < retry_at_) co_return make_error_code(errc::unavailable);
+                    ++total_;
+                    create = true;
+                } else {
+                    w = std::make_shared<waiter>(ex, deadline);
+                    waiters_.push_back(w);
+                }
+            }
+            if (create) {
+                auto c = co_await connect(std::min(deadline, clock_type::now() + opts_.connect_timeout));
+                std::lock_guard lock(mu_);
+                if (!c) {
+                    --total_;
+                    failures_ = std::min(failures_ + 1, 6);
+                    retry_at_ =
+                        clock_type::now() + std::chrono::milliseconds(100 << (failures_ - 1));  // ≤ 3.2 s
+                    wake_one();
+                    co_return make_error_code(errc::unavailable);
+                }
+                failures_ = 0;
+                co_return std::move(c);
+            }
+            co_await w->timer.async_wait(as_tuple(use_awaitable));
+            if (!w->woken) {
+                std::lock_guard lock(mu_);
+                std::erase(waiters_, w);
+                if (!w->woken) co_return make_error_code(errc::timeout);
+            }
+        }
+    }
+
+    void wake_one() {  // with mu_ held
+        if (waiters_.empty()) return;
+        auto w = std::move(waiters_.front());
+        waiters_.pop_front();
+        asio::post(w->timer.get_executor(), [w] {
+            w->woken = true;
+            w->timer.expires_at(clock_type::time_point::min());
+        });
+    }
+
+    void release(std::unique_ptr<pg_conn> c, bool reusable) {
+        std::lock_guard lock(mu_);
+        if (reusable && c && PQstatus(c->c) == CONNECTION_OK && PQtransactionStatus(c->c) == PQTRANS_IDLE)
+            idle_.push_back(std::move(c));
+        else
+            --total_;  // dropped: a new one is made on demand
+        wake_one();
+    }
+
+    asio::awaitable<std::unique_ptr<pg_conn>> connect(clock_type::time_point deadline) {
+        auto pc = std::make_unique<pg_conn>();
+        std::string options = "-c search_path=\"" + opts_.schema + "\",public";
+        const char* keys[] = {"dbname", "options", "application_name", nullptr};
+        const char* values[] = {opts_.conninfo.c_str(), options.c_str(), "switchboard", nullptr};
+        pc->c = PQconnectStartParams(keys, values, 1);
+        if (!pc->c || PQstatus(pc->c) == CONNECTION_BAD) {
+            set_error(pc->c ? PQerrorMessage(pc->c) : "out of memory");
+            co_return nullptr;
+        }
+        PQsetNoticeProcessor(
+            pc->c, [](void*, const char*) {}, nullptr);  // NOTICEs are not errors
+        bool write = true;  // as if PQconnectPoll had answered PGRES_POLLING_WRITING
+        for (;;) {
+            if (PQsocket(pc->c) < 0) {
+                set_error(PQerrorMessage(pc->c));
+                co_return nullptr;
+            }
+            pc->watch(ex_);
+            if (!co_await wait(*pc, write, deadline)) {
+                set_error("connect timed out");
+                co_return nullptr;
+            }
+            auto st = PQconnectPoll(pc->c);
+            if (st == PGRES_POLLING_OK) break;
+            if (st == PGRES_POLLING_FAILED) {
+                set_error(PQerrorMessage(pc->c));
+                co_return nullptr;
+            }
+            write = st == PGRES_POLLING_WRITING;
+        }
+        pc->watch(ex_);
+        if (PQsetnonblocking(pc->c, 1) != 0) {
+            set_error(PQerrorMessage(pc->c));
+            co_return nullptr;
+        }
+        co_return pc;
+    }
+
+    // Flushes what was sent, then collects results until libpq has none left.
+    asio::awaitable<boost::system::result<result_set>> finish(pg_conn& pc, clock_type::time_point deadline,
+                                                              result_set* into) {
+        for (;;) {
+            int f = PQflush(pc.c);
+            if (f == 0) break;
+            if (f < 0 || !co_await wait(pc, true, deadline))
+                co_return make_error_code(f < 0 ? errc::unavailable : errc::timeout);
+        }
+        result_set out;
+        boost::system::error_code failure;
+        for (;;) {
+            if (PQisBusy(pc.c)) {
+                if (!co_await wait(pc, false, deadline)) co_return make_error_code(errc::timeout);
+                if (!PQconsumeInput(pc.c)) {
+                    set_error(PQerrorMessage(pc.c));
+                    co_return make_error_code(errc::unavailable);
+                }
+                continue;
+            }
+            PGresult* r = PQgetResult(pc.c);
+            if (!r) break;
+            auto st = PQresultStatus(r);
+            if (st == PGRES_TUPLES_OK) {
+                int rows = PQntuples(r), cols = PQnfields(r);
+                for (int i = 0; i < rows; ++i) {
+                    std::vector<cell> row;
+                    row.reserve(static_cast<std::size_t>(cols));
+                    for (int j = 0; j < cols; ++j)
+                        row.emplace_back(
+                            PQgetisnull(r, i, j)
+                                ? cell{}
+                                : cell{std::string(PQgetvalue(r, i, j),
+                                                   static_cast<std::size_t>(PQgetlength(r, i, j)))});
+                    out.rows.push_back(std::move(row));
+                }
+                out.affected = rows;
+            } else if (st == PGRES_COMMAND_OK) {
+                const char* n = PQcmdTuples(r);
+                out.affected = n && *n ? std::atoll(n) : 0;
+            } else if (!failure) {
+                set_error(PQresultErrorMessage(r));
+                auto state = sql_state(r);
+                failure = state.starts_with("23") ? errc::constraint : errc::query_failed;
+            }
+            PQclear(r);
+        }
+        if (PQstatus(pc.c) != CONNECTION_OK) co_return make_error_code(errc::unavailable);
+        if (failure) co_return failure;
+        if (into) *into = std::move(out);
+        co_return out;
+    }
+
+    asio::awaitable<boost::system::result<result_set>> run(pg_conn& pc, const std::string& sql,
+                                                           const std::vector<param>& params,
+                                                           clock_type::time_point deadline) {
+        auto name = "sb" + std::to_string(std::hash<std::string>{}(sql));
+        if (!pc.prepared.count(name)) {
+            if (!PQsendPrepare(pc.c, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr)) {
+                set_error(PQerrorMessage(pc.c));
+                co_return make_error_code(errc::unavailable);
+            }
+            auto r = co_await finish(pc, deadline, nullptr);
+            if (!r) co_return r.error();
+            pc.prepared.insert(name);
+        }
+        std::vector<std::string> text(params.size());
+        std::vector<const char*> values(params.size());
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            if (std::holds_alternative<std::nullptr_t>(params[i])) {
+                values[i] = nullptr;
+                continue;
+            }
+            if (auto* v = std::get_if<std::int64_t>(&params[i]))
+                text[i] = std::to_string(*v);
+            else
+                text[i] = std::get<std::string>(params[i]);
+            values[i] = text[i].c_str();
+        }
+        if (!PQsendQueryPrepared(pc.c, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
+                                 nullptr, 0)) {
+            set_error(PQerrorMessage(pc.c));
+            co_return make_error_code(errc::unavailable);
+        }
+        co_return co_await finish(pc, deadline, nullptr);
+    }
+
+    asio::any_io_executor ex_;
+    pg_options opts_;
+    mutable std::mutex mu_;
+    std::vector<std::unique_ptr<pg_conn>> idle_;
+    std::deque<std::shared_ptr<waiter>> waiters_;
+    std::size_t total_ = 0;
+    int failures_ = 0;
+    clock_type::time_point retry_at_{};
+    std::string error_;
+};
+
+}  // namespace
+
+std::shared_ptr<database> open_postgres(asio::any_io_executor ex, pg_options opts) {
+    return std::make_shared<pg_database>(std::move(ex), std::move(opts));
+}
+
+}  // namespace switchboard::persistence

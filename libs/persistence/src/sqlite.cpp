@@ -1,0 +1,165 @@
+// SQLite backend: one connection on one thread of its own (SQLite calls block), results handed
+// back to the caller's executor by co_spawn. Statements are prepared once and cached.
+#include <switchboard/persistence/database.hpp>
+
+#include <sqlite3.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+namespace switchboard::persistence {
+
+namespace asio = boost::asio;
+
+namespace {
+
+class sqlite_database final : public database {
+public:
+    explicit sqlite_database(sqlite3* db) : db_(db), thread_(1) {}
+    ~sqlite_database() override {
+        thread_.join();
+        for (auto& [sql, st] : cache_)
+            sqlite3_finalize(st);
+        sqlite3_close_v2(db_);
+    }
+    backend kind() const noexcept override { return backend::sqlite; }
+
+    // Not coroutines themselves: each hands a coroutine to the SQLite thread and returns the
+    // awaitable of its result (GCC 12 mishandles lambdas that capture a coroutine's parameters).
+    asio::awaitable<boost::system::result<result_set>> query(std::string sql,
+                                                             std::vector<param> params) override {
+        return asio::co_spawn(thread_, run_query(this, std::move(sql), std::move(params)),
+                              asio::use_awaitable);
+    }
+
+    asio::awaitable<boost::system::error_code> script(std::string sql) override {
+        return asio::co_spawn(thread_, run_script(this, std::move(sql)), asio::use_awaitable);
+    }
+
+    std::string last_error() const override {
+        std::lock_guard lock(mu_);
+        return error_;
+    }
+
+private:
+    static asio::awaitable<boost::system::result<result_set>> run_query(sqlite_database* self,
+                                                                        std::string sql,
+                                                                        std::vector<param> params) {
+        co_return self->run(sql, params);
+    }
+
+    static asio::awaitable<boost::system::error_code> run_script(sqlite_database* self, std::string sql) {
+        char* err = nullptr;
+        int rc = sqlite3_exec(self->db_, sql.c_str(), nullptr, nullptr, &err);
+        if (rc != SQLITE_OK) {
+            self->set_error(err ? err : sqlite3_errmsg(self->db_));
+            sqlite3_free(err);
+            sqlite3_exec(self->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            co_return make_error_code(errc::query_failed);
+        }
+        co_return boost::system::error_code{};
+    }
+
+    void set_error(std::string e) {
+        std::lock_guard lock(mu_);
+        error_ = std::move(e);
+    }
+
+    boost::system::result<result_set> run(const std::string& sql, const std::vector<param>& params) {
+        sqlite3_stmt* st = nullptr;
+        if (auto it = cache_.find(sql); it != cache_.end()) {
+            st = it->second;
+        } else {
+            if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                   &st, nullptr) != SQLITE_OK) {
+                set_error(sqlite3_errmsg(db_));
+                return errc::query_failed;
+            }
+            cache_.emplace(sql, st);
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        int n = sqlite3_bind_parameter_count(st);
+        for (int i = 1; i <= n; ++i) {
+            const char* name = sqlite3_bind_parameter_name(st, i);  // "$3"
+            std::size_t k = 0;
+            if (!name || name[0] != '$' ||
+                std::from_chars(name + 1, name + std::strlen(name), k).ec != std::errc{} || k == 0 ||
+                k > params.size()) {
+                set_error("parameter " + std::string(name ? name : "?") + " has no value");
+                return errc::query_failed;
+            }
+            const auto& p = params[k - 1];
+            if (std::holds_alternative<std::nullptr_t>(p))
+                sqlite3_bind_null(st, i);
+            else if (auto* v = std::get_if<std::int64_t>(&p))
+                sqlite3_bind_int64(st, i, *v);
+            else {
+                const auto& s = std::get<std::string>(p);
+                sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+            }
+        }
+        result_set out;
+        for (;;) {
+            int rc = sqlite3_step(st);
+            if (rc == SQLITE_DONE) break;
+            if (rc != SQLITE_ROW) {
+                set_error(sqlite3_errmsg(db_));
+                int ext = sqlite3_extended_errcode(db_);
+                sqlite3_reset(st);
+                if ((ext & 0xff) == SQLITE_CONSTRAINT) return errc::constraint;
+                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return errc::timeout;
+                return errc::query_failed;
+            }
+            int cols = sqlite3_column_count(st);
+            std::vector<cell> row;
+            row.reserve(static_cast<std::size_t>(cols));
+            for (int c = 0; c < cols; ++c) {
+                if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+                    row.emplace_back(std::nullopt);
+                } else {
+                    auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+                    row.emplace_back(std::string(t, static_cast<std::size_t>(sqlite3_column_bytes(st, c))));
+                }
+            }
+            out.rows.push_back(std::move(row));
+        }
+        out.affected = sqlite3_changes64(db_);
+        sqlite3_reset(st);
+        return out;
+    }
+
+    sqlite3* db_;
+    asio::thread_pool thread_;
+    std::unordered_map<std::string, sqlite3_stmt*> cache_;  // used on thread_ only
+    mutable std::mutex mu_;
+    std::string error_;
+};
+
+}  // namespace
+
+boost::system::result<std::shared_ptr<database>> open_sqlite(const std::string& path, std::string* why) {
+    std::error_code fec;
+    auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, fec);
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        if (why) *why = db ? sqlite3_errmsg(db) : "cannot open";
+        sqlite3_close_v2(db);
+        return errc::bad_config;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
+                 nullptr, nullptr);
+    return std::shared_ptr<database>(std::make_shared<sqlite_database>(db));
+}
+
+}  // namespace switchboard::persistence
