@@ -340,6 +340,7 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     metrics_registry metrics;
     counter_family* handshakes = nullptr;  // by transport
     counter_family* events_in = nullptr;   // by event name
+    counter* unhandled_in = nullptr;       // events_in{event="unhandled"}
     counter_family* events_out = nullptr;  // by event name (one per emit or broadcast)
     counter_family* dropped = nullptr;     // by reason
     counter* deliveries = nullptr;         // packets queued for a socket by broadcasts

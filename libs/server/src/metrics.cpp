@@ -6,6 +6,10 @@
 namespace switchboard::server {
 
 counter& counter_family::at(std::string_view value) {
+    {
+        std::shared_lock read(mu_);
+        if (auto it = values_.find(value); it != values_.end()) return *it->second;
+    }
     std::lock_guard lock(mu_);
     auto it = values_.find(value);
     if (it != values_.end()) return *it->second;
@@ -17,13 +21,13 @@ counter& counter_family::at(std::string_view value) {
 }
 
 std::uint64_t counter_family::value(std::string_view v) const {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     auto it = values_.find(v);
     return it == values_.end() ? 0 : it->second->value();
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> counter_family::snapshot() const {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     std::vector<std::pair<std::string, std::uint64_t>> out;
     for (const auto& [k, c] : values_)
         out.emplace_back(k, c->value());

@@ -36,7 +36,8 @@ boost::json::object socket::handshake_json() const {
 }
 
 void namespace_::on(std::string event, event_handler h) {
-    handlers_[std::move(event)] = std::move(h);
+    auto* received = &srv_->impl_->events_in->at(event);
+    handlers_[std::move(event)] = handler_entry{std::move(h), received};
 }
 
 void namespace_::emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts) {
@@ -296,7 +297,10 @@ void sio_client::handle(protocol::sio_packet&& p) {
             auto hit = handlers.find(name);
             auto& srv = session_.srv();
             // Only registered names become metric labels: clients choose the others.
-            srv.events_in->inc(hit == handlers.end() ? std::string_view("unhandled") : name);
+            if (hit == handlers.end())
+                srv.unhandled_in->inc();
+            else
+                hit->second.received->inc();
             if (const auto& filter = s->ns().api->incoming_) {
                 bool pass = true;
                 try {
@@ -308,7 +312,7 @@ void sio_client::handle(protocol::sio_packet&& p) {
             }
             if (hit == handlers.end()) return;  // unknown events are ignored, as Node does
             const std::string& event = hit->first;
-            const event_handler* h = &hit->second;
+            const event_handler* h = &hit->second.fn;
             arr.erase(arr.begin());  // the arguments are the rest: no copy
             payload args{std::move(arr), std::move(p.attachments)};
             ack_reply reply;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,7 @@ public:
 private:
     std::string label_;
     std::size_t max_;
-    mutable std::mutex mu_;
+    mutable std::shared_mutex mu_;  // shared for lookups, exclusive to add a label
     std::map<std::string, std::unique_ptr<counter>, std::less<>> values_;
 };
 

@@ -161,7 +161,11 @@ private:
     std::function<void(const socket_ptr&)> connection_;
     std::function<void(const socket_ptr&, std::string_view)> disconnect_;
     std::function<bool(const socket_ptr&, std::string_view)> incoming_;
-    string_map<event_handler> handlers_;  // a later on() replaces an earlier one
+    struct handler_entry {
+        event_handler fn;
+        counter* received;  // its switchboard_events_in_total, looked up once here, not per event
+    };
+    string_map<handler_entry> handlers_;  // a later on() replaces an earlier one
 };
 
 struct http_request_view {
