@@ -1,6 +1,7 @@
 // Socket events of the gateway (namespace "/"): identity on connect, rooms, typing, liveness,
 // token refresh and expiry, and the per-socket rate limit.
 #include "gateway.hpp"
+#include "util.hpp"
 
 #include <switchboard/server/log.hpp>
 
@@ -22,24 +23,10 @@ struct gateway::state {
 
 namespace {
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-std::string now_iso() {
-    return log::iso_time(now_ms());
-}
 std::int64_t steady_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
-}
-
-payload one(json::value v) {
-    payload p;
-    p.args.push_back(std::move(v));
-    return p;
 }
 
 void emit(const socket_ptr& s, std::string_view event, json::value v) {
@@ -118,10 +105,7 @@ void gateway::install_events() {
                 return "Authentication required";
             }
         } else {
-            auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-            auto v = auth::verify_jwt(token->value, self->cfg_.keys, self->cfg_.verify, now);
+            auto v = auth::verify_jwt(token->value, self->cfg_.keys, self->cfg_.verify, wall_s());
             boost::system::result<auth::principal> p = v ? auth::principal_from_claims(v->claims)
                                                          : boost::system::result<auth::principal>(v.error());
             if (!p) {
@@ -163,7 +147,7 @@ void gateway::install_events() {
         {
             std::lock_guard lock(self->mu_);
             self->presence_.add(
-                {s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, now_ms()});
+                {s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
         }
         for (const auto& r : auth::auto_rooms(st->who))
             s->join(r);
@@ -340,10 +324,7 @@ void gateway::install_events() {
             a.is_object() ? a.get_object().if_contains("token") : (a.is_string() ? &a : nullptr);
         if (!t || !t->is_string() || t->get_string().empty())
             return answer({{"success", false}, {"error", "token is required"}});
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-        auto v = auth::verify_jwt(t->get_string(), self->cfg_.keys, self->cfg_.verify, now);
+        auto v = auth::verify_jwt(t->get_string(), self->cfg_.keys, self->cfg_.verify, wall_s());
         boost::system::result<auth::principal> np =
             v ? auth::principal_from_claims(v->claims) : boost::system::result<auth::principal>(v.error());
         if (!np) {
@@ -370,7 +351,7 @@ void gateway::schedule_expiry(const socket_ptr& s, state& st) {
         return;
     }
     auto exp_ms = *st.who.expires_at * 1000;
-    auto now = now_ms();
+    auto now = wall_ms();
     auto warn_at = exp_ms - cfg_.expiry_warning_s * 1000;
     std::weak_ptr<server::socket> w = s;
     if (!st.warned && cfg_.expiry_warning_s > 0 && now >= warn_at && now < exp_ms) {

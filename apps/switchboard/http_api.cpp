@@ -1,5 +1,6 @@
 // The HTTP API for backend services: broadcasts, statistics and presence queries.
 #include "gateway.hpp"
+#include "util.hpp"
 
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/json_write.hpp>
@@ -25,18 +26,17 @@ http_reply error(unsigned status, std::string_view message) {
     return reply(status, json::object{{"success", false}, {"error", message}});
 }
 
-bool loopback(std::string_view addr) {
-    return addr.starts_with("127.") || addr == "::1" || addr.starts_with("::ffff:127.");
+const auth::address_set& loopback() {
+    static const auth::address_set set = [] {
+        auth::address_set s;
+        s.parse({"loopback"});
+        return s;
+    }();
+    return set;
 }
 
 bool same_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string now_iso() {
-    return log::iso_time(std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
 }
 
 // Event names the Socket.IO protocol reserves: a client could not tell them from its own.
@@ -81,12 +81,6 @@ std::optional<http_reply> check_event(const std::string& event) {
     return std::nullopt;
 }
 
-server::payload one(json::value v) {
-    server::payload p;
-    p.args.push_back(std::move(v));
-    return p;
-}
-
 }  // namespace
 
 void gateway::install_http_api() {
@@ -103,7 +97,7 @@ void gateway::install_http_api() {
                 return r;
             }
             if (cfg_.api_key.empty()) {
-                if (!loopback(req.remote_address))
+                if (!loopback().contains(req.remote_address))
                     return error(
                         403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
             } else {
