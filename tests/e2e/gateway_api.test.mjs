@@ -176,6 +176,17 @@ describe("gateway: HTTP API with SERVICE_API_KEY", () => {
     assert.equal((await api(gw, "GET", "/user-status/u1", undefined, auth)).json.data.isConnected, false);
   });
 
+  test("an event nobody handles is ignored and counted as unhandled", async () => {
+    u2.emit("no_such_event", { x: 1 });
+    u2.emit("another_unknown");
+    const pong = waitFor(u2, "pong");
+    u2.emit("ping"); // handled after the unknown ones: the server is still there
+    await pong;
+    const text = await (await fetch(gw.url + "/metrics")).text();
+    assert.match(text, /switchboard_events_in_total\{event="unhandled"\} 2\n/);
+    assert.ok(!text.includes('event="no_such_event"'), "client-chosen names never become labels");
+  });
+
   test("/health, /ready and /metrics (Prometheus and the JSON form)", async () => {
     const h = await api(gw, "GET", "/health");
     assert.equal(h.status, 200);

@@ -442,6 +442,7 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
     impl_->events_in =
         &m.add_family("switchboard_events_in_total",
                       "Events received from clients (unregistered names count as unhandled)", "event");
+    impl_->unhandled_in = &impl_->events_in->at("unhandled");
     impl_->events_out =
         &m.add_family("switchboard_events_out_total",
                       "Events sent: one per emit or broadcast, whatever its audience", "event");
