@@ -54,6 +54,19 @@ std::vector<std::string> joined_rooms(const socket_ptr& s) {
     return r;
 }
 
+json::array rooms_json(const socket_ptr& s) {
+    json::array a;
+    for (auto& r : joined_rooms(s))
+        a.emplace_back(r);
+    return a;
+}
+
+// The socket's state, set in the connect hook (or on connection for a recovered session). A raw
+// pointer: the socket owns it, and the rate limit reads it for every event.
+gateway::state* state_of(const server::socket& s) {
+    return static_cast<gateway::state*>(s.app_state.get());
+}
+
 }  // namespace
 
 gateway::gateway(server::server& srv, gateway_config cfg) : srv_(srv), cfg_(std::move(cfg)) {
@@ -105,9 +118,7 @@ void gateway::install_events() {
                 return "Authentication required";
             }
         } else {
-            auto v = auth::verify_jwt(token->value, self->cfg_.keys, self->cfg_.verify, wall_s());
-            boost::system::result<auth::principal> p = v ? auth::principal_from_claims(v->claims)
-                                                         : boost::system::result<auth::principal>(v.error());
+            auto p = auth::principal_from_jwt(token->value, self->cfg_.keys, self->cfg_.verify, wall_s());
             if (!p) {
                 self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
                 log::debug("token refused", {{"reason", p.error().message()}, {"address", st->address}});
@@ -134,16 +145,17 @@ void gateway::install_events() {
     });
 
     ns.on_connection([self, authenticate](const socket_ptr& s) {
-        auto st = std::static_pointer_cast<state>(s->app_state);
-        if (!st) {
+        if (!s->app_state) {
             // A recovered session skips the connect hook: identify it again from its CONNECT auth.
-            if (auto err = authenticate(*s, st)) {
+            std::shared_ptr<state> fresh;
+            if (auto err = authenticate(*s, fresh)) {
                 emit(s, "error", json::object{{"message", *err}});
                 s->disconnect();
                 return;
             }
-            s->app_state = st;
+            s->app_state = std::move(fresh);
         }
+        auto* st = state_of(*s);
         {
             std::lock_guard lock(self->mu_);
             self->presence_.add(
@@ -151,14 +163,11 @@ void gateway::install_events() {
         }
         for (const auto& r : auth::auto_rooms(st->who))
             s->join(r);
-        json::array rooms;
-        for (auto& r : joined_rooms(s))
-            rooms.emplace_back(r);
         emit(s, "connected",
              json::object{{"socketId", s->id()},
                           {"userId", user_id_json(st->who)},
                           {"isAnonymous", st->who.anonymous},
-                          {"rooms", std::move(rooms)},
+                          {"rooms", rooms_json(s)},
                           {"serverTime", now_iso()},
                           {"message", st->who.anonymous ? "Connected anonymously" : "Connected"}});
         self->schedule_expiry(s, *st);
@@ -170,7 +179,7 @@ void gateway::install_events() {
     });
 
     ns.on_incoming([self](const socket_ptr& s, std::string_view) {
-        auto st = std::static_pointer_cast<state>(s->app_state);
+        auto* st = state_of(*s);
         if (!st) return false;
         auto now = steady_ms();
         switch (st->rate.hit(now)) {
@@ -195,17 +204,32 @@ void gateway::install_events() {
         return false;
     });
 
-    auto join = [self](const socket_ptr& s, const std::string& room, const ack_reply& ack) {
-        auto st = std::static_pointer_cast<state>(s->app_state);
-        bool already = self->srv_.of("/").in_room(s->id(), room);
+    // {socketId, userId, room, timestamp} to the room's members (the sender too unless `except_self`).
+    auto tell_room = [self](const socket_ptr& s, const std::string& room, const char* event, std::string ts,
+                            bool except_self, bool is_volatile = false) {
+        rooms::broadcast_options to_room;
+        to_room.rooms = {room};
+        if (except_self) to_room.except = {s->id()};
+        to_room.is_volatile = is_volatile;
+        self->srv_.broadcast("/", to_room, event,
+                             one(json::object{{"socketId", s->id()},
+                                              {"userId", user_id_json(state_of(*s)->who)},
+                                              {"room", room},
+                                              {"timestamp", std::move(ts)}}));
+    };
+    // In the room by request (its own-id room does not count).
+    auto* root = &ns;  // the namespace outlives every handler
+    auto member = [root](const socket_ptr& s, const std::string& room) {
+        return room != s->id() && root->in_room(s->id(), room);
+    };
+
+    auto join = [self, root, tell_room](const socket_ptr& s, const std::string& room, const ack_reply& ack) {
+        auto* st = state_of(*s);
+        bool already = root->in_room(s->id(), room);
         if (!already) {
             auto verdict = auth::check_join(self->cfg_.rules, st->who, room, joined_rooms(s).size());
             if (verdict != auth::join_verdict::allowed) {
-                self->m_->joins_refused->inc(verdict == auth::join_verdict::anonymous_denied ? "anonymous"
-                                             : verdict == auth::join_verdict::invalid_name   ? "invalid_name"
-                                             : verdict == auth::join_verdict::too_many_rooms
-                                                 ? "too_many_rooms"
-                                                 : "forbidden");
+                self->m_->joins_refused->inc(auth::join_verdict_label(verdict));
                 return refuse(s, ack, auth::join_refusal_message(verdict));
             }
             s->join(room);
@@ -214,16 +238,7 @@ void gateway::install_events() {
         if (ack)
             ack(one(json::object{{"success", true}, {"room", room}, {"message", "Joined room " + room}}));
         emit(s, "room_joined", json::object{{"room", room}, {"timestamp", ts}});
-        if (!already) {
-            rooms::broadcast_options to_room;
-            to_room.rooms = {room};
-            to_room.except = {s->id()};
-            self->srv_.broadcast("/", to_room, "user_joined",
-                                 one(json::object{{"socketId", s->id()},
-                                                  {"userId", user_id_json(st->who)},
-                                                  {"room", room},
-                                                  {"timestamp", ts}}));
-        }
+        if (!already) tell_room(s, room, "user_joined", ts, true);
     };
 
     ns.on("join_room", [join](const socket_ptr& s, payload&& p, ack_reply ack) {
@@ -245,58 +260,38 @@ void gateway::install_events() {
     ns.on("subscribe_order", subscribe("order:"));
     ns.on("subscribe_inventory", subscribe("product:"));
 
-    ns.on("leave_room", [self](const socket_ptr& s, payload&& p, ack_reply ack) {
+    ns.on("leave_room", [member, tell_room](const socket_ptr& s, payload&& p, ack_reply ack) {
         auto room = auth::room_from_arg(first_arg(p));
         if (!room) return refuse(s, ack, "Invalid room: expected a name, {room} or {roomType, roomId}");
-        if (*room == s->id() || !self->srv_.of("/").in_room(s->id(), *room))
-            return refuse(s, ack, "Not in room");
-        auto st = std::static_pointer_cast<state>(s->app_state);
+        if (!member(s, *room)) return refuse(s, ack, "Not in room");
         s->leave(*room);
         auto ts = now_iso();
         if (ack)
             ack(one(json::object{{"success", true}, {"room", *room}, {"message", "Left room " + *room}}));
         emit(s, "room_left", json::object{{"room", *room}, {"timestamp", ts}});
-        rooms::broadcast_options to_room;
-        to_room.rooms = {*room};
-        self->srv_.broadcast("/", to_room, "user_left",
-                             one(json::object{{"socketId", s->id()},
-                                              {"userId", user_id_json(st->who)},
-                                              {"room", *room},
-                                              {"timestamp", ts}}));
+        tell_room(s, *room, "user_left", ts, false);  // the socket has left: nothing to except
     });
 
     ns.on("get_rooms", [](const socket_ptr& s, payload&&, ack_reply ack) {
-        json::array rooms;
-        for (auto& r : joined_rooms(s))
-            rooms.emplace_back(r);
         if (ack)
-            ack(one(json::object{{"success", true}, {"rooms", rooms}}));
+            ack(one(json::object{{"success", true}, {"rooms", rooms_json(s)}}));
         else
-            emit(s, "rooms", json::object{{"rooms", std::move(rooms)}});
+            emit(s, "rooms", json::object{{"rooms", rooms_json(s)}});
     });
 
     // typing / stop_typing {roomId} or {roomType, roomId}; typing with isTyping:false means stop.
-    auto typing = [self](bool start_default) {
-        return [self, start_default](const socket_ptr& s, payload&& p, ack_reply ack) {
+    auto typing = [member, tell_room](bool start_default) {
+        return [member, tell_room, start_default](const socket_ptr& s, payload&& p, ack_reply ack) {
             const auto& a = first_arg(p);
             auto room = auth::room_from_arg(a);
             if (!room) return refuse(s, ack, "Invalid room: expected {roomId} or {roomType, roomId}");
-            if (*room == s->id() || !self->srv_.of("/").in_room(s->id(), *room))
-                return refuse(s, ack, "Not in room");
+            if (!member(s, *room)) return refuse(s, ack, "Not in room");
             bool start = start_default;
             if (a.is_object())
                 if (auto* t = a.get_object().if_contains("isTyping"); t && t->is_bool())
                     start = start && t->get_bool();
-            auto st = std::static_pointer_cast<state>(s->app_state);
-            rooms::broadcast_options to_room;
-            to_room.rooms = {*room};
-            to_room.except = {s->id()};
-            to_room.is_volatile = true;  // a typing hint is worth nothing late
-            self->srv_.broadcast("/", to_room, start ? "user_typing" : "user_stop_typing",
-                                 one(json::object{{"socketId", s->id()},
-                                                  {"userId", user_id_json(st->who)},
-                                                  {"room", *room},
-                                                  {"timestamp", now_iso()}}));
+            // Volatile: a typing hint is worth nothing late.
+            tell_room(s, *room, start ? "user_typing" : "user_stop_typing", now_iso(), true, true);
             if (ack) ack(one(json::object{{"success", true}, {"room", *room}}));
         };
     };
@@ -318,15 +313,13 @@ void gateway::install_events() {
         auto answer = [&](json::object o) {
             if (ack) ack(one(std::move(o)));
         };
-        auto st = std::static_pointer_cast<state>(s->app_state);
+        auto* st = state_of(*s);
         const auto& a = first_arg(p);
         const json::value* t =
             a.is_object() ? a.get_object().if_contains("token") : (a.is_string() ? &a : nullptr);
         if (!t || !t->is_string() || t->get_string().empty())
             return answer({{"success", false}, {"error", "token is required"}});
-        auto v = auth::verify_jwt(t->get_string(), self->cfg_.keys, self->cfg_.verify, wall_s());
-        boost::system::result<auth::principal> np =
-            v ? auth::principal_from_claims(v->claims) : boost::system::result<auth::principal>(v.error());
+        auto np = auth::principal_from_jwt(t->get_string(), self->cfg_.keys, self->cfg_.verify, wall_s());
         if (!np) {
             self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(np.error().value())));
             return answer({{"success", false}, {"error", "Invalid or expired token"}});
@@ -361,7 +354,7 @@ void gateway::schedule_expiry(const socket_ptr& s, state& st) {
     if (!st.warned && cfg_.expiry_warning_s > 0 && now < warn_at) {
         s->set_timer(std::chrono::milliseconds(warn_at - now), [this, w] {
             if (auto s = w.lock())
-                if (auto st = std::static_pointer_cast<state>(s->app_state)) schedule_expiry(s, *st);
+                if (auto* st = state_of(*s)) schedule_expiry(s, *st);
         });
         return;
     }

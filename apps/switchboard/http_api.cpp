@@ -4,6 +4,7 @@
 
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/json_write.hpp>
+#include <switchboard/protocol/sio_packet.hpp>
 #include <switchboard/server/log.hpp>
 
 #include <openssl/crypto.h>
@@ -39,12 +40,6 @@ bool same_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Event names the Socket.IO protocol reserves: a client could not tell them from its own.
-bool reserved_event(std::string_view e) {
-    return e == "connect" || e == "connect_error" || e == "disconnect" || e == "disconnecting" ||
-           e == "newListener" || e == "removeListener";
-}
-
 // The JSON body as an object, or the 400 to answer.
 std::optional<http_reply> parse_body(const http_request_view& req, json::object& out) {
     if (req.body.empty()) return error(400, "Request body must be a JSON object");
@@ -75,9 +70,22 @@ std::optional<http_reply> need_text(const json::object& o, std::string_view name
     return std::nullopt;
 }
 
-std::optional<http_reply> check_event(const std::string& event) {
+// The required `event` (not one Socket.IO reserves: a client could not tell it from its own).
+std::optional<http_reply> need_event(const json::object& o, std::string& event) {
+    if (auto e = need_text(o, "event", event)) return e;
     if (event.size() > 256) return error(400, "event is longer than 256 characters");
-    if (reserved_event(event)) return error(400, "event '" + event + "' is reserved by Socket.IO");
+    if (protocol::is_reserved_event(event))
+        return error(400, "event '" + event + "' is reserved by Socket.IO");
+    return std::nullopt;
+}
+
+// An optional id field (`v` may be null) → the room `prefix` + id, appended to `rooms`.
+std::optional<http_reply> add_id_room(const json::value* v, std::string_view name, std::string_view prefix,
+                                      std::vector<std::string>& rooms) {
+    if (!v || v->is_null()) return std::nullopt;
+    auto t = auth::id_text(*v);
+    if (!t) return error(400, std::string(name) + " must be a non-empty string or an integer");
+    rooms.push_back(std::string(prefix) + *t);
     return std::nullopt;
 }
 
@@ -101,13 +109,11 @@ void gateway::install_http_api() {
                     return error(
                         403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
             } else {
-                std::string_view key = req.header("x-api-key");
-                if (key.empty()) {
-                    auto authz = req.header("authorization");
-                    if (authz.size() > 7 &&
-                        (authz.substr(0, 7) == "Bearer " || authz.substr(0, 7) == "bearer "))
-                        key = authz.substr(7);
-                }
+                std::string key(req.header("x-api-key"));
+                if (key.empty())
+                    if (auto a = auth::parse_authorization(req.header("authorization"));
+                        a && a->first == "Bearer")
+                        key = std::move(a->second);
                 if (key.empty()) return error(401, "Unauthorized: an API key is required");
                 if (!same_secret(key, cfg_.api_key)) return error(401, "Unauthorized: invalid API key");
             }
@@ -119,45 +125,44 @@ void gateway::install_http_api() {
     auto send = [this](rooms::broadcast_options to, const std::string& event, json::value data) {
         return srv_.broadcast("/", to, event, one(std::move(data)));
     };
+    // The generic broadcasts send the body's `data` (null when absent).
+    auto data_of = [](const json::object& b) {
+        auto* d = b.if_contains("data");
+        return d ? *d : json::value(nullptr);
+    };
 
     srv_.route(
-        "/api/broadcast/room", api("POST", [send](const http_request_view& req) {
+        "/api/broadcast/room", api("POST", [send, data_of](const http_request_view& req) {
             json::object b;
             if (auto e = parse_body(req, b)) return *e;
             std::string room, event;
             if (auto e = need_text(b, "room", room)) return *e;
-            if (auto e = need_text(b, "event", event)) return *e;
-            if (auto e = check_event(event)) return *e;
+            if (auto e = need_event(b, event)) return *e;
             rooms::broadcast_options to;
             to.rooms = {room};
-            json::value data = b.contains("data") ? b["data"] : json::value(nullptr);
-            auto n = send(to, event, std::move(data));
+            auto n = send(to, event, data_of(b));
             return reply(200, {{"success", true}, {"room", room}, {"event", event}, {"recipients", n}});
         }));
     srv_.route(
-        "/api/broadcast/user", api("POST", [send](const http_request_view& req) {
+        "/api/broadcast/user", api("POST", [send, data_of](const http_request_view& req) {
             json::object b;
             if (auto e = parse_body(req, b)) return *e;
             std::string user, event;
             if (auto e = need_text(b, "userId", user, true)) return *e;
-            if (auto e = need_text(b, "event", event)) return *e;
-            if (auto e = check_event(event)) return *e;
+            if (auto e = need_event(b, event)) return *e;
             rooms::broadcast_options to;
             to.rooms = {"user:" + user};
-            json::value data = b.contains("data") ? b["data"] : json::value(nullptr);
-            auto n = send(to, event, std::move(data));
+            auto n = send(to, event, data_of(b));
             return reply(200, {{"success", true}, {"userId", user}, {"event", event}, {"recipients", n}});
         }));
-    srv_.route("/api/broadcast/global", api("POST", [send](const http_request_view& req) {
+    srv_.route("/api/broadcast/global", api("POST", [send, data_of](const http_request_view& req) {
                    json::object b;
                    if (auto e = parse_body(req, b)) return *e;
                    std::string event;
-                   if (auto e = need_text(b, "event", event)) return *e;
-                   if (auto e = check_event(event)) return *e;
+                   if (auto e = need_event(b, event)) return *e;
                    rooms::broadcast_options to;
                    to.rooms = {"global"};
-                   json::value data = b.contains("data") ? b["data"] : json::value(nullptr);
-                   auto n = send(to, event, std::move(data));
+                   auto n = send(to, event, data_of(b));
                    return reply(200, {{"success", true}, {"event", event}, {"recipients", n}});
                }));
     // The survey service's two typed broadcasts: to survey:{id} and project:{id}, each socket once.
@@ -175,11 +180,7 @@ void gateway::install_http_api() {
             const json::value* project = b.if_contains("projectId");
             if (auto* m = b.if_contains("metadata"); !project && m && m->is_object())
                 project = m->get_object().if_contains("projectId");
-            if (project && !project->is_null()) {
-                auto p = auth::id_text(*project);
-                if (!p) return error(400, "projectId must be a non-empty string or an integer");
-                to.rooms.push_back("project:" + *p);
-            }
+            if (auto e = add_id_room(project, "projectId", "project:", to.rooms)) return *e;
             out["timestamp"] = now_iso();
             auto rooms_sent = json::array(to.rooms.begin(), to.rooms.end());
             auto n = send(to, "response.new", std::move(out));
@@ -195,14 +196,9 @@ void gateway::install_http_api() {
             if (!loc || loc->is_null()) return error(400, "location is required");
             if (!loc->is_object()) return error(400, "location must be an object");
             rooms::broadcast_options to;
-            for (auto [key, prefix] :
-                 {std::pair{"surveyId", "survey:"}, std::pair{"projectId", "project:"}}) {
-                auto* v = b.if_contains(key);
-                if (!v || v->is_null()) continue;
-                auto t = auth::id_text(*v);
-                if (!t) return error(400, std::string(key) + " must be a non-empty string or an integer");
-                to.rooms.push_back(prefix + *t);
-            }
+            if (auto e = add_id_room(b.if_contains("surveyId"), "surveyId", "survey:", to.rooms)) return *e;
+            if (auto e = add_id_room(b.if_contains("projectId"), "projectId", "project:", to.rooms))
+                return *e;
             if (to.rooms.empty()) return error(400, "surveyId or projectId is required");
             json::object out{{"type", "surveyor.location"}, {"surveyorId", b["surveyorId"]}};
             for (auto key : {"surveyId", "projectId", "location", "metadata"})

@@ -150,6 +150,22 @@ const char* join_refusal_message(join_verdict v) noexcept {
     return "Access denied to this room";
 }
 
+const char* join_verdict_label(join_verdict v) noexcept {
+    switch (v) {
+        case join_verdict::allowed:
+            return "allowed";
+        case join_verdict::invalid_name:
+            return "invalid_name";
+        case join_verdict::anonymous_denied:
+            return "anonymous";
+        case join_verdict::forbidden:
+            return "forbidden";
+        case join_verdict::too_many_rooms:
+            return "too_many_rooms";
+    }
+    return "forbidden";
+}
+
 std::vector<std::string> auto_rooms(const principal& p) {
     std::vector<std::string> r{"global"};
     if (p.anonymous) return r;

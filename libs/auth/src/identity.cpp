@@ -1,29 +1,13 @@
 #include <switchboard/auth/identity.hpp>
+#include <switchboard/auth/jwt.hpp>
+
+#include "text.hpp"
 
 #include <cmath>
 
 namespace switchboard::auth {
 
 namespace {
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return std::string(s);
-}
-
 const boost::json::value* first_of(const boost::json::object& o,
                                    std::initializer_list<std::string_view> names) {
     for (auto n : names)
@@ -53,29 +37,42 @@ std::optional<std::string> id_text(const boost::json::value& v) {
     return std::nullopt;
 }
 
+std::optional<std::pair<std::string, std::string>> parse_authorization(std::string_view value) {
+    for (std::string_view scheme : {"Bearer", "Token"}) {
+        if (value.size() <= scheme.size() || value[scheme.size()] != ' ' ||
+            !detail::iequals(value.substr(0, scheme.size()), scheme))
+            continue;
+        auto credential = detail::trim(value.substr(scheme.size() + 1));
+        if (credential.empty()) return std::nullopt;
+        return std::pair{std::string(scheme), std::string(credential)};
+    }
+    return std::nullopt;
+}
+
 std::optional<found_token> find_token(const boost::json::object& auth,
                                       const std::vector<std::pair<std::string, std::string>>& query,
                                       const std::vector<std::pair<std::string, std::string>>& headers) {
     if (auto* t = auth.if_contains("token"); t && t->is_string() && !t->get_string().empty()) {
         std::string_view v = t->get_string();
         // Some clients put the whole header value in auth.token.
-        if (v.size() > 7 && iequals(v.substr(0, 7), "Bearer "))
-            return found_token{trim(v.substr(7)), "Bearer", "auth"};
-        if (v.size() > 6 && iequals(v.substr(0, 6), "Token "))
-            return found_token{trim(v.substr(6)), "Token", "auth"};
+        if (auto a = parse_authorization(v))
+            return found_token{std::move(a->second), std::move(a->first), "auth"};
         return found_token{std::string(v), "", "auth"};
     }
     for (const auto& [k, v] : query)
         if (k == "token" && !v.empty()) return found_token{v, "", "query"};
-    for (const auto& [k, v] : headers) {
-        if (k != "authorization") continue;
-        std::string_view h = v;
-        if (h.size() > 7 && iequals(h.substr(0, 7), "Bearer "))
-            return found_token{trim(h.substr(7)), "Bearer", "header"};
-        if (h.size() > 6 && iequals(h.substr(0, 6), "Token "))
-            return found_token{trim(h.substr(6)), "Token", "header"};
-    }
+    for (const auto& [k, v] : headers)
+        if (k == "authorization")
+            if (auto a = parse_authorization(v))
+                return found_token{std::move(a->second), std::move(a->first), "header"};
     return std::nullopt;
+}
+
+boost::system::result<principal> principal_from_jwt(std::string_view token, const key_set& keys,
+                                                    const verify_options& opts, std::int64_t now_s) {
+    auto v = verify_jwt(token, keys, opts, now_s);
+    if (!v) return v.error();
+    return principal_from_claims(v->claims);
 }
 
 boost::system::result<principal> principal_from_claims(const boost::json::object& c) {

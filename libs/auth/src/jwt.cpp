@@ -271,10 +271,6 @@ boost::system::error_code key_set::add_jwks(std::string_view json) {
     return added ? boost::system::error_code{} : make_error_code(errc::bad_key);
 }
 
-struct verifier_access {
-    static const std::vector<std::unique_ptr<key_set::entry>>& keys(const key_set& k) { return k.keys_; }
-};
-
 namespace {
 
 bool verify_hmac(const alg_info& a, const std::string& secret, std::string_view input, std::string_view sig) {
@@ -368,18 +364,15 @@ boost::system::result<verified_token> verify_jwt(std::string_view token, const k
     auto* alg_v = header->if_contains("alg");
     if (!alg_v || !alg_v->is_string()) return errc::malformed_token;
     const alg_info* alg = find_alg(alg_v->get_string());
-    if (!alg) return errc::unsupported_algorithm;  // "none", PS*, EdDSA, anything unknown
-    if (auto* crit = header->if_contains("crit")) {
-        (void)crit;
-        return errc::malformed_token;  // we understand no critical extension
-    }
+    if (!alg) return errc::unsupported_algorithm;                // "none", PS*, EdDSA, anything unknown
+    if (header->contains("crit")) return errc::malformed_token;  // we understand no critical extension
     std::string_view kid;
     if (auto* k = header->if_contains("kid"); k && k->is_string()) kid = k->get_string();
 
     std::string_view input = token.substr(0, d2);
     bool any_for_alg = false, kid_known = kid.empty();
     bool ok = false;
-    for (const auto& k : verifier_access::keys(keys)) {
+    for (const auto& k : keys.keys_) {
         if (!kid.empty() && !k->kid.empty() && k->kid != kid) continue;
         if (!kid.empty() && k->kid == kid) kid_known = true;
         if (k->fam != alg->fam || (!k->alg.empty() && k->alg != alg->name)) continue;

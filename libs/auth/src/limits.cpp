@@ -1,5 +1,7 @@
 #include <switchboard/auth/limits.hpp>
 
+#include "text.hpp"
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -56,20 +58,12 @@ bool prefix_match(const unsigned char* a, const unsigned char* b, unsigned bits)
     return (a[full] & mask) == (b[full] & mask);
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 bool address_set::parse(const std::vector<std::string>& entries, std::string* bad) {
     nets_.clear();
     for (const auto& raw : entries) {
-        std::string_view e = trim(raw);
+        std::string_view e = detail::trim(raw);
         if (e.empty()) continue;
         if (e == "loopback") {
             std::vector<std::string> lo{"127.0.0.0/8", "::1"};
@@ -115,7 +109,7 @@ bool address_set::parse(const std::vector<std::string>& entries, std::string* ba
 bool address_set::contains(std::string_view address) const {
     unsigned char b[16];
     bool v4 = false;
-    if (!to_bytes(trim(address), b, v4)) return false;
+    if (!to_bytes(detail::trim(address), b, v4)) return false;
     for (const auto& n : nets_)
         if (prefix_match(b, n.bytes, n.prefix)) return true;
     return false;
@@ -128,7 +122,7 @@ std::string client_address(std::string_view peer, std::string_view forwarded_for
     std::string_view rest = forwarded_for;
     for (;;) {
         auto comma = rest.rfind(',');
-        std::string_view hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        std::string_view hop = detail::trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
         unsigned char b[16];
         bool v4 = false;
         if (!to_bytes(hop, b, v4)) return std::string(peer);  // garbage: trust nothing from it

@@ -90,10 +90,10 @@ public:
             set_error(PQerrorMessage(pc.c));
             ec = errc::unavailable;
         } else {
-            auto r = co_await finish(pc, deadline, nullptr);
+            auto r = co_await finish(pc, deadline);
             if (!r) ec = r.error();
         }
-        release(std::move(*conn), !ec || ec != errc::timeout);
+        release(std::move(*conn), ec != errc::timeout);
         co_return ec;
     }
 
@@ -224,8 +224,7 @@ private:
     }
 
     // Flushes what was sent, then collects results until libpq has none left.
-    asio::awaitable<boost::system::result<result_set>> finish(pg_conn& pc, clock_type::time_point deadline,
-                                                              result_set* into) {
+    asio::awaitable<boost::system::result<result_set>> finish(pg_conn& pc, clock_type::time_point deadline) {
         for (;;) {
             int f = PQflush(pc.c);
             if (f == 0) break;
@@ -272,7 +271,6 @@ private:
         }
         if (PQstatus(pc.c) != CONNECTION_OK) co_return make_error_code(errc::unavailable);
         if (failure) co_return failure;
-        if (into) *into = std::move(out);
         co_return out;
     }
 
@@ -285,7 +283,7 @@ private:
                 set_error(PQerrorMessage(pc.c));
                 co_return make_error_code(errc::unavailable);
             }
-            auto r = co_await finish(pc, deadline, nullptr);
+            auto r = co_await finish(pc, deadline);
             if (!r) co_return r.error();
             pc.prepared.insert(name);
         }
@@ -307,7 +305,7 @@ private:
             set_error(PQerrorMessage(pc.c));
             co_return make_error_code(errc::unavailable);
         }
-        co_return co_await finish(pc, deadline, nullptr);
+        co_return co_await finish(pc, deadline);
     }
 
     asio::any_io_executor ex_;

@@ -91,17 +91,36 @@ protocol::http_verb_kind verb_kind(http::verb v) {
     }
 }
 
+// The request's headers with lower-case names, as handshakes and routes see them.
+std::vector<std::pair<std::string, std::string>> lower_headers(const request& req) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& f : req) {
+        std::string name(f.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        out.emplace_back(std::move(name), std::string(f.value()));
+    }
+    return out;
+}
+
+// A CORS preflight answer.
+response preflight(const request& req, std::string_view allowed_headers) {
+    auto res = make_response(req, http::status::no_content, "");
+    res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+    res.set(http::field::access_control_allow_headers, allowed_headers);
+    return res;
+}
+
+bool is_engine_path(const server_options& o, std::string_view path) {
+    return path == o.path || (!o.raw_echo_path.empty() && path == o.raw_echo_path);
+}
+
 std::shared_ptr<const handshake> make_handshake(const request& req, const std::string& remote,
                                                 const protocol::query_list& query) {
     auto hs = std::make_shared<handshake>();
     hs->url = std::string(req.target());
     hs->query = query;
-    for (const auto& f : req) {
-        std::string name(f.name_string());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-        hs->headers.emplace_back(std::move(name), std::string(f.value()));
-    }
+    hs->headers = lower_headers(req);
     hs->address = remote;
     hs->xdomain = req.find(http::field::origin) != req.end();
     return hs;
@@ -202,12 +221,8 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
                                          const std::string& remote, strand_t ex, bool& client_gone) {
     using namespace asio::experimental::awaitable_operators;
     const auto& opts = srv->opts;
-    if (req.method() == http::verb::options) {
-        auto res = make_response(req, http::status::no_content, "");
-        res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-        res.set(http::field::access_control_allow_headers, req[http::field::access_control_request_headers]);
-        co_return res;
-    }
+    if (req.method() == http::verb::options)
+        co_return preflight(req, req[http::field::access_control_request_headers]);
     if (!origin_allowed(opts, req[http::field::origin]))
         co_return engine_error(req, protocol::errc::forbidden);
     auto parsed = protocol::parse_engine_request(query, verb_kind(req.method()), false);
@@ -257,12 +272,10 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
             request dummy;
             dummy.version(11);
             std::string_view tpath = parser.get().target();
-            tpath = tpath.substr(0, tpath.find('?'));
-            bool engine_path =
-                tpath == opts.path || (!opts.raw_echo_path.empty() && tpath == opts.raw_echo_path);
             auto res = make_response(dummy, http::status::payload_too_large,
-                                     engine_path ? R"({"code":3,"message":"Payload too large"})"
-                                                 : R"({"success":false,"error":"Payload too large"})",
+                                     is_engine_path(opts, tpath.substr(0, tpath.find('?')))
+                                         ? R"({"code":3,"message":"Payload too large"})"
+                                         : R"({"success":false,"error":"Payload too large"})",
                                      "application/json");
             res.keep_alive(false);
             co_await http::async_write(stream, res, as_tuple(use_awaitable));
@@ -275,7 +288,7 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
         auto qpos = target.find('?');
         std::string path = target.substr(0, qpos);
         std::string query = qpos == std::string::npos ? std::string{} : target.substr(qpos + 1);
-        bool is_engine = path == opts.path || (!opts.raw_echo_path.empty() && path == opts.raw_echo_path);
+        bool is_engine = is_engine_path(opts, path);
         bool raw = !opts.raw_echo_path.empty() && path == opts.raw_echo_path;
 
         if (is_engine && websocket::is_upgrade(req)) {
@@ -295,17 +308,9 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
                 for (const auto& r : srv->prefix_routes)
                     if (path.starts_with(r.first)) route = &r.second;
             if (route && req.method() == http::verb::options) {
-                res = make_response(req, http::status::no_content, "");
-                res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-                res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, X-API-Key");
+                res = preflight(req, "Authorization, Content-Type, X-API-Key");
             } else if (route) {
-                std::vector<std::pair<std::string, std::string>> headers;
-                for (const auto& f : req) {
-                    std::string name(f.name_string());
-                    std::transform(name.begin(), name.end(), name.begin(),
-                                   [](unsigned char c) { return std::tolower(c); });
-                    headers.emplace_back(std::move(name), std::string(f.value()));
-                }
+                auto headers = lower_headers(req);
                 http_request_view view{req.method_string(), req.target(), path,    query,
                                        req.body(),          remote,       &headers};
                 http_reply reply;

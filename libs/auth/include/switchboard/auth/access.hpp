@@ -51,6 +51,8 @@ join_verdict check_join(const room_rules& rules, const principal& p, std::string
                         std::size_t rooms_now = 0);
 // The message a client gets for a refused join.
 const char* join_refusal_message(join_verdict v) noexcept;
+// A short stable name for metrics labels ("forbidden", "anonymous").
+const char* join_verdict_label(join_verdict v) noexcept;
 
 // global; then user:{id}, college:{id}, company:{id}, shop:{id}..., role:{role}, super_admin.
 std::vector<std::string> auto_rooms(const principal& p);

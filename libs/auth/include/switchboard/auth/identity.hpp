@@ -33,6 +33,10 @@ struct found_token {
     std::string where;   // "auth", "query", "header"
 };
 
+// An Authorization value "Bearer x" / "Token x" (scheme case-insensitive) → {scheme, x};
+// nullopt for any other scheme or an empty credential.
+std::optional<std::pair<std::string, std::string>> parse_authorization(std::string_view value);
+
 // Handshake auth.token, then ?token=, then the Authorization header ("Bearer x" or "Token x").
 std::optional<found_token> find_token(const boost::json::object& auth,
                                       const std::vector<std::pair<std::string, std::string>>& query,
@@ -42,6 +46,12 @@ std::optional<found_token> find_token(const boost::json::object& auth,
 // email, role, collegeId/college_id, companyId/company_id, shopIds/shop_ids (array), isSuperAdmin
 // or role "super_admin".
 boost::system::result<principal> principal_from_claims(const boost::json::object& claims);
+
+class key_set;
+struct verify_options;
+// verify_jwt, then principal_from_claims: the one way a JWT becomes a principal.
+boost::system::result<principal> principal_from_jwt(std::string_view token, const key_set& keys,
+                                                    const verify_options& opts, std::int64_t now_s);
 
 // A JSON id (string or integer) as text; nullopt for anything else or an empty string.
 std::optional<std::string> id_text(const boost::json::value& v);

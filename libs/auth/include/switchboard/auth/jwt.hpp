@@ -21,6 +21,9 @@ namespace switchboard::auth {
 std::optional<std::string> base64url_decode(std::string_view text);
 std::string base64url_encode(std::string_view bytes);
 
+struct verify_options;
+struct verified_token;
+
 class key_set {
 public:
     key_set();
@@ -44,7 +47,8 @@ public:
     struct entry;
 
 private:
-    friend struct verifier_access;
+    friend boost::system::result<verified_token> verify_jwt(std::string_view, const key_set&,
+                                                            const verify_options&, std::int64_t);
     std::vector<std::unique_ptr<entry>> keys_;
 };
 
