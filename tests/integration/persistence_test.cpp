@@ -1,7 +1,9 @@
 // Repository tests against both backends: SQLite in a temp dir always; PostgreSQL when
 // SB_TEST_DATABASE_URL names one (scripts/test starts a throwaway server and sets it).
 #include <switchboard/persistence/chat_store.hpp>
+#include <switchboard/persistence/django_users.hpp>
 #include <switchboard/persistence/migrations.hpp>
+#include <switchboard/persistence/notification_store.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -217,6 +219,153 @@ TEST_CASE("persistence: chat store on both backends") {
             CHECK(quoted->size() == 1);
         });
     }
+}
+
+notification note(audience to, std::string id, std::string title) {
+    notification n;
+    n.to = to;
+    n.audience_id = std::move(id);
+    n.type = "info";
+    n.title = std::move(title);
+    n.message = "body ✓";
+    n.metadata = R"({"k":1})";
+    n.created_at = 1700000000000;
+    return n;
+}
+
+TEST_CASE("persistence: notifications with per-user read state on both backends") {
+    const reader ann{"ann", "c1"}, ben{"ben", "c1"}, cid{"cid", "c2"}, dee{"dee", ""};
+    for (const auto& b : backends()) {
+        INFO(b.name);
+        run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            auto db = b.open(ex);
+            auto migrated = co_await migrate(*db, b.schema);
+            REQUIRE(migrated.has_value());
+            notification_store store(db, b.schema);
+            auto to_ann = co_await store.create(note(audience::user, "ann", "for ann"));
+            REQUIRE(to_ann.has_value());
+            CHECK(to_ann->id > 0);
+            CHECK(to_ann->metadata == R"({"k":1})");
+            CHECK(to_ann->message == "body ✓");
+            auto to_c1 = co_await store.create(note(audience::college, "c1", "for c1"));
+            REQUIRE(to_c1.has_value());
+            auto to_all = co_await store.create(note(audience::global, "", "for all"));
+            REQUIRE(to_all.has_value());
+
+            // Who sees what.
+            auto a = co_await store.list(ann, true, std::nullopt, 50);
+            REQUIRE(a.has_value());
+            REQUIRE(a->size() == 3);
+            CHECK((*a)[0].id == to_all->id);  // newest first
+            CHECK((*a)[2].id == to_ann->id);
+            auto bl = co_await store.list(ben, true, std::nullopt, 50);
+            REQUIRE(bl.has_value());
+            CHECK(bl->size() == 2);
+            auto cl = co_await store.list(cid, true, std::nullopt, 50);
+            REQUIRE(cl.has_value());
+            CHECK(cl->size() == 1);
+            auto dl = co_await store.list(dee, true, std::nullopt, 50);  // no college: global only
+            REQUIRE(dl.has_value());
+            CHECK(dl->size() == 1);
+            auto page = co_await store.list(ann, true, to_c1->id, 50);  // keyset
+            REQUIRE(page.has_value());
+            REQUIRE(page->size() == 1);
+            CHECK((*page)[0].id == to_ann->id);
+
+            // Reading a college notification is per user; other users' ids are ignored.
+            std::vector<std::int64_t> ids{to_c1->id, to_ann->id};
+            auto ben_read = co_await store.mark_read(ben, ids, false, 5);
+            REQUIRE(ben_read.has_value());
+            REQUIRE(ben_read->size() == 1);
+            CHECK((*ben_read)[0] == to_c1->id);
+            auto again = co_await store.mark_read(ben, ids, false, 6);
+            REQUIRE(again.has_value());
+            CHECK(again->empty());
+            auto ann_count = co_await store.unread_count(ann);
+            REQUIRE(ann_count.has_value());
+            CHECK(*ann_count == 3);
+            auto ben_count = co_await store.unread_count(ben);
+            REQUIRE(ben_count.has_value());
+            CHECK(*ben_count == 1);
+            auto ben_all = co_await store.list(ben, false, std::nullopt, 50);
+            REQUIRE(ben_all.has_value());
+            REQUIRE(ben_all->size() == 2);
+            CHECK((*ben_all)[1].read_at == std::optional<std::int64_t>(5));
+            CHECK_FALSE((*ben_all)[0].read_at);
+
+            // Dismiss hides (and reads); mark all read.
+            std::vector<std::int64_t> d{to_all->id};
+            auto dismissed = co_await store.dismiss(ann, d, 7);
+            REQUIRE(dismissed.has_value());
+            CHECK(dismissed->size() == 1);
+            auto after = co_await store.list(ann, false, std::nullopt, 50);
+            REQUIRE(after.has_value());
+            CHECK(after->size() == 2);
+            auto all = co_await store.mark_read(ann, {}, true, 8);
+            REQUIRE(all.has_value());
+            CHECK(all->size() == 2);
+            auto zero = co_await store.unread_count(ann);
+            REQUIRE(zero.has_value());
+            CHECK(*zero == 0);
+            auto cid_count = co_await store.unread_count(cid);  // the global one is still unread for cid
+            REQUIRE(cid_count.has_value());
+            CHECK(*cid_count == 1);
+        });
+    }
+}
+
+TEST_CASE("persistence: Django REST Framework tokens (PostgreSQL)") {
+    const char* url = std::getenv("SB_TEST_DATABASE_URL");
+    if (!url || !*url) {
+        WARN("SB_TEST_DATABASE_URL is not set: DRF token test skipped");
+        return;
+    }
+    const std::string django = "sbdjango_" + unique_suffix();
+    const std::string good = "a1b2c3", staff = "s1", inactive = "i1", unknown = "nope";
+    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        pg_options o;
+        o.conninfo = url;
+        auto db = open_postgres(ex, o);
+        // The two Django tables, as Django's migrations make them (the columns we read).
+        auto ec = co_await db->script("CREATE SCHEMA " + django + "; CREATE TABLE " + django +
+                                      ".accounts_user (id BIGSERIAL PRIMARY KEY, email TEXT, is_active BOOLEAN, "
+                                      "is_superuser BOOLEAN, is_staff BOOLEAN, college_id INTEGER); CREATE TABLE " +
+                                      django +
+                                      ".authtoken_token (key VARCHAR(40) PRIMARY KEY, user_id BIGINT, created "
+                                      "TIMESTAMPTZ); INSERT INTO " +
+                                      django +
+                                      ".accounts_user VALUES (7, 'a@x', true, false, false, 42), (8, 's@x', true, "
+                                      "false, true, NULL), (9, 'i@x', false, true, true, 1); INSERT INTO " +
+                                      django + ".authtoken_token VALUES ('a1b2c3', 7, now()), ('s1', 8, now()), ('i1', 9, now());");
+        REQUIRE_FALSE(ec);
+        django_users users(db, django, "college_id");
+        auto a = co_await users.by_token(good);
+        REQUIRE(a.has_value());
+        REQUIRE(a->has_value());
+        CHECK((*a)->id == "7");
+        CHECK((*a)->email == "a@x");
+        CHECK((*a)->college_id == "42");
+        CHECK_FALSE((*a)->is_staff);
+        auto s = co_await users.by_token(staff);
+        REQUIRE(s.has_value());
+        REQUIRE(s->has_value());
+        CHECK((*s)->is_staff);
+        CHECK((*s)->college_id.empty());
+        auto i = co_await users.by_token(inactive);
+        REQUIRE(i.has_value());
+        CHECK_FALSE(i->has_value());
+        auto u = co_await users.by_token(unknown);
+        REQUIRE(u.has_value());
+        CHECK_FALSE(u->has_value());
+        // A college column that does not exist is not used.
+        django_users no_college(db, django, "organisation_id");
+        auto n = co_await no_college.by_token(good);
+        REQUIRE(n.has_value());
+        REQUIRE(n->has_value());
+        CHECK((*n)->college_id.empty());
+        auto drop = co_await db->script("DROP SCHEMA " + django + " CASCADE");
+        CHECK_FALSE(drop);
+    });
 }
 
 TEST_CASE("persistence: an unreachable PostgreSQL fails fast with `unavailable`") {

@@ -32,6 +32,28 @@ CREATE INDEX IF NOT EXISTS chat_messages_conversation ON {S}chat_messages (conve
 CREATE INDEX IF NOT EXISTS chat_messages_undelivered ON {S}chat_messages (receiver_id, id) WHERE delivered_at IS NULL;
 CREATE INDEX IF NOT EXISTS chat_messages_unread ON {S}chat_messages (receiver_id, conversation_id) WHERE read_at IS NULL;
 )sql"},
+    {2, R"sql(
+CREATE TABLE IF NOT EXISTS {S}notifications (
+  id {ID},
+  audience TEXT NOT NULL CHECK (audience IN ('user', 'college', 'global')),
+  audience_id TEXT NOT NULL DEFAULT '',
+  type TEXT NOT NULL,
+  title TEXT NOT NULL,
+  message TEXT NOT NULL,
+  priority TEXT NOT NULL DEFAULT 'normal',
+  metadata TEXT NOT NULL DEFAULT '{}',
+  sender_id TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_audience ON {S}notifications (audience, audience_id, id);
+CREATE TABLE IF NOT EXISTS {S}notification_state (
+  notification_id BIGINT NOT NULL,
+  user_id TEXT NOT NULL,
+  read_at BIGINT,
+  dismissed_at BIGINT,
+  PRIMARY KEY (notification_id, user_id)
+);
+)sql"},
 };
 
 std::string expand(std::string sql, backend b, const std::string& schema) {

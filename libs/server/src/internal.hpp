@@ -335,6 +335,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     string_map<std::unique_ptr<detail::namespace_state>> ns_state;
     std::vector<std::pair<std::string, http_route>> routes;
     std::vector<std::pair<std::string, http_route>> prefix_routes;
+    std::vector<std::pair<std::string, async_http_route>> async_routes;
+    std::vector<std::pair<std::string, async_http_route>> async_prefix_routes;
 
     // Metrics of the engine (registered in `metrics`).
     metrics_registry metrics;

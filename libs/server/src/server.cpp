@@ -254,6 +254,37 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
     co_return make_response(req, http::status::ok, std::move(body));
 }
 
+// Runs a deferred route and waits for its answer (a timer stands in for a one-shot channel: the
+// responder stores the reply and cancels it, on the connection's strand).
+asio::awaitable<http_reply> answer_later(const async_http_route& route, http_request req, strand_t ex) {
+    struct pending {
+        explicit pending(strand_t ex) : timer(ex) {}
+        asio::steady_timer timer;
+        std::optional<http_reply> reply;
+    };
+    auto p = std::make_shared<pending>(ex);
+    p->timer.expires_after(std::chrono::seconds(30));
+    auto respond = [p, ex, done = std::make_shared<std::atomic<bool>>(false)](http_reply r) {
+        if (done->exchange(true)) return;
+        asio::post(ex, [p, r = std::move(r)]() mutable {
+            p->reply = std::move(r);
+            p->timer.cancel();
+        });
+    };
+    try {
+        route(std::move(req), std::move(respond));
+    } catch (const std::exception& e) {
+        log::error("route handler threw", {{"what", e.what()}});
+        co_return http_reply{500, "application/json", R"({"success":false,"error":"Internal error"})"};
+    }
+    if (!p->reply) co_await p->timer.async_wait(as_tuple(use_awaitable));
+    if (!p->reply) {
+        log::warn("deferred route did not answer in time");
+        co_return http_reply{504, "application/json", R"({"success":false,"error":"Timed out"})"};
+    }
+    co_return std::move(*p->reply);
+}
+
 asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, strand_t ex) {
     error_code ignored;
     std::string remote;
@@ -302,13 +333,28 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
             if (gone) break;
         } else {
             const http_route* route = nullptr;
+            const async_http_route* deferred = nullptr;
             for (const auto& r : srv->routes)
                 if (r.first == path) route = &r.second;
             if (!route)
+                for (const auto& r : srv->async_routes)
+                    if (r.first == path) deferred = &r.second;
+            if (!route && !deferred)
                 for (const auto& r : srv->prefix_routes)
                     if (path.starts_with(r.first)) route = &r.second;
-            if (route && req.method() == http::verb::options) {
+            if (!route && !deferred)
+                for (const auto& r : srv->async_prefix_routes)
+                    if (path.starts_with(r.first)) deferred = &r.second;
+            if ((route || deferred) && req.method() == http::verb::options) {
                 res = preflight(req, "Authorization, Content-Type, X-API-Key");
+            } else if (deferred) {
+                http_request copy{std::string(req.method_string()), std::string(req.target()), path, query,
+                                  req.body(), remote, lower_headers(req)};
+                auto reply = co_await answer_later(*deferred, std::move(copy), ex);
+                res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
+                                    reply.content_type);
+                for (const auto& [k, v] : reply.headers)
+                    res.set(k, v);
             } else if (route) {
                 auto headers = lower_headers(req);
                 http_request_view view{req.method_string(), req.target(), path,    query,
@@ -432,6 +478,16 @@ std::size_t server::impl::deliver_to(detail::namespace_state& ns, const rooms::b
 
 // ---- server
 
+std::string_view http_request::header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+        if (k == name) return v;
+    return {};
+}
+
+http_request_view http_request::view() const {
+    return {method, target, path, query, body, remote_address, &headers};
+}
+
 std::string_view http_request_view::header(std::string_view name) const {
     if (!headers) return {};
     for (const auto& [k, v] : *headers)
@@ -543,6 +599,10 @@ void server::route(std::string path, http_route handler) {
             return;
         }
     impl_->routes.emplace_back(std::move(path), std::move(handler));
+}
+
+void server::route_async(std::string path, async_http_route handler, bool prefix) {
+    (prefix ? impl_->async_prefix_routes : impl_->async_routes).emplace_back(std::move(path), std::move(handler));
 }
 
 void server::route_prefix(std::string prefix, http_route handler) {

@@ -187,6 +187,23 @@ struct http_reply {
     std::vector<std::pair<std::string, std::string>> headers = {};
 };
 using http_route = std::function<http_reply(const http_request_view&)>;
+// A request a deferred route keeps (owning copies of what the view points at).
+struct http_request {
+    std::string method;
+    std::string target;
+    std::string path;
+    std::string query;
+    std::string body;
+    std::string remote_address;
+    std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+
+    std::string_view header(std::string_view name) const;
+    http_request_view view() const;
+};
+// Answers a deferred request: call once, from any thread, while the server runs. A route that
+// does not answer in 30 s gets a 504 on its behalf.
+using http_responder = std::function<void(http_reply)>;
+using async_http_route = std::function<void(http_request, http_responder)>;
 
 class server {
 public:
@@ -202,6 +219,9 @@ public:
     void route(std::string path, http_route handler);
     // A route for every path that starts with `prefix` (e.g. "/user-status/"); exact routes win.
     void route_prefix(std::string prefix, http_route handler);
+    // A route that answers later (after a database call): exact path, or every path under a
+    // prefix ending in '/'. Synchronous routes with the same path win.
+    void route_async(std::string path, async_http_route handler, bool prefix = false);
 
     // Every broadcast goes through here: delivered locally and published to the cluster bus.
     // Returns how many local sockets it was queued for.
