@@ -69,7 +69,8 @@ gateway::state* state_of(const server::socket& s) {
 
 }  // namespace
 
-gateway::gateway(server::server& srv, gateway_config cfg) : srv_(srv), cfg_(std::move(cfg)) {
+gateway::gateway(server::server& srv, gateway_config cfg, communication& comm)
+    : srv_(srv), cfg_(std::move(cfg)), comm_(comm) {
     auto& m = srv_.metrics();
     m_ = std::make_unique<counters>();
     m_->auth_failures =
@@ -85,12 +86,21 @@ gateway::gateway(server::server& srv, gateway_config cfg) : srv_(srv), cfg_(std:
         std::lock_guard lock(mu_);
         return static_cast<double>(presence_.unique_users());
     });
-    if (cfg_.keys.empty() && !cfg_.allow_anonymous)
+    if (cfg_.keys.empty() && !cfg_.allow_anonymous && !comm_.drf_enabled())
         log::warn(
-            "no JWT key configured (JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE) and ALLOW_ANONYMOUS is "
-            "false: every connection will be refused");
+            "no JWT key configured (JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE), DRF_TOKEN_AUTH off and "
+            "ALLOW_ANONYMOUS false: every connection will be refused");
     install_events();
+    install_communication_events();
     install_http_api();
+    install_rest_api();
+}
+
+bool gateway::is_drf_token(const auth::found_token& t) const {
+    if (!comm_.drf_enabled()) return false;
+    if (t.scheme == "Token") return true;
+    if (t.scheme == "Bearer") return false;
+    return std::count(t.value.begin(), t.value.end(), '.') != 2;  // a JWT has three segments
 }
 
 gateway::~gateway() = default;
@@ -99,9 +109,10 @@ void gateway::install_events() {
     auto& ns = srv_.of("/");
     auto self = this;
 
-    // Who is connecting: token → principal, or anonymous; then the per-address limit.
-    auto authenticate = [self](const server::socket& s,
-                               std::shared_ptr<state>& out) -> std::optional<std::string> {
+    // Who is connecting: token → principal (a JWT here, a DRF token through the database), or
+    // anonymous. `done` gets the refusal message or the socket's state, maybe on another thread.
+    using auth_done = std::function<void(std::optional<std::string>, std::shared_ptr<state>)>;
+    auto authenticate = [self](const server::socket& s, auth_done done) {
         const auto& hs = s.handshake_info();
         std::string_view xff;
         for (const auto& [k, v] : hs.headers)
@@ -115,46 +126,51 @@ void gateway::install_events() {
         if (!token) {
             if (!self->cfg_.allow_anonymous) {
                 self->m_->auth_failures->inc("missing_token");
-                return "Authentication required";
+                return done("Authentication required", nullptr);
             }
-        } else {
-            auto p = auth::principal_from_jwt(token->value, self->cfg_.keys, self->cfg_.verify, wall_s());
-            if (!p) {
-                self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
-                log::debug("token refused", {{"reason", p.error().message()}, {"address", st->address}});
-                return "Invalid or expired token";
-            }
-            st->who = std::move(*p);
+            return done(std::nullopt, std::move(st));
         }
-        out = std::move(st);
-        return std::nullopt;
+        if (self->is_drf_token(*token)) {
+            self->comm_.lookup_drf_token(token->value, [self, st, done](auto r) {
+                if (!r) {
+                    self->m_->auth_failures->inc("store_unavailable");
+                    return done("Authentication temporarily unavailable, please retry", nullptr);
+                }
+                if (!*r) {
+                    self->m_->auth_failures->inc("unknown_token");
+                    return done("Invalid or expired token", nullptr);
+                }
+                st->who = std::move(**r);
+                done(std::nullopt, st);
+            });
+            return;
+        }
+        auto p = auth::principal_from_jwt(token->value, self->cfg_.keys, self->cfg_.verify, wall_s());
+        if (!p) {
+            self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
+            log::debug("token refused", {{"reason", p.error().message()}, {"address", st->address}});
+            return done("Invalid or expired token", nullptr);
+        }
+        st->who = std::move(*p);
+        done(std::nullopt, std::move(st));
     };
 
     ns.on_connect([self, authenticate](const socket_ptr& s, auto decide) {
-        std::shared_ptr<state> st;
-        if (auto err = authenticate(*s, st)) return decide(server::connect_error{*err, nullptr});
-        if (self->cfg_.max_connections_per_ip) {
-            std::lock_guard lock(self->mu_);
-            if (self->presence_.from_address(st->address) >= self->cfg_.max_connections_per_ip) {
-                self->m_->refused->inc("per_ip");
-                return decide(server::connect_error{"Too many connections from this IP", nullptr});
+        authenticate(*s, [self, s, decide](std::optional<std::string> err, std::shared_ptr<state> st) {
+            if (err) return decide(server::connect_error{*err, nullptr});
+            if (self->cfg_.max_connections_per_ip) {
+                std::lock_guard lock(self->mu_);
+                if (self->presence_.from_address(st->address) >= self->cfg_.max_connections_per_ip) {
+                    self->m_->refused->inc("per_ip");
+                    return decide(server::connect_error{"Too many connections from this IP", nullptr});
+                }
             }
-        }
-        s->app_state = st;
-        decide(std::nullopt);
+            s->app_state = st;
+            decide(std::nullopt);
+        });
     });
 
-    ns.on_connection([self, authenticate](const socket_ptr& s) {
-        if (!s->app_state) {
-            // A recovered session skips the connect hook: identify it again from its CONNECT auth.
-            std::shared_ptr<state> fresh;
-            if (auto err = authenticate(*s, fresh)) {
-                emit(s, "error", json::object{{"message", *err}});
-                s->disconnect();
-                return;
-            }
-            s->app_state = std::move(fresh);
-        }
+    auto welcome = [self](const socket_ptr& s) {
         auto* st = state_of(*s);
         {
             std::lock_guard lock(self->mu_);
@@ -171,6 +187,24 @@ void gateway::install_events() {
                           {"serverTime", now_iso()},
                           {"message", st->who.anonymous ? "Connected anonymously" : "Connected"}});
         self->schedule_expiry(s, *st);
+        self->comm_.on_connected(caller_of(st->who, s->id()), s);
+    };
+
+    ns.on_connection([authenticate, welcome](const socket_ptr& s) {
+        if (s->app_state) return welcome(s);
+        // A recovered session skips the connect hook: identify it again from its CONNECT auth
+        // (on the socket's strand: app_state is the strand's).
+        authenticate(*s, [s, welcome](std::optional<std::string> err, std::shared_ptr<state> fresh) {
+            s->set_timer(std::chrono::milliseconds(0), [s, err, fresh, welcome] {
+                if (err) {
+                    emit(s, "error", json::object{{"message", *err}});
+                    s->disconnect();
+                    return;
+                }
+                s->app_state = fresh;
+                welcome(s);
+            });
+        });
     });
 
     ns.on_disconnect([self](const socket_ptr& s, std::string_view) {
@@ -334,6 +368,71 @@ void gateway::install_events() {
         json::object ok{{"success", true}, {"userId", st->who.user_id}};
         if (np->expires_at) ok["expiresAt"] = log::iso_time(*np->expires_at * 1000);
         answer(std::move(ok));
+    });
+}
+
+// Chat and notification events: each forwards its first argument to the operation and acks the
+// answer; without an ack, a failure is told as an `error` event.
+void gateway::install_communication_events() {
+    auto& ns = srv_.of("/");
+    auto bind = [this, &ns](const char* event, operation op) {
+        ns.on(event, [this, event, op](const socket_ptr& s, payload&& p, ack_reply ack) {
+            const auto& a = first_arg(p);
+            json::object args;
+            if (a.is_object())
+                args = a.get_object();
+            else if (!a.is_null()) {
+                json::object bad{{"success", false}, {"error", "Expected an object argument"}};
+                if (ack) return ack(one(std::move(bad)));
+                return emit(s, "error", json::object{{"message", "Expected an object argument"}, {"event", event}});
+            }
+            auto* st = state_of(*s);
+            if (!st) return;
+            std::weak_ptr<server::socket> w = s;
+            comm_.run(op, caller_of(st->who, s->id()), std::move(args), [ack, w, event](outcome o) {
+                if (ack) return ack(one(std::move(o.body)));
+                if (o.body["success"].as_bool()) return;
+                if (auto s = w.lock())
+                    emit(s, "error", json::object{{"message", o.body["error"]}, {"event", event}});
+            });
+        });
+    };
+    bind("chat:send", operation::chat_send);
+    bind("chat:typing", operation::chat_typing);
+    bind("chat:markRead", operation::chat_mark_read);
+    bind("chat:getMessages", operation::chat_get_messages);
+    bind("chat:getConversations", operation::chat_get_conversations);
+    bind("chat:getUnreadCount", operation::chat_unread_count);
+    bind("chat:search", operation::chat_search);
+    bind("notification:getUnread", operation::notification_unread);
+    bind("notification:getAll", operation::notification_list);
+    bind("notification:getUnreadCount", operation::notification_unread_count);
+    bind("notification:markRead", operation::notification_mark_read);
+    bind("notification:markAllRead", operation::notification_mark_all_read);
+    bind("notification:dismiss", operation::notification_dismiss);
+    bind("notification:send", operation::notification_send);
+    bind("notification:broadcast", operation::notification_broadcast);
+
+    // chat:getOnlineStatus {userIds} → {success, statuses: {id: bool}} (this node's view).
+    ns.on("chat:getOnlineStatus", [this](const socket_ptr& s, payload&& p, ack_reply ack) {
+        const auto& a = first_arg(p);
+        const json::value* ids = a.is_object() ? a.get_object().if_contains("userIds") : &a;
+        if (!ids || !ids->is_array() || ids->get_array().size() > 500) {
+            json::object bad{{"success", false}, {"error", "userIds must be an array of at most 500 user ids"}};
+            if (ack) return ack(one(std::move(bad)));
+            return;
+        }
+        json::object statuses;
+        {
+            std::lock_guard lock(mu_);
+            for (const auto& v : ids->get_array())
+                if (auto id = auth::id_text(v)) statuses[*id] = presence_.online(*id);
+        }
+        json::object o{{"success", true}, {"statuses", std::move(statuses)}};
+        if (ack)
+            ack(one(std::move(o)));
+        else
+            emit(s, "chat:onlineStatus", std::move(o));
     });
 }
 

@@ -1,6 +1,9 @@
 #pragma once
 // The gateway app on top of the engine: JWT identity, auto-joined and requested rooms with access
-// rules, typing, rate limits, token expiry, and the HTTP API for backend services (issue #5).
+// rules, typing, rate limits, token expiry, and the HTTP API for backend services (issue #5); chat and
+// notifications as socket events and REST (issue #6).
+#include "communication.hpp"
+
 #include <switchboard/auth/access.hpp>
 #include <switchboard/auth/jwt.hpp>
 #include <switchboard/auth/limits.hpp>
@@ -38,7 +41,8 @@ std::optional<std::string> load_gateway_config(const server::config& c, gateway_
 
 class gateway {
 public:
-    gateway(server::server& srv, gateway_config cfg);
+    // `comm` (chat, notifications, DRF tokens) must outlive the gateway.
+    gateway(server::server& srv, gateway_config cfg, communication& comm);
     ~gateway();
     gateway(const gateway&) = delete;
     gateway& operator=(const gateway&) = delete;
@@ -48,10 +52,15 @@ public:
 private:
     void install_events();
     void install_http_api();
+    void install_communication_events();
+    void install_rest_api();
+    // A Django token: the Token scheme, or (with DRF on) a credential that is not a JWT.
+    bool is_drf_token(const auth::found_token& t) const;
     void schedule_expiry(const server::socket_ptr& s, state& st);
 
     server::server& srv_;
     gateway_config cfg_;
+    communication& comm_;
     std::mutex mu_;  // guards presence_
     presence::registry presence_;
     struct counters {

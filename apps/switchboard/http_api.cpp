@@ -95,31 +95,46 @@ void gateway::install_http_api() {
     if (cfg_.api_key.empty())
         log::warn("SERVICE_API_KEY is not set: the HTTP API answers loopback callers only");
 
-    // Wraps a handler with the method check and the service authentication.
-    auto api = [this](std::string method, auto handler) {
-        return [this, method, handler](const http_request_view& req) -> http_reply {
-            m_->api_requests->inc();
-            if (req.method != method) {
-                auto r = error(405, "Method not allowed: use " + method);
-                r.headers.emplace_back("Allow", method);
-                return r;
-            }
-            if (cfg_.api_key.empty()) {
-                if (!loopback().contains(req.remote_address))
-                    return error(
-                        403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
-            } else {
-                std::string key(req.header("x-api-key"));
-                if (key.empty())
-                    if (auto a = auth::parse_authorization(req.header("authorization"));
-                        a && a->first == "Bearer")
-                        key = std::move(a->second);
-                if (key.empty()) return error(401, "Unauthorized: an API key is required");
-                if (!same_secret(key, cfg_.api_key)) return error(401, "Unauthorized: invalid API key");
-            }
+    // The method check and the service authentication: the answer when the request fails them.
+    auto refused = [this](const http_request_view& req, const std::string& method) -> std::optional<http_reply> {
+        m_->api_requests->inc();
+        if (req.method != method) {
+            auto r = error(405, "Method not allowed: use " + method);
+            r.headers.emplace_back("Allow", method);
+            return r;
+        }
+        if (cfg_.api_key.empty()) {
+            if (!loopback().contains(req.remote_address))
+                return error(403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
+            return std::nullopt;
+        }
+        std::string key(req.header("x-api-key"));
+        if (key.empty())
+            if (auto a = auth::parse_authorization(req.header("authorization")); a && a->first == "Bearer")
+                key = std::move(a->second);
+        if (key.empty()) return error(401, "Unauthorized: an API key is required");
+        if (!same_secret(key, cfg_.api_key)) return error(401, "Unauthorized: invalid API key");
+        return std::nullopt;
+    };
+    auto api = [refused](std::string method, auto handler) {
+        return [refused, method, handler](const http_request_view& req) -> http_reply {
+            if (auto r = refused(req, method)) return *r;
             return handler(req);
         };
     };
+
+    // Notifications from backend services: stored, then notification:new to the audience.
+    for (bool broadcast : {false, true}) {
+        srv_.route_async(broadcast ? "/api/broadcast" : "/api/notify",
+                         [this, refused, broadcast](server::http_request req, server::http_responder respond) {
+                             if (auto r = refused(req.view(), "POST")) return respond(std::move(*r));
+                             json::object b;
+                             if (auto e = parse_body(req.view(), b)) return respond(std::move(*e));
+                             comm_.service_notify(broadcast, std::move(b), [respond](outcome o) {
+                                 respond(reply(o.status, std::move(o.body)));
+                             });
+                         });
+    }
 
     // Broadcasts: validated whole before anything is sent, so a bad request sends nothing.
     auto send = [this](rooms::broadcast_options to, const std::string& event, json::value data) {

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     auto table = server::engine_settings();
     for (auto& s : app::gateway_settings())
         table.push_back(std::move(s));
+    for (auto& s : app::data_settings_table())
+        table.push_back(std::move(s));
     server::config cfg(std::move(table));
     auto err = cfg.load(argc, argv, [](const std::string& name) -> std::optional<std::string> {
         if (const char* v = std::getenv(name.c_str())) return std::string(v);
@@ -25,6 +27,8 @@ int main(int argc, char** argv) {
     }
     if (cfg.help_requested()) {
         std::cout << "switchboard " SWITCHBOARD_VERSION " — a Socket.IO v4 real-time gateway\n\n"
+                  << "usage: switchboard [flags]           serve\n"
+                  << "       switchboard migrate [flags]   apply database migrations and exit\n\n"
                   << cfg.help_text("switchboard");
         return 0;
     }
@@ -35,6 +39,17 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::set_level(lvl);
+    app::data_settings dcfg;
+    if (auto e = app::load_data_settings(cfg, dcfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
+    const auto& args = cfg.positional();
+    if (!args.empty() && args[0] == "migrate" && args.size() == 1) return app::migrate_and_exit(dcfg);
+    if (!args.empty()) {
+        std::cerr << "switchboard: unknown command '" << args[0] << "' (try --help)\n";
+        return 2;
+    }
     app::gateway_config gcfg;
     if (auto e = app::load_gateway_config(cfg, gcfg)) {
         std::cerr << "switchboard: " << *e << "\n";
@@ -43,7 +58,10 @@ int main(int argc, char** argv) {
     try {
         server::server srv(server::engine_options_from(cfg));
         if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
-        app::gateway gw(srv, std::move(gcfg));
+        log::info("store", {{"store", app::describe_store(dcfg)}});
+        app::communication comm(srv, std::move(dcfg));
+        app::gateway gw(srv, std::move(gcfg), comm);
+        comm.start();
         srv.run();
     } catch (const std::exception& e) {
         log::error("fatal", {{"what", e.what()}});

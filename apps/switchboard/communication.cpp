@@ -1,0 +1,1025 @@
+// Chat and notifications: validation, the stores, and who is told what. Every operation runs as a
+// coroutine on the app's one thread (the stores, the typing timers and the token cache live
+// there, so they need no locks); I/O threads only post to it and get answers back through the
+// thread-safe socket and responder calls.
+#include "communication.hpp"
+#include "util.hpp"
+
+#include <switchboard/persistence/chat_store.hpp>
+#include <switchboard/persistence/django_users.hpp>
+#include <switchboard/persistence/migrations.hpp>
+#include <switchboard/persistence/notification_store.hpp>
+#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/server/log.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+namespace switchboard::app {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace db = persistence;
+using boost::system::error_code;
+
+// ---- settings ---------------------------------------------------------------------------------
+
+std::vector<server::setting> data_settings_table() {
+    using k = server::setting::kind;
+    return {
+        {"DATABASE_URL", {}, "database-url", "", "PostgreSQL URL (empty: DB_HOST…, else SQLite in DATA_DIR)"},
+        {"DB_HOST", {}, "db-host", "", "PostgreSQL host, when DATABASE_URL is not set"},
+        {"DB_PORT", {}, "db-port", "5432", "PostgreSQL port", k::integer, 1, 65535},
+        {"DB_NAME", {}, "db-name", "", "PostgreSQL database name"},
+        {"DB_USER", {}, "db-user", "", "PostgreSQL user"},
+        {"DB_PASSWORD", {}, "db-password", "", "PostgreSQL password"},
+        {"DB_SCHEMA", {}, "db-schema", "switchboard", "Schema of Switchboard's tables (PostgreSQL)"},
+        {"DB_POOL_SIZE", {}, "db-pool-size", "10", "PostgreSQL connections at most", k::integer, 1, 200},
+        {"DB_QUERY_TIMEOUT",
+         {},
+         "db-query-timeout",
+         "2000",
+         "Deadline of one database call, ms",
+         k::integer,
+         100,
+         60000},
+        {"DATA_DIR", {}, "data-dir", "./var", "Directory of the embedded SQLite database"},
+        {"DRF_TOKEN_AUTH",
+         {},
+         "drf-token-auth",
+         "false",
+         "Accept Django REST Framework tokens (looked up in PostgreSQL)",
+         k::boolean},
+        {"DRF_TOKEN_CACHE_TTL",
+         {},
+         "drf-token-cache-ttl",
+         "60",
+         "Seconds a looked-up DRF token is trusted",
+         k::integer,
+         0,
+         86400},
+        {"DRF_USER_COLLEGE_COLUMN",
+         {},
+         "drf-user-college-column",
+         "college_id",
+         "accounts_user column of the user's organisation (used when it exists)"},
+        {"DJANGO_DB_SCHEMA", {}, "django-db-schema", "public", "Schema of Django's tables (authtoken_token…)"},
+        {"NOTIFY_ROLES",
+         {},
+         "notify-roles",
+         "admin,staff",
+         "Roles allowed notification:send / notification:broadcast"},
+        {"CHAT_MAX_MESSAGE_LENGTH",
+         {},
+         "chat-max-message-length",
+         "5000",
+         "Characters a chat message may have",
+         k::integer,
+         1,
+         1000000},
+        {"TYPING_TIMEOUT",
+         {},
+         "typing-timeout",
+         "5000",
+         "A chat:typing without a refresh ends after this, ms",
+         k::integer,
+         500,
+         600000},
+    };
+}
+
+namespace {
+
+// A libpq key=value string from the DB_* names ('…' quoted, \ and ' escaped).
+std::string conninfo_from_parts(const server::config& c) {
+    auto quote = [](const std::string& v) {
+        std::string out = "'";
+        for (char ch : v) {
+            if (ch == '\'' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        return out + "'";
+    };
+    std::string s = "host=" + quote(c.str("DB_HOST")) + " port=" + std::to_string(c.integer("DB_PORT"));
+    if (!c.str("DB_NAME").empty()) s += " dbname=" + quote(c.str("DB_NAME"));
+    if (!c.str("DB_USER").empty()) s += " user=" + quote(c.str("DB_USER"));
+    if (!c.str("DB_PASSWORD").empty()) s += " password=" + quote(c.str("DB_PASSWORD"));
+    return s;
+}
+
+}  // namespace
+
+std::optional<std::string> load_data_settings(const server::config& c, data_settings& out) {
+    out.conninfo = c.str("DATABASE_URL");
+    if (out.conninfo.empty() && !c.str("DB_HOST").empty()) out.conninfo = conninfo_from_parts(c);
+    if (!out.conninfo.empty() && !out.conninfo.starts_with("postgres://") &&
+        !out.conninfo.starts_with("postgresql://") && out.conninfo.find('=') == std::string::npos)
+        return "DATABASE_URL: expected postgresql://user:password@host:port/dbname";
+    out.schema = c.str("DB_SCHEMA");
+    if (!db::valid_schema_name(out.schema))
+        return "DB_SCHEMA: '" + out.schema + "' is not a valid schema name (letters, digits, _)";
+    out.pool_size = static_cast<std::size_t>(c.integer("DB_POOL_SIZE"));
+    out.query_timeout_ms = c.integer("DB_QUERY_TIMEOUT");
+    out.data_dir = c.str("DATA_DIR");
+    if (out.data_dir.empty()) return "DATA_DIR: must not be empty";
+    out.drf = c.boolean("DRF_TOKEN_AUTH");
+    if (out.drf && out.conninfo.empty())
+        return "DRF_TOKEN_AUTH: Django tokens live in PostgreSQL; set DATABASE_URL or DB_HOST";
+    out.drf_cache_ttl_s = c.integer("DRF_TOKEN_CACHE_TTL");
+    out.drf_college_column = c.str("DRF_USER_COLLEGE_COLUMN");
+    if (!out.drf_college_column.empty() && !db::valid_schema_name(out.drf_college_column))
+        return "DRF_USER_COLLEGE_COLUMN: '" + out.drf_college_column + "' is not a column name";
+    out.django_schema = c.str("DJANGO_DB_SCHEMA");
+    if (!db::valid_schema_name(out.django_schema))
+        return "DJANGO_DB_SCHEMA: '" + out.django_schema + "' is not a valid schema name";
+    out.notify_roles = c.list("NOTIFY_ROLES");
+    out.max_message_length = static_cast<std::size_t>(c.integer("CHAT_MAX_MESSAGE_LENGTH"));
+    out.typing_timeout_ms = c.integer("TYPING_TIMEOUT");
+    return std::nullopt;
+}
+
+std::string describe_store(const data_settings& s) {
+    if (s.conninfo.empty()) return "sqlite " + s.data_dir + "/switchboard.db";
+    // Host, port and database only: never the password.
+    std::string where = s.conninfo;
+    if (auto at = where.rfind('@'); at != std::string::npos && where.starts_with("postgres"))
+        where = where.substr(at + 1);
+    else if (where.find('=') != std::string::npos)
+        where = "(DB_HOST settings)";
+    if (auto q = where.find('?'); q != std::string::npos) where.resize(q);
+    return "postgresql " + where + " schema " + s.schema;
+}
+
+namespace {
+
+std::shared_ptr<db::database> open_store(asio::any_io_executor ex, const data_settings& s) {
+    if (!s.conninfo.empty()) {
+        db::pg_options o;
+        o.conninfo = s.conninfo;
+        o.schema = s.schema;
+        o.pool_size = s.pool_size;
+        o.query_timeout = std::chrono::milliseconds(s.query_timeout_ms);
+        return db::open_postgres(std::move(ex), o);
+    }
+    std::string why;
+    auto r = db::open_sqlite(s.data_dir + "/switchboard.db", &why);
+    if (!r) throw std::runtime_error("cannot open " + s.data_dir + "/switchboard.db: " + why);
+    return *r;
+}
+
+}  // namespace
+
+int migrate_and_exit(const data_settings& s) {
+    asio::io_context ctx;
+    std::shared_ptr<db::database> store;
+    try {
+        store = open_store(ctx.get_executor(), s);
+    } catch (const std::exception& e) {
+        std::cerr << "switchboard migrate: " << e.what() << "\n";
+        return 1;
+    }
+    auto fut = asio::co_spawn(ctx, db::migrate(*store, s.schema), asio::use_future);
+    ctx.run();
+    auto r = fut.get();
+    if (!r) {
+        std::cerr << "switchboard migrate: " << describe_store(s) << ": " << r.error().message() << ": "
+                  << store->last_error() << "\n";
+        return 1;
+    }
+    std::cout << "switchboard migrate: " << describe_store(s) << " at schema version " << *r << "\n";
+    return 0;
+}
+
+caller caller_of(const auth::principal& p, std::string socket_id) {
+    return caller{p.user_id, p.college_id, p.role, p.super_admin, p.anonymous, std::move(socket_id)};
+}
+
+// ---- answers ----------------------------------------------------------------------------------
+
+namespace {
+
+outcome fail(unsigned status, std::string message) {
+    return {status, json::object{{"success", false}, {"error", std::move(message)}}};
+}
+outcome ok(json::object fields = {}, unsigned status = 200) {
+    json::object o{{"success", true}};
+    for (auto& [k, v] : fields)
+        o[k] = std::move(v);
+    return {status, std::move(o)};
+}
+
+json::value iso_or_null(const std::optional<std::int64_t>& ms) {
+    return ms ? json::value(log::iso_time(*ms)) : json::value(nullptr);
+}
+
+json::value parse_stored(const std::string& text, json::value fallback) {
+    error_code ec;
+    auto v = json::parse(text, ec);
+    return ec ? fallback : v;
+}
+
+json::object message_json(const db::chat_message& m) {
+    return {{"id", m.id},
+            {"conversationId", m.conversation_id},
+            {"senderId", m.sender_id},
+            {"receiverId", m.receiver_id},
+            {"message", m.body},
+            {"attachments", parse_stored(m.attachments, json::array{})},
+            {"createdAt", log::iso_time(m.created_at)},
+            {"deliveredAt", iso_or_null(m.delivered_at)},
+            {"readAt", iso_or_null(m.read_at)},
+            {"clientMessageId", m.client_message_id ? json::value(*m.client_message_id) : json::value(nullptr)}};
+}
+
+json::array messages_json(const std::vector<db::chat_message>& ms) {
+    json::array a;
+    a.reserve(ms.size());
+    for (const auto& m : ms)
+        a.push_back(message_json(m));
+    return a;
+}
+
+json::object notification_json(const db::notification& n) {
+    json::object o{{"id", n.id},
+                   {"type", n.type},
+                   {"title", n.title},
+                   {"message", n.message},
+                   {"priority", n.priority},
+                   {"metadata", parse_stored(n.metadata, json::object{})},
+                   {"audience", db::audience_name(n.to)}};
+    if (n.to == db::audience::user) o["recipientId"] = n.audience_id;
+    if (n.to == db::audience::college) o["collegeId"] = n.audience_id;
+    o["senderId"] = n.sender_id.empty() ? json::value(nullptr) : json::value(n.sender_id);
+    o["createdAt"] = log::iso_time(n.created_at);
+    o["read"] = n.read_at.has_value();
+    o["readAt"] = iso_or_null(n.read_at);
+    return o;
+}
+
+json::array ids_json(const std::vector<std::int64_t>& ids) {
+    return json::array(ids.begin(), ids.end());
+}
+
+// ---- input ------------------------------------------------------------------------------------
+
+// snake_case keys of the Django-style REST API → the events' camelCase (when not both given).
+json::object camel_keys(json::object in) {
+    json::object out;
+    for (auto& [k, v] : in) {
+        std::string key(k);
+        if (key.find('_') != std::string::npos) {
+            std::string camel;
+            bool up = false;
+            for (char c : key) {
+                if (c == '_') {
+                    up = !camel.empty();
+                    continue;
+                }
+                camel += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+                up = false;
+            }
+            if (!in.contains(camel)) key = camel;
+        }
+        out[key] = std::move(v);
+    }
+    return out;
+}
+
+using check = std::optional<outcome>;
+
+const json::value* field(const json::object& o, std::string_view name) {
+    auto* v = o.if_contains(name);
+    return v && !v->is_null() ? v : nullptr;
+}
+
+// A user id (string or integer), ≤ 128 characters.
+check need_user(const json::object& o, std::string_view name, std::string& out) {
+    auto* v = field(o, name);
+    if (!v) return fail(400, std::string(name) + " is required");
+    auto t = auth::id_text(*v);
+    if (!t || t->size() > 128) return fail(400, std::string(name) + " must be a user id (a string or an integer)");
+    out = std::move(*t);
+    return std::nullopt;
+}
+
+// An optional positive integer (JSON integer, or its decimal text as query strings carry it).
+check opt_int(const json::object& o, std::string_view name, std::optional<std::int64_t>& out,
+              std::int64_t min = 1, std::int64_t max = INT64_MAX) {
+    auto* v = field(o, name);
+    if (!v) return std::nullopt;
+    std::int64_t n = 0;
+    bool good = false;
+    if (v->is_int64()) {
+        n = v->get_int64();
+        good = true;
+    } else if (v->is_uint64()) {
+        good = v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX);
+        n = static_cast<std::int64_t>(v->get_uint64());
+    } else if (v->is_double()) {
+        double d = v->get_double();
+        good = d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9e15 && d < 9e15;
+        n = static_cast<std::int64_t>(d);
+    } else if (v->is_string() && !v->get_string().empty() && v->get_string().size() < 19) {
+        good = true;
+        for (char c : v->get_string())
+            good = good && c >= '0' && c <= '9';
+        if (good) n = std::stoll(std::string(v->get_string()));
+    }
+    if (!good || n < min || n > max)
+        return fail(400, std::string(name) + " must be an integer from " + std::to_string(min) +
+                             (max == INT64_MAX ? " up" : " to " + std::to_string(max)));
+    out = n;
+    return std::nullopt;
+}
+
+// A limit: default when absent, 1..max.
+check limit_of(const json::object& o, std::int64_t def, std::int64_t max, std::int64_t& out) {
+    std::optional<std::int64_t> l;
+    if (auto e = opt_int(o, "limit", l, 1, max)) return e;
+    out = l.value_or(def);
+    return std::nullopt;
+}
+
+// A list of ids (positive integers), or one id; empty allowed only when `optional`.
+check id_list(const json::object& o, std::string_view name, std::vector<std::int64_t>& out, bool optional) {
+    auto* v = field(o, name);
+    if (!v) {
+        if (optional) return std::nullopt;
+        return fail(400, std::string(name) + " is required");
+    }
+    std::string bad = std::string(name) + " must be an array of positive integer ids (at most 500)";
+    if (v->is_array()) {
+        const auto& a = v->get_array();
+        if (a.size() > 500 || (a.empty() && !optional)) return fail(400, bad);
+        for (const auto& x : a) {
+            json::object one_id{{"id", x}};
+            std::optional<std::int64_t> n;
+            if (opt_int(one_id, "id", n) || !n) return fail(400, bad);
+            out.push_back(*n);
+        }
+        return std::nullopt;
+    }
+    json::object one_id{{"id", *v}};
+    std::optional<std::int64_t> n;
+    if (opt_int(one_id, "id", n) || !n) return fail(400, bad);
+    out.push_back(*n);
+    return std::nullopt;
+}
+
+std::size_t utf8_length(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+bool blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); });
+}
+
+// A required text field with a length bound (characters).
+check need_string(const json::object& o, std::string_view name, std::size_t max, std::string& out) {
+    auto* v = field(o, name);
+    if (!v) return fail(400, std::string(name) + " is required");
+    if (!v->is_string()) return fail(400, std::string(name) + " must be a string");
+    if (blank(v->get_string())) return fail(400, std::string(name) + " must not be empty");
+    if (utf8_length(v->get_string()) > max)
+        return fail(400, std::string(name) + " is longer than " + std::to_string(max) + " characters");
+    out = v->get_string();
+    return std::nullopt;
+}
+
+// Attachments: metadata only — [{url, name?, mime?, size?}], at most 10; stored normalised.
+check attachments_of(const json::object& o, std::string& out) {
+    auto* v = field(o, "attachments");
+    if (!v) {
+        out = "[]";
+        return std::nullopt;
+    }
+    if (!v->is_array()) return fail(400, "attachments must be an array");
+    const auto& a = v->get_array();
+    if (a.size() > 10) return fail(400, "attachments: at most 10");
+    json::array clean;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        std::string at = "attachments[" + std::to_string(i) + "]";
+        if (!a[i].is_object()) return fail(400, at + " must be an object {url, name, mime, size}");
+        const auto& x = a[i].get_object();
+        json::object c;
+        auto* url = field(x, "url");
+        if (!url || !url->is_string() || url->get_string().empty() || url->get_string().size() > 2048)
+            return fail(400, at + ".url is required (a string of at most 2048 characters)");
+        std::string_view u = url->get_string();
+        if (!u.starts_with("https://") && !u.starts_with("http://") && !u.starts_with("/"))
+            return fail(400, at + ".url must be an http(s) URL or an absolute path");
+        c["url"] = *url;
+        for (auto [key, max] : {std::pair{"name", 255}, std::pair{"mime", 127}}) {
+            if (auto* s = field(x, key)) {
+                if (!s->is_string() || s->get_string().size() > static_cast<std::size_t>(max))
+                    return fail(400, at + "." + key + " must be a string of at most " + std::to_string(max) +
+                                         " characters");
+                c[key] = *s;
+            }
+        }
+        if (auto* s = field(x, "size")) {
+            if (!(s->is_int64() && s->get_int64() >= 0) && !s->is_uint64())
+                return fail(400, at + ".size must be a non-negative integer (bytes)");
+            c["size"] = *s;
+        }
+        clean.push_back(std::move(c));
+    }
+    out = protocol::json_write(clean);
+    return std::nullopt;
+}
+
+check need_member(const caller& who) {
+    if (who.anonymous || who.user_id.empty()) return fail(401, "Authentication required");
+    return std::nullopt;
+}
+
+// The conversation named by conversationId (one the caller takes part in) or userId; `other` is
+// the second participant.
+check conversation_of(const json::object& o, const caller& who, std::string& conv, std::string& other) {
+    if (auto* c = field(o, "conversationId")) {
+        if (!c->is_string()) return fail(400, "conversationId must be a string");
+        std::string_view s = c->get_string();
+        std::string mine_first = "dm:" + who.user_id + ":", mine_last = ":" + who.user_id;
+        if (s.starts_with(mine_first))
+            other = s.substr(mine_first.size());
+        else if (s.starts_with("dm:") && s.ends_with(mine_last) && s.size() > 3 + mine_last.size())
+            other = s.substr(3, s.size() - 3 - mine_last.size());
+        if (other.empty() || db::chat_store::conversation_of(who.user_id, other) != s)
+            return fail(403, "conversationId is not one of your conversations");
+        conv = s;
+        return std::nullopt;
+    }
+    if (!field(o, "userId")) return fail(400, "conversationId or userId is required");
+    if (auto e = need_user(o, "userId", other)) return e;
+    conv = db::chat_store::conversation_of(who.user_id, other);
+    return std::nullopt;
+}
+
+const std::array<std::string_view, 4> priorities{"low", "normal", "high", "urgent"};
+
+// The fields of a notification (type, title, message, priority, metadata).
+check notification_fields(const json::object& o, db::notification& n) {
+    if (auto* t = field(o, "type")) {
+        if (!t->is_string() || t->get_string().empty() || t->get_string().size() > 64)
+            return fail(400, "type must be a non-empty string of at most 64 characters");
+        n.type = t->get_string();
+    } else {
+        n.type = "general";
+    }
+    if (auto e = need_string(o, "title", 255, n.title)) return e;
+    if (auto e = need_string(o, "message", 5000, n.message)) return e;
+    if (auto* p = field(o, "priority")) {
+        if (!p->is_string() || std::find(priorities.begin(), priorities.end(), p->get_string()) == priorities.end())
+            return fail(400, "priority must be one of low, normal, high, urgent");
+        n.priority = p->get_string();
+    }
+    if (auto* m = field(o, "metadata")) {
+        if (!m->is_object()) return fail(400, "metadata must be an object");
+        n.metadata = protocol::json_write(*m);
+        if (n.metadata.size() > 16384) return fail(400, "metadata is larger than 16 KiB");
+    }
+    return std::nullopt;
+}
+
+// The audience of a notification: recipientId (send), or collegeId / global:true (broadcast).
+check notification_audience(const json::object& o, bool broadcast, db::notification& n) {
+    if (!broadcast) {
+        n.to = db::audience::user;
+        return need_user(o, "recipientId", n.audience_id);
+    }
+    auto* g = field(o, "global");
+    bool global = g && g->is_bool() && g->get_bool();
+    if (g && !g->is_bool()) return fail(400, "global must be true or false");
+    if (field(o, "collegeId")) {
+        if (global) return fail(400, "collegeId and global:true exclude each other");
+        n.to = db::audience::college;
+        return need_user(o, "collegeId", n.audience_id);
+    }
+    if (!global) return fail(400, "collegeId is required (or global: true for everyone)");
+    n.to = db::audience::global;
+    return std::nullopt;
+}
+
+}  // namespace
+
+// ---- the runtime ------------------------------------------------------------------------------
+
+struct communication::impl : std::enable_shared_from_this<impl> {
+    impl(server::server& srv, data_settings s)
+        : srv(srv),
+          cfg(std::move(s)),
+          work(asio::make_work_guard(ctx)),
+          store(open_store(ctx.get_executor(), cfg)),
+          chat(store, cfg.schema),
+          notes(store, cfg.schema) {
+        if (cfg.drf) drf.emplace(store, cfg.django_schema, cfg.drf_college_column);
+        auto& m = srv.metrics();
+        store_errors = &m.add_family("switchboard_store_errors_total",
+                                     "Database calls that failed, by kind", "kind");
+        messages = &m.add_counter("switchboard_chat_messages_total", "Chat messages stored");
+        notifications = &m.add_counter("switchboard_notifications_total", "Notifications stored");
+        thread = std::thread([this] { ctx.run(); });
+    }
+
+    server::server& srv;
+    data_settings cfg;
+    asio::io_context ctx;
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    std::thread thread;
+    std::shared_ptr<db::database> store;
+    db::chat_store chat;
+    db::notification_store notes;
+    std::optional<db::django_users> drf;
+    std::atomic<bool> ready{false};
+    server::counter_family* store_errors = nullptr;
+    server::counter* messages = nullptr;
+    server::counter* notifications = nullptr;
+
+    // Typing: (sender, receiver) → the timer that ends it.
+    std::map<std::pair<std::string, std::string>, std::shared_ptr<asio::steady_timer>> typing;
+    // DRF tokens: key → principal (or nullopt for an unknown key) and when the entry ends.
+    struct cached_token {
+        std::optional<auth::principal> who;
+        std::chrono::steady_clock::time_point until;
+    };
+    std::unordered_map<std::string, cached_token> tokens;
+
+    void stop() {
+        work.reset();
+        asio::post(ctx, [this] {
+            for (auto& [k, t] : typing)
+                t->cancel();
+            typing.clear();
+        });
+        ctx.stop();
+        if (thread.joinable()) thread.join();
+    }
+
+    outcome store_error(error_code ec, std::string_view what) {
+        auto e = static_cast<db::errc>(ec.value());
+        bool down = ec.category() == db::category() && (e == db::errc::unavailable || e == db::errc::timeout);
+        store_errors->inc(down ? (e == db::errc::timeout ? "timeout" : "unavailable") : "failed");
+        auto why = ec.message();
+        auto detail = store->last_error();
+        log::warn("database call failed", {{"op", what}, {"error", why}, {"detail", detail}});
+        if (down) return fail(503, "Service temporarily unavailable, please retry");
+        return fail(500, "Internal error");
+    }
+
+    std::size_t to_user(const std::string& user, std::string_view event, json::value v,
+                        const std::string& except_socket = {}, bool is_volatile = false) {
+        rooms::broadcast_options to;
+        to.rooms = {"user:" + user};
+        if (!except_socket.empty()) to.except = {except_socket};
+        to.is_volatile = is_volatile;
+        return srv.broadcast("/", to, event, one(std::move(v)));
+    }
+
+    // Marks delivered and tells each sender (chat:delivered {messageIds, deliveredAt}).
+    static asio::awaitable<void> mark_delivered(std::shared_ptr<impl> self, std::string receiver,
+                                                std::vector<std::int64_t> ids) {
+        auto now = wall_ms();
+        auto r = co_await self->chat.mark_delivered(receiver, std::move(ids), now);
+        if (!r) {
+            self->store_error(r.error(), "mark_delivered");  // stays undelivered: resent on next connect
+            co_return;
+        }
+        std::map<std::string, std::vector<std::int64_t>> by_sender;
+        for (const auto& m : *r)
+            by_sender[m.sender_id].push_back(m.id);
+        for (auto& [sender, list] : by_sender)
+            self->to_user(sender, "chat:delivered",
+                          json::object{{"messageIds", ids_json(list)},
+                                       {"receiverId", receiver},
+                                       {"conversationId", db::chat_store::conversation_of(sender, receiver)},
+                                       {"deliveredAt", log::iso_time(now)}});
+    }
+
+    static asio::awaitable<outcome> send(std::shared_ptr<impl> self, caller who, json::object a) {
+        if (auto e = need_member(who)) co_return *e;
+        db::chat_message m;
+        if (auto e = need_user(a, "receiverId", m.receiver_id)) co_return *e;
+        if (m.receiver_id == who.user_id) co_return fail(400, "receiverId must be another user");
+        auto* body = field(a, "message");
+        if (!body) co_return fail(400, "message is required");
+        if (!body->is_string()) co_return fail(400, "message must be a string");
+        if (blank(body->get_string())) co_return fail(400, "message must not be empty");
+        if (utf8_length(body->get_string()) > self->cfg.max_message_length)
+            co_return fail(400, "message is longer than " + std::to_string(self->cfg.max_message_length) +
+                                    " characters");
+        m.body = body->get_string();
+        if (auto e = attachments_of(a, m.attachments)) co_return *e;
+        if (auto* c = field(a, "clientMessageId")) {
+            auto t = auth::id_text(*c);
+            if (!t || t->size() > 128)
+                co_return fail(400, "clientMessageId must be a string of at most 128 characters");
+            m.client_message_id = std::move(*t);
+        }
+        m.sender_id = who.user_id;
+        m.created_at = wall_ms();
+        auto r = co_await self->chat.send(std::move(m));
+        if (!r) co_return self->store_error(r.error(), "chat.send");
+        auto msg = message_json(r->message);
+        if (!r->created) co_return ok({{"message", std::move(msg)}, {"duplicate", true}});
+        self->messages->inc();
+        // The receiver's devices, then the sender's other devices.
+        auto reached = self->to_user(r->message.receiver_id, "chat:message", msg);
+        self->to_user(who.user_id, "chat:message", msg, who.socket_id);
+        if (reached > 0)
+            asio::co_spawn(self->ctx, mark_delivered(self, r->message.receiver_id, {r->message.id}),
+                           asio::detached);
+        co_return ok({{"message", std::move(msg)}}, 201);
+    }
+
+    static asio::awaitable<outcome> typing_op(std::shared_ptr<impl> self, caller who, json::object a) {
+        if (auto e = need_member(who)) co_return *e;
+        std::string to;
+        if (auto e = need_user(a, "receiverId", to)) co_return *e;
+        bool on = true;
+        if (auto* t = field(a, "isTyping")) {
+            if (!t->is_bool()) co_return fail(400, "isTyping must be true or false");
+            on = t->get_bool();
+        }
+        self->set_typing(who.user_id, to, on);
+        co_return ok({{"receiverId", to}, {"isTyping", on}});
+    }
+
+    void set_typing(const std::string& from, const std::string& to, bool on) {
+        auto key = std::make_pair(from, to);
+        auto it = typing.find(key);
+        if (it != typing.end()) {
+            it->second->cancel();
+            typing.erase(it);
+        }
+        to_user(to, "chat:typing", json::object{{"senderId", from}, {"isTyping", on}}, {}, true);
+        if (!on) return;
+        auto t = std::make_shared<asio::steady_timer>(ctx, std::chrono::milliseconds(cfg.typing_timeout_ms));
+        typing[key] = t;
+        t->async_wait([w = weak_from_this(), t, key](error_code ec) {
+            auto self = w.lock();
+            if (ec || !self) return;
+            auto it = self->typing.find(key);
+            if (it == self->typing.end() || it->second != t) return;
+            self->typing.erase(it);
+            self->to_user(key.second, "chat:typing", json::object{{"senderId", key.first}, {"isTyping", false}}, {},
+                          true);
+        });
+    }
+
+    static asio::awaitable<outcome> mark_read(std::shared_ptr<impl> self, caller who, json::object a) {
+        if (auto e = need_member(who)) co_return *e;
+        std::string conv, other;
+        if (auto e = conversation_of(a, who, conv, other)) co_return *e;
+        std::vector<std::int64_t> ids;
+        if (auto e = id_list(a, "messageIds", ids, true)) co_return *e;
+        std::optional<std::int64_t> up_to;
+        if (auto e = opt_int(a, "upToId", up_to)) co_return *e;
+        auto now = wall_ms();
+        auto r = co_await self->chat.mark_read(who.user_id, conv, ids, up_to, now);
+        if (!r) co_return self->store_error(r.error(), "chat.mark_read");
+        std::vector<std::int64_t> changed;
+        for (const auto& m : *r)
+            changed.push_back(m.id);
+        std::sort(changed.begin(), changed.end());
+        auto read_at = changed.empty() ? json::value(nullptr) : json::value(log::iso_time(now));
+        if (!changed.empty())
+            self->to_user(other, "chat:readReceipt",
+                          json::object{{"readerId", who.user_id},
+                                       {"conversationId", conv},
+                                       {"messageIds", ids_json(changed)},
+                                       {"readAt", read_at}});
+        co_return ok({{"conversationId", conv},
+                      {"messageIds", ids_json(changed)},
+                      {"count", changed.size()},
+                      {"readAt", read_at}});
+    }
+
+    static asio::awaitable<outcome> get_messages(std::shared_ptr<impl> self, caller who, json::object a) {
+        if (auto e = need_member(who)) co_return *e;
+        std::string conv, other;
+        if (auto e = conversation_of(a, who, conv, other)) co_return *e;
+        std::optional<std::int64_t> before;
+        if (auto e = opt_int(a, "before", before)) co_return *e;
+        std::int64_t limit = 50;
+        if (auto e = limit_of(a, 50, 100, limit)) co_return *e;
+        auto r = co_await self->chat.history(conv, before, limit + 1);
+        if (!r) co_return self->store_error(r.error(), "chat.history");
+        bool more = static_cast<std::int64_t>(r->size()) > limit;
+        if (more) r->resize(static_cast<std::size_t>(limit));
+        co_return ok({{"conversationId", conv}, {"messages", messages_json(*r)}, {"hasMore", more}});
+    }
+
+    static asio::awaitable<outcome> conversations(std::shared_ptr<impl> self, caller who, json::object) {
+        if (auto e = need_member(who)) co_return *e;
+        auto r = co_await self->chat.conversations(who.user_id);
+        if (!r) co_return self->store_error(r.error(), "chat.conversations");
+        json::array list;
+        for (const auto& c : *r)
+            list.push_back(json::object{{"conversationId", c.conversation_id},
+                                        {"userId", c.other_user},
+                                        {"lastMessage", message_json(c.last)},
+                                        {"unreadCount", c.unread},
+                                        {"updatedAt", log::iso_time(c.last.created_at)}});
+        co_return ok({{"conversations", std::move(list)}});
+    }
+
+    static asio::awaitable<outcome> unread_count(std::shared_ptr<impl> self, caller who, json::object) {
+        if (auto e = need_member(who)) co_return *e;
+        auto r = co_await self->chat.unread(who.user_id);
+        if (!r) co_return self->store_error(r.error(), "chat.unread");
+        std::int64_t total = 0;
+        json::object by;
+        for (const auto& [conv, n] : *r) {
+            total += n;
+            by[conv] = n;
+        }
+        co_return ok({{"total", total}, {"byConversation", std::move(by)}});
+    }
+
+    static asio::awaitable<outcome> search(std::shared_ptr<impl> self, caller who, json::object a) {
+        if (auto e = need_member(who)) co_return *e;
+        std::string q;
+        if (auto e = need_string(a, "q", 200, q)) co_return *e;
+        std::int64_t limit = 20;
+        if (auto e = limit_of(a, 20, 100, limit)) co_return *e;
+        auto r = co_await self->chat.search(who.user_id, q, limit);
+        if (!r) co_return self->store_error(r.error(), "chat.search");
+        co_return ok({{"q", q}, {"messages", messages_json(*r)}});
+    }
+
+    static db::reader reader_of(const caller& who) { return {who.user_id, who.college_id}; }
+
+    static asio::awaitable<outcome> list_notes(std::shared_ptr<impl> self, caller who, json::object a,
+                                               bool unread_only) {
+        if (auto e = need_member(who)) co_return *e;
+        std::optional<std::int64_t> before;
+        if (auto e = opt_int(a, "before", before)) co_return *e;
+        std::int64_t limit = 20;
+        if (auto e = limit_of(a, 20, 100, limit)) co_return *e;
+        if (auto* u = field(a, "unreadOnly"); u && u->is_bool()) unread_only = unread_only || u->get_bool();
+        auto r = co_await self->notes.list(reader_of(who), unread_only, before, limit + 1);
+        if (!r) co_return self->store_error(r.error(), "notifications.list");
+        bool more = static_cast<std::int64_t>(r->size()) > limit;
+        if (more) r->resize(static_cast<std::size_t>(limit));
+        json::array list;
+        for (const auto& n : *r)
+            list.push_back(notification_json(n));
+        co_return ok({{"notifications", std::move(list)}, {"hasMore", more}});
+    }
+
+    static asio::awaitable<outcome> note_count(std::shared_ptr<impl> self, caller who, json::object) {
+        if (auto e = need_member(who)) co_return *e;
+        auto r = co_await self->notes.unread_count(reader_of(who));
+        if (!r) co_return self->store_error(r.error(), "notifications.unread_count");
+        co_return ok({{"count", *r}});
+    }
+
+    static asio::awaitable<outcome> note_read(std::shared_ptr<impl> self, caller who, json::object a, bool all,
+                                              bool dismiss) {
+        if (auto e = need_member(who)) co_return *e;
+        std::vector<std::int64_t> ids;
+        if (!all) {
+            const char* key = field(a, "ids") ? "ids" : field(a, "notificationIds") ? "notificationIds" : "ids";
+            if (auto e = id_list(a, key, ids, false)) co_return *e;
+        }
+        auto now = wall_ms();
+        auto r = dismiss ? co_await self->notes.dismiss(reader_of(who), ids, now)
+                         : co_await self->notes.mark_read(reader_of(who), ids, all, now);
+        if (!r) co_return self->store_error(r.error(), dismiss ? "notifications.dismiss" : "notifications.mark_read");
+        // The user's other devices update their badges.
+        if (!r->empty())
+            self->to_user(who.user_id, dismiss ? "notification:dismissed" : "notification:read",
+                          json::object{{"ids", ids_json(*r)}, {"at", log::iso_time(now)}}, who.socket_id);
+        co_return ok({{"ids", ids_json(*r)}, {"count", r->size()}});
+    }
+
+    static asio::awaitable<outcome> create_note(std::shared_ptr<impl> self, json::object a, bool broadcast,
+                                                std::string sender) {
+        db::notification n;
+        if (auto e = notification_audience(a, broadcast, n)) co_return *e;
+        if (auto e = notification_fields(a, n)) co_return *e;
+        n.sender_id = std::move(sender);
+        n.created_at = wall_ms();
+        auto r = co_await self->notes.create(std::move(n));
+        if (!r) co_return self->store_error(r.error(), "notifications.create");
+        self->notifications->inc();
+        auto body = notification_json(*r);
+        rooms::broadcast_options to;
+        to.rooms = {r->to == db::audience::user      ? "user:" + r->audience_id
+                    : r->to == db::audience::college ? "college:" + r->audience_id
+                                                     : std::string("global")};
+        auto n_sent = self->srv.broadcast("/", to, "notification:new", one(body));
+        co_return ok({{"notification", std::move(body)}, {"recipients", n_sent}}, 201);
+    }
+
+    static asio::awaitable<outcome> perform(std::shared_ptr<impl> self, operation op, caller who, json::object a) {
+        if (!self->ready) co_return fail(503, "Service is starting, please retry");
+        a = camel_keys(std::move(a));
+        switch (op) {
+            case operation::chat_send:
+                co_return co_await send(self, std::move(who), std::move(a));
+            case operation::chat_typing:
+                co_return co_await typing_op(self, std::move(who), std::move(a));
+            case operation::chat_mark_read:
+                co_return co_await mark_read(self, std::move(who), std::move(a));
+            case operation::chat_get_messages:
+                co_return co_await get_messages(self, std::move(who), std::move(a));
+            case operation::chat_get_conversations:
+                co_return co_await conversations(self, std::move(who), std::move(a));
+            case operation::chat_unread_count:
+                co_return co_await unread_count(self, std::move(who), std::move(a));
+            case operation::chat_search:
+                co_return co_await search(self, std::move(who), std::move(a));
+            case operation::notification_list:
+                co_return co_await list_notes(self, std::move(who), std::move(a), false);
+            case operation::notification_unread:
+                co_return co_await list_notes(self, std::move(who), std::move(a), true);
+            case operation::notification_unread_count:
+                co_return co_await note_count(self, std::move(who), std::move(a));
+            case operation::notification_mark_read:
+                co_return co_await note_read(self, std::move(who), std::move(a), false, false);
+            case operation::notification_mark_all_read:
+                co_return co_await note_read(self, std::move(who), std::move(a), true, false);
+            case operation::notification_dismiss:
+                co_return co_await note_read(self, std::move(who), std::move(a), false, true);
+            case operation::notification_send:
+            case operation::notification_broadcast: {
+                if (auto e = need_member(who)) co_return *e;
+                const auto& roles = self->cfg.notify_roles;
+                if (!who.super_admin && std::find(roles.begin(), roles.end(), who.role) == roles.end())
+                    co_return fail(403, "Insufficient permissions to send notifications");
+                co_return co_await create_note(self, std::move(a), op == operation::notification_broadcast,
+                                               who.user_id);
+            }
+        }
+        co_return fail(400, "Unknown operation");
+    }
+
+    // Delivers what arrived while the user was away, oldest first, then the receipts.
+    static asio::awaitable<void> catch_up(std::shared_ptr<impl> self, std::string user,
+                                          std::weak_ptr<server::socket> w) {
+        asio::steady_timer wait(self->ctx);
+        for (int i = 0; i < 300 && !self->ready; ++i) {  // migrations still running: up to a minute
+            wait.expires_after(std::chrono::milliseconds(200));
+            co_await wait.async_wait(asio::use_awaitable);
+            if (w.expired()) co_return;
+        }
+        for (int round = 0; round < 50; ++round) {
+            auto r = co_await self->chat.undelivered(user, 200);
+            if (!r) {
+                self->store_error(r.error(), "chat.undelivered");
+                co_return;
+            }
+            auto s = w.lock();
+            if (r->empty() || !s || !s->connected()) co_return;
+            std::vector<std::int64_t> ids;
+            for (const auto& m : *r) {
+                s->emit("chat:message", one(message_json(m)));
+                ids.push_back(m.id);
+            }
+            co_await mark_delivered(self, user, std::move(ids));
+            if (r->size() < 200) co_return;
+        }
+    }
+
+    // Applies migrations, retrying with backoff until the database answers.
+    static asio::awaitable<void> migrate_loop(std::shared_ptr<impl> self) {
+        asio::steady_timer wait(self->ctx);
+        auto delay = std::chrono::milliseconds(250);
+        for (;;) {
+            auto r = co_await db::migrate(*self->store, self->cfg.schema);
+            if (r) {
+                auto where = describe_store(self->cfg);
+                auto version = std::to_string(*r);
+                log::info("database ready", {{"store", where}, {"schema_version", version}});
+                self->ready = true;
+                self->srv.set_ready(true);
+                co_return;
+            }
+            auto why = r.error().message();
+            auto detail = self->store->last_error();
+            auto retry = std::to_string(delay.count());
+            log::warn("migrations failed; retrying", {{"error", why}, {"detail", detail}, {"retry_ms", retry}});
+            wait.expires_after(delay);
+            co_await wait.async_wait(asio::use_awaitable);
+            delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+        }
+    }
+
+    static asio::awaitable<boost::system::result<std::optional<auth::principal>>> lookup(std::shared_ptr<impl> self,
+                                                                                        std::string key) {
+        using result = boost::system::result<std::optional<auth::principal>>;
+        auto now = std::chrono::steady_clock::now();
+        if (auto it = self->tokens.find(key); it != self->tokens.end()) {
+            if (it->second.until > now) co_return result(it->second.who);
+            self->tokens.erase(it);
+        }
+        if (!self->drf) co_return result(std::optional<auth::principal>{});
+        auto r = co_await self->drf->by_token(key);
+        if (!r) {
+            self->store_error(r.error(), "drf.by_token");
+            co_return r.error();
+        }
+        std::optional<auth::principal> who;
+        if (*r) {
+            auth::principal p;
+            p.user_id = (*r)->id;
+            p.anonymous = false;
+            p.email = (*r)->email;
+            p.role = (*r)->is_superuser ? "admin" : (*r)->is_staff ? "staff" : "";
+            p.super_admin = (*r)->is_superuser;
+            p.college_id = (*r)->college_id;
+            p.source = "drf";
+            who = std::move(p);
+        }
+        if (self->cfg.drf_cache_ttl_s > 0) {
+            if (self->tokens.size() >= 100000) self->tokens.clear();  // bounded: start over
+            self->tokens[key] = {who, now + std::chrono::seconds(self->cfg.drf_cache_ttl_s)};
+        }
+        co_return result(std::move(who));
+    }
+};
+
+communication::communication(server::server& srv, data_settings s) : impl_(std::make_shared<impl>(srv, std::move(s))) {}
+
+communication::~communication() {
+    impl_->stop();
+}
+
+void communication::start() {
+    impl_->srv.set_ready(false);
+    asio::co_spawn(impl_->ctx, impl::migrate_loop(impl_), asio::detached);
+}
+
+bool communication::drf_enabled() const noexcept {
+    return impl_->drf.has_value();
+}
+
+void communication::run(operation op, caller who, json::object args, outcome_handler done) {
+    asio::co_spawn(impl_->ctx, impl::perform(impl_, op, std::move(who), std::move(args)),
+                   [done = std::move(done)](std::exception_ptr e, outcome o) {
+                       if (e) {
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& x) {
+                               log::error("operation failed", {{"what", x.what()}});
+                           }
+                           o = fail(500, "Internal error");
+                       }
+                       done(std::move(o));
+                   });
+}
+
+namespace {
+asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast, json::object body);
+}
+
+void communication::service_notify(bool broadcast, json::object body, outcome_handler done) {
+    asio::co_spawn(impl_->ctx, service_note(impl_, broadcast, std::move(body)),
+                   [done = std::move(done)](std::exception_ptr e, outcome o) {
+                       if (e) o = fail(500, "Internal error");
+                       done(std::move(o));
+                   });
+}
+
+namespace {
+asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast, json::object body) {
+    if (!self->ready) co_return fail(503, "Service is starting, please retry");
+    auto o = co_await communication::impl::create_note(self, camel_keys(std::move(body)), broadcast, {});
+    if (o.status == 201) o.status = 200;  // the Node services answer 200
+    co_return o;
+}
+}  // namespace
+
+void communication::on_connected(const caller& who, const server::socket_ptr& s) {
+    if (who.anonymous || who.user_id.empty()) return;
+    asio::co_spawn(impl_->ctx, impl::catch_up(impl_, who.user_id, s), asio::detached);
+}
+
+void communication::lookup_drf_token(std::string key, token_handler done) {
+    asio::co_spawn(impl_->ctx, impl::lookup(impl_, std::move(key)),
+                   [done = std::move(done)](std::exception_ptr e,
+                                            boost::system::result<std::optional<auth::principal>> r) {
+                       if (e) r = make_error_code(db::errc::query_failed);
+                       done(std::move(r));
+                   });
+}
+
+}  // namespace switchboard::app

@@ -1,0 +1,112 @@
+#pragma once
+// Chat and notifications (issue #6): the operations behind the socket events and the REST API,
+// run on the app's own thread against the system of record, plus the Django token lookup.
+// The header stays free of Asio; communication.cpp owns the io_context and the stores.
+#include <switchboard/auth/identity.hpp>
+#include <switchboard/server/config.hpp>
+#include <switchboard/server/server.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::app {
+
+struct data_settings {
+    std::string conninfo;  // empty: SQLite in data_dir
+    std::string schema = "switchboard";
+    std::size_t pool_size = 10;
+    std::int64_t query_timeout_ms = 2000;
+    std::string data_dir = "./var";
+    bool drf = false;
+    std::int64_t drf_cache_ttl_s = 60;
+    std::string drf_college_column = "college_id";
+    std::string django_schema = "public";
+    std::vector<std::string> notify_roles{"admin", "staff"};
+    std::size_t max_message_length = 5000;
+    std::int64_t typing_timeout_ms = 5000;
+};
+
+std::vector<server::setting> data_settings_table();
+std::optional<std::string> load_data_settings(const server::config& c, data_settings& out);
+// Where the data lives, for logs ("postgresql host:port/db schema" or "sqlite path"), without secrets.
+std::string describe_store(const data_settings& s);
+
+// `switchboard migrate`: applies the migrations and returns the exit code.
+int migrate_and_exit(const data_settings& s);
+
+// Who is asking.
+struct caller {
+    std::string user_id;
+    std::string college_id;
+    std::string role;
+    bool super_admin = false;
+    bool anonymous = true;
+    std::string socket_id;  // "" for REST calls
+};
+caller caller_of(const auth::principal& p, std::string socket_id = {});
+
+// An answer: the HTTP status for REST, and the body both REST and acks carry
+// ({success:true, ...} or {success:false, error}).
+struct outcome {
+    unsigned status = 200;
+    boost::json::object body;
+};
+using outcome_handler = std::function<void(outcome)>;
+
+enum class operation {
+    chat_send,
+    chat_typing,
+    chat_mark_read,
+    chat_get_messages,
+    chat_get_conversations,
+    chat_unread_count,
+    chat_search,
+    notification_list,  // {limit?, before?, unreadOnly?}
+    notification_unread,
+    notification_unread_count,
+    notification_mark_read,
+    notification_mark_all_read,
+    notification_dismiss,
+    notification_send,       // to one user (NOTIFY_ROLES)
+    notification_broadcast,  // to a college or everyone (NOTIFY_ROLES)
+};
+
+class communication {
+public:
+    // Opens the store (SQLite now; PostgreSQL on first use) and starts the app thread; throws
+    // std::runtime_error when SQLite cannot be opened.
+    communication(server::server& srv, data_settings s);
+    ~communication();
+    communication(const communication&) = delete;
+    communication& operator=(const communication&) = delete;
+
+    // Applies migrations in the background, retrying until the database answers; /ready says
+    // 503 until then.
+    void start();
+    bool drf_enabled() const noexcept;
+
+    // Runs `op` for `who` with the event's (or request's) arguments; `done` gets the answer on
+    // the app thread. Keys may be camelCase or snake_case.
+    void run(operation op, caller who, boost::json::object args, outcome_handler done);
+    // A backend service's notification (POST /api/notify, /api/broadcast): no role check.
+    void service_notify(bool broadcast, boost::json::object body, outcome_handler done);
+    // A user's device connected: deliver what arrived while they were away.
+    void on_connected(const caller& who, const server::socket_ptr& s);
+
+    // A DRF token → the principal (nullopt: unknown or inactive), or an error when the database
+    // cannot answer. Cached for DRF_TOKEN_CACHE_TTL; `done` runs on the app thread.
+    using token_handler = std::function<void(boost::system::result<std::optional<auth::principal>>)>;
+    void lookup_drf_token(std::string key, token_handler done);
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace switchboard::app
