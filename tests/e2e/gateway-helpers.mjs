@@ -3,6 +3,8 @@
 import { spawn } from "node:child_process";
 import { before, after } from "node:test";
 import path from "node:path";
+import fs from "node:fs";
+import os from "node:os";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { BIN_DIR, connect, connected, waitFor } from "./helpers.mjs";
@@ -12,14 +14,18 @@ export const jwt = require("jsonwebtoken");
 export const SECRET = "e2e-secret-" + process.pid;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-// Starts the gateway on a free port with only the given settings (plus PATH); resolves when it
-// listens. `log` collects its stderr lines (JSON).
-export async function startGateway(env = {}, args = []) {
+// Starts the gateway on a free port with only the given settings (plus PATH, and a fresh DATA_DIR
+// for the embedded SQLite unless given); resolves when it listens and (unless waitReady is false)
+// its database is migrated. `log` collects its stderr lines (JSON).
+export async function startGateway(env = {}, args = [], { waitReady = true } = {}) {
+  const dataDir = env.DATA_DIR || fs.mkdtempSync(path.join(os.tmpdir(), "sb-e2e-"));
   const proc = spawn(path.join(BIN_DIR, "switchboard"), ["--port", "0", ...args], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { PATH: process.env.PATH, LOG_LEVEL: "info", PING_INTERVAL: "1000", PING_TIMEOUT: "2000", ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: "info", PING_INTERVAL: "1000", PING_TIMEOUT: "2000", DATA_DIR: dataDir, ...env },
     cwd: here,
   });
+  let markReady;
+  const dbReady = new Promise((r) => (markReady = r));
   const log = [];
   const port = await new Promise((resolve, reject) => {
     let buf = "";
@@ -37,6 +43,7 @@ export async function startGateway(env = {}, args = []) {
             clearTimeout(timer);
             resolve(Number(o.port));
           }
+          if (o.msg === "database ready") markReady();
         } catch {}
       }
     });
@@ -47,10 +54,16 @@ export async function startGateway(env = {}, args = []) {
   });
   process.on("exit", () => proc.kill("SIGKILL"));
   const exited = new Promise((r) => proc.on("exit", (code, signal) => r({ code, signal })));
+  if (waitReady)
+    await Promise.race([
+      dbReady,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("database not ready: " + log.join("\n"))), 15000)),
+    ]);
   return {
     proc,
     port,
     log,
+    dataDir,
     url: `http://127.0.0.1:${port}`,
     exited,
     async stop() {
@@ -58,6 +71,30 @@ export async function startGateway(env = {}, args = []) {
       return exited;
     },
   };
+}
+
+// The settings of a PostgreSQL-backed gateway with a schema of its own (scripts/test starts the
+// server and sets SB_TEST_DATABASE_URL); null when there is none.
+export function pgEnv(url = process.env.SB_TEST_DATABASE_URL) {
+  if (!url) return null;
+  return { DATABASE_URL: url, DB_SCHEMA: "e2e_" + process.pid + "_" + Math.floor(Math.random() * 1e9) };
+}
+
+// The backends a store test runs on: PostgreSQL (when available) and the embedded SQLite.
+export function backends() {
+  const out = [];
+  const pg = pgEnv();
+  if (pg) out.push(["postgres", pg]);
+  else console.warn("SB_TEST_DATABASE_URL is not set: PostgreSQL variants skipped (scripts/test sets it)");
+  out.push(["sqlite", {}]);
+  return out;
+}
+
+// Collects every `event` a socket gets, in order.
+export function collect(socket, event) {
+  const got = [];
+  socket.on(event, (...args) => got.push(args.length === 1 ? args[0] : args));
+  return got;
 }
 
 export function gatewayFixture(env = {}, args = []) {
