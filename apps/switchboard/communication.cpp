@@ -800,8 +800,12 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             if (auto e = id_list(a, key, ids, false)) co_return *e;
         }
         auto now = wall_ms();
-        auto r = dismiss ? co_await self->notes.dismiss(reader_of(who), ids, now)
-                         : co_await self->notes.mark_read(reader_of(who), ids, all, now);
+        // (GCC 12: no co_await inside a conditional expression — it double-destroys the result.)
+        boost::system::result<std::vector<std::int64_t>> r = std::vector<std::int64_t>{};
+        if (dismiss)
+            r = co_await self->notes.dismiss(reader_of(who), ids, now);
+        else
+            r = co_await self->notes.mark_read(reader_of(who), ids, all, now);
         if (!r) co_return self->store_error(r.error(), dismiss ? "notifications.dismiss" : "notifications.mark_read");
         // The user's other devices update their badges.
         if (!r->empty())
