@@ -560,6 +560,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         std::chrono::steady_clock::time_point until;
     };
     std::unordered_map<std::string, cached_token> tokens;
+    std::chrono::steady_clock::time_point last_error_log{};
+    std::uint64_t errors_unlogged = 0;
 
     void stop() {
         work.reset();
@@ -576,9 +578,19 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         auto e = static_cast<db::errc>(ec.value());
         bool down = ec.category() == db::category() && (e == db::errc::unavailable || e == db::errc::timeout);
         store_errors->inc(down ? (e == db::errc::timeout ? "timeout" : "unavailable") : "failed");
-        auto why = ec.message();
-        auto detail = store->last_error();
-        log::warn("database call failed", {{"op", what}, {"error", why}, {"detail", detail}});
+        // At most one line a second: an outage under load must not flood the log.
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_error_log >= std::chrono::seconds(1)) {
+            auto why = ec.message();
+            auto detail = store->last_error();
+            auto more = std::to_string(errors_unlogged);
+            log::warn("database call failed",
+                      {{"op", what}, {"error", why}, {"detail", detail}, {"suppressed_since_last", more}});
+            last_error_log = now;
+            errors_unlogged = 0;
+        } else {
+            ++errors_unlogged;
+        }
         if (down) return fail(503, "Service temporarily unavailable, please retry");
         return fail(500, "Internal error");
     }
