@@ -77,7 +77,11 @@ std::vector<server::setting> data_settings_table() {
          "drf-user-college-column",
          "college_id",
          "accounts_user column of the user's organisation (used when it exists)"},
-        {"DJANGO_DB_SCHEMA", {}, "django-db-schema", "public", "Schema of Django's tables (authtoken_token…)"},
+        {"DJANGO_DB_SCHEMA",
+         {},
+         "django-db-schema",
+         "public",
+         "Schema of Django's tables (authtoken_token…)"},
         {"NOTIFY_ROLES",
          {},
          "notify-roles",
@@ -233,16 +237,17 @@ json::value parse_stored(const std::string& text, json::value fallback) {
 }
 
 json::object message_json(const db::chat_message& m) {
-    return {{"id", m.id},
-            {"conversationId", m.conversation_id},
-            {"senderId", m.sender_id},
-            {"receiverId", m.receiver_id},
-            {"message", m.body},
-            {"attachments", parse_stored(m.attachments, json::array{})},
-            {"createdAt", log::iso_time(m.created_at)},
-            {"deliveredAt", iso_or_null(m.delivered_at)},
-            {"readAt", iso_or_null(m.read_at)},
-            {"clientMessageId", m.client_message_id ? json::value(*m.client_message_id) : json::value(nullptr)}};
+    return {
+        {"id", m.id},
+        {"conversationId", m.conversation_id},
+        {"senderId", m.sender_id},
+        {"receiverId", m.receiver_id},
+        {"message", m.body},
+        {"attachments", parse_stored(m.attachments, json::array{})},
+        {"createdAt", log::iso_time(m.created_at)},
+        {"deliveredAt", iso_or_null(m.delivered_at)},
+        {"readAt", iso_or_null(m.read_at)},
+        {"clientMessageId", m.client_message_id ? json::value(*m.client_message_id) : json::value(nullptr)}};
 }
 
 json::array messages_json(const std::vector<db::chat_message>& ms) {
@@ -311,7 +316,8 @@ check need_user(const json::object& o, std::string_view name, std::string& out) 
     auto* v = field(o, name);
     if (!v) return fail(400, std::string(name) + " is required");
     auto t = auth::id_text(*v);
-    if (!t || t->size() > 128) return fail(400, std::string(name) + " must be a user id (a string or an integer)");
+    if (!t || t->size() > 128)
+        return fail(400, std::string(name) + " must be a user id (a string or an integer)");
     out = std::move(*t);
     return std::nullopt;
 }
@@ -388,7 +394,8 @@ std::size_t utf8_length(std::string_view s) {
 }
 
 bool blank(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); });
+    return std::all_of(s.begin(), s.end(),
+                       [](unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); });
 }
 
 // A required text field with a length bound (characters).
@@ -486,7 +493,8 @@ check notification_fields(const json::object& o, db::notification& n) {
     if (auto e = need_string(o, "title", 255, n.title)) return e;
     if (auto e = need_string(o, "message", 5000, n.message)) return e;
     if (auto* p = field(o, "priority")) {
-        if (!p->is_string() || std::find(priorities.begin(), priorities.end(), p->get_string()) == priorities.end())
+        if (!p->is_string() ||
+            std::find(priorities.begin(), priorities.end(), p->get_string()) == priorities.end())
             return fail(400, "priority must be one of low, normal, high, urgent");
         n.priority = p->get_string();
     }
@@ -531,8 +539,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
           notes(store, cfg.schema) {
         if (cfg.drf) drf.emplace(store, cfg.django_schema, cfg.drf_college_column);
         auto& m = srv.metrics();
-        store_errors = &m.add_family("switchboard_store_errors_total",
-                                     "Database calls that failed, by kind", "kind");
+        store_errors =
+            &m.add_family("switchboard_store_errors_total", "Database calls that failed, by kind", "kind");
         messages = &m.add_counter("switchboard_chat_messages_total", "Chat messages stored");
         notifications = &m.add_counter("switchboard_notifications_total", "Notifications stored");
         thread = std::thread([this] { ctx.run(); });
@@ -690,8 +698,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             auto it = self->typing.find(key);
             if (it == self->typing.end() || it->second != t) return;
             self->typing.erase(it);
-            self->to_user(key.second, "chat:typing", json::object{{"senderId", key.first}, {"isTyping", false}}, {},
-                          true);
+            self->to_user(key.second, "chat:typing",
+                          json::object{{"senderId", key.first}, {"isTyping", false}}, {}, true);
         });
     }
 
@@ -803,12 +811,14 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         co_return ok({{"count", *r}});
     }
 
-    static asio::awaitable<outcome> note_read(std::shared_ptr<impl> self, caller who, json::object a, bool all,
-                                              bool dismiss) {
+    static asio::awaitable<outcome> note_read(std::shared_ptr<impl> self, caller who, json::object a,
+                                              bool all, bool dismiss) {
         if (auto e = need_member(who)) co_return *e;
         std::vector<std::int64_t> ids;
         if (!all) {
-            const char* key = field(a, "ids") ? "ids" : field(a, "notificationIds") ? "notificationIds" : "ids";
+            const char* key = field(a, "ids")               ? "ids"
+                              : field(a, "notificationIds") ? "notificationIds"
+                                                            : "ids";
             if (auto e = id_list(a, key, ids, false)) co_return *e;
         }
         auto now = wall_ms();
@@ -818,7 +828,9 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             r = co_await self->notes.dismiss(reader_of(who), ids, now);
         else
             r = co_await self->notes.mark_read(reader_of(who), ids, all, now);
-        if (!r) co_return self->store_error(r.error(), dismiss ? "notifications.dismiss" : "notifications.mark_read");
+        if (!r)
+            co_return self->store_error(r.error(),
+                                        dismiss ? "notifications.dismiss" : "notifications.mark_read");
         // The user's other devices update their badges.
         if (!r->empty())
             self->to_user(who.user_id, dismiss ? "notification:dismissed" : "notification:read",
@@ -845,7 +857,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         co_return ok({{"notification", std::move(body)}, {"recipients", n_sent}}, 201);
     }
 
-    static asio::awaitable<outcome> perform(std::shared_ptr<impl> self, operation op, caller who, json::object a) {
+    static asio::awaitable<outcome> perform(std::shared_ptr<impl> self, operation op, caller who,
+                                            json::object a) {
         if (!self->ready) co_return fail(503, "Service is starting, please retry");
         a = camel_keys(std::move(a));
         switch (op) {
@@ -932,15 +945,16 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             auto why = r.error().message();
             auto detail = self->store->last_error();
             auto retry = std::to_string(delay.count());
-            log::warn("migrations failed; retrying", {{"error", why}, {"detail", detail}, {"retry_ms", retry}});
+            log::warn("migrations failed; retrying",
+                      {{"error", why}, {"detail", detail}, {"retry_ms", retry}});
             wait.expires_after(delay);
             co_await wait.async_wait(asio::use_awaitable);
             delay = std::min(delay * 2, std::chrono::milliseconds(5000));
         }
     }
 
-    static asio::awaitable<boost::system::result<std::optional<auth::principal>>> lookup(std::shared_ptr<impl> self,
-                                                                                        std::string key) {
+    static asio::awaitable<boost::system::result<std::optional<auth::principal>>> lookup(
+        std::shared_ptr<impl> self, std::string key) {
         using result = boost::system::result<std::optional<auth::principal>>;
         auto now = std::chrono::steady_clock::now();
         if (auto it = self->tokens.find(key); it != self->tokens.end()) {
@@ -973,7 +987,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     }
 };
 
-communication::communication(server::server& srv, data_settings s) : impl_(std::make_shared<impl>(srv, std::move(s))) {}
+communication::communication(server::server& srv, data_settings s)
+    : impl_(std::make_shared<impl>(srv, std::move(s))) {}
 
 communication::~communication() {
     impl_->stop();
@@ -1004,7 +1019,8 @@ void communication::run(operation op, caller who, json::object args, outcome_han
 }
 
 namespace {
-asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast, json::object body);
+asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast,
+                                      json::object body);
 }
 
 void communication::service_notify(bool broadcast, json::object body, outcome_handler done) {
@@ -1016,7 +1032,8 @@ void communication::service_notify(bool broadcast, json::object body, outcome_ha
 }
 
 namespace {
-asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast, json::object body) {
+asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast,
+                                      json::object body) {
     if (!self->ready) co_return fail(503, "Service is starting, please retry");
     auto o = co_await communication::impl::create_note(self, camel_keys(std::move(body)), broadcast, {});
     if (o.status == 201) o.status = 200;  // the Node services answer 200

@@ -384,7 +384,8 @@ void gateway::install_communication_events() {
             else if (!a.is_null()) {
                 json::object bad{{"success", false}, {"error", "Expected an object argument"}};
                 if (ack) return ack(one(std::move(bad)));
-                return emit(s, "error", json::object{{"message", "Expected an object argument"}, {"event", event}});
+                return emit(s, "error",
+                            json::object{{"message", "Expected an object argument"}, {"event", event}});
             }
             auto* st = state_of(*s);
             if (!st) return;
@@ -418,7 +419,8 @@ void gateway::install_communication_events() {
         const auto& a = first_arg(p);
         const json::value* ids = a.is_object() ? a.get_object().if_contains("userIds") : &a;
         if (!ids || !ids->is_array() || ids->get_array().size() > 500) {
-            json::object bad{{"success", false}, {"error", "userIds must be an array of at most 500 user ids"}};
+            json::object bad{{"success", false},
+                             {"error", "userIds must be an array of at most 500 user ids"}};
             if (ack) return ack(one(std::move(bad)));
             return;
         }

@@ -96,7 +96,8 @@ void gateway::install_http_api() {
         log::warn("SERVICE_API_KEY is not set: the HTTP API answers loopback callers only");
 
     // The method check and the service authentication: the answer when the request fails them.
-    auto refused = [this](const http_request_view& req, const std::string& method) -> std::optional<http_reply> {
+    auto refused = [this](const http_request_view& req,
+                          const std::string& method) -> std::optional<http_reply> {
         m_->api_requests->inc();
         if (req.method != method) {
             auto r = error(405, "Method not allowed: use " + method);
@@ -105,7 +106,8 @@ void gateway::install_http_api() {
         }
         if (cfg_.api_key.empty()) {
             if (!loopback().contains(req.remote_address))
-                return error(403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
+                return error(403,
+                             "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
             return std::nullopt;
         }
         std::string key(req.header("x-api-key"));
@@ -125,15 +127,15 @@ void gateway::install_http_api() {
 
     // Notifications from backend services: stored, then notification:new to the audience.
     for (bool broadcast : {false, true}) {
-        srv_.route_async(broadcast ? "/api/broadcast" : "/api/notify",
-                         [this, refused, broadcast](server::http_request req, server::http_responder respond) {
-                             if (auto r = refused(req.view(), "POST")) return respond(std::move(*r));
-                             json::object b;
-                             if (auto e = parse_body(req.view(), b)) return respond(std::move(*e));
-                             comm_.service_notify(broadcast, std::move(b), [respond](outcome o) {
-                                 respond(reply(o.status, std::move(o.body)));
-                             });
-                         });
+        srv_.route_async(
+            broadcast ? "/api/broadcast" : "/api/notify",
+            [this, refused, broadcast](server::http_request req, server::http_responder respond) {
+                if (auto r = refused(req.view(), "POST")) return respond(std::move(*r));
+                json::object b;
+                if (auto e = parse_body(req.view(), b)) return respond(std::move(*e));
+                comm_.service_notify(broadcast, std::move(b),
+                                     [respond](outcome o) { respond(reply(o.status, std::move(o.body))); });
+            });
     }
 
     // Broadcasts: validated whole before anything is sent, so a bad request sends nothing.

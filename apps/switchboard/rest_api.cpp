@@ -61,23 +61,34 @@ std::variant<endpoint, http_reply> resolve(const std::vector<std::string>& p, st
         return true;
     };
     std::optional<endpoint> e;
-    if (is({"chats"})) e = endpoint{"POST", operation::chat_send, {}};
-    else if (is({"chats", "conversations"})) e = endpoint{"GET", operation::chat_get_conversations, {}};
+    if (is({"chats"}))
+        e = endpoint{"POST", operation::chat_send, {}};
+    else if (is({"chats", "conversations"}))
+        e = endpoint{"GET", operation::chat_get_conversations, {}};
     else if (is({"chats", "conversation", "*"}))
         e = endpoint{"GET", operation::chat_get_messages, {{"userId", p[2]}}};
-    else if (is({"chats", "mark-read"})) e = endpoint{"POST", operation::chat_mark_read, {}};
-    else if (is({"chats", "typing"})) e = endpoint{"POST", operation::chat_typing, {}};
-    else if (is({"chats", "unread-count"})) e = endpoint{"GET", operation::chat_unread_count, {}};
-    else if (is({"chats", "search"})) e = endpoint{"GET", operation::chat_search, {}};
-    else if (is({"chats", "online-users"})) e = endpoint{"GET", operation::chat_search, {}, true};
-    else if (is({"notifications"})) e = endpoint{"GET", operation::notification_list, {}};
-    else if (is({"notifications", "unread"})) e = endpoint{"GET", operation::notification_unread, {}};
+    else if (is({"chats", "mark-read"}))
+        e = endpoint{"POST", operation::chat_mark_read, {}};
+    else if (is({"chats", "typing"}))
+        e = endpoint{"POST", operation::chat_typing, {}};
+    else if (is({"chats", "unread-count"}))
+        e = endpoint{"GET", operation::chat_unread_count, {}};
+    else if (is({"chats", "search"}))
+        e = endpoint{"GET", operation::chat_search, {}};
+    else if (is({"chats", "online-users"}))
+        e = endpoint{"GET", operation::chat_search, {}, true};
+    else if (is({"notifications"}))
+        e = endpoint{"GET", operation::notification_list, {}};
+    else if (is({"notifications", "unread"}))
+        e = endpoint{"GET", operation::notification_unread, {}};
     else if (is({"notifications", "unread-count"}))
         e = endpoint{"GET", operation::notification_unread_count, {}};
     else if (is({"notifications", "mark-all-read"}))
         e = endpoint{"POST", operation::notification_mark_all_read, {}};
-    else if (is({"notifications", "send"})) e = endpoint{"POST", operation::notification_send, {}};
-    else if (is({"notifications", "broadcast"})) e = endpoint{"POST", operation::notification_broadcast, {}};
+    else if (is({"notifications", "send"}))
+        e = endpoint{"POST", operation::notification_send, {}};
+    else if (is({"notifications", "broadcast"}))
+        e = endpoint{"POST", operation::notification_broadcast, {}};
     else if (is({"notifications", "*", "mark-read"}))
         e = endpoint{"POST", operation::notification_mark_read, {{"ids", json::array{json::value(p[1])}}}};
     else if (is({"notifications", "*", "dismiss"}))
@@ -127,14 +138,16 @@ void gateway::install_rest_api() {
                     for (const auto& u : presence_.users())
                         list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
                     auto n = list.size();
-                    return respond(answer(200, {{"success", true}, {"count", n}, {"users", std::move(list)}}));
+                    return respond(
+                        answer(200, {{"success", true}, {"count", n}, {"users", std::move(list)}}));
                 }
                 comm_.run(ep.op, caller_of(who), std::move(args),
                           [respond](outcome o) { respond(answer(o.status, o.body)); });
             };
             if (is_drf_token(*token)) {
                 comm_.lookup_drf_token(token->value, [respond, go](auto r) mutable {
-                    if (!r) return respond(failure(503, "Authentication temporarily unavailable, please retry"));
+                    if (!r)
+                        return respond(failure(503, "Authentication temporarily unavailable, please retry"));
                     if (!*r) return respond(failure(401, "Invalid or expired token"));
                     go(**r);
                 });

@@ -327,16 +327,17 @@ TEST_CASE("persistence: Django REST Framework tokens (PostgreSQL)") {
         o.conninfo = url;
         auto db = open_postgres(ex, o);
         // The two Django tables, as Django's migrations make them (the columns we read).
-        auto ec = co_await db->script("CREATE SCHEMA " + django + "; CREATE TABLE " + django +
-                                      ".accounts_user (id BIGSERIAL PRIMARY KEY, email TEXT, is_active BOOLEAN, "
-                                      "is_superuser BOOLEAN, is_staff BOOLEAN, college_id INTEGER); CREATE TABLE " +
-                                      django +
-                                      ".authtoken_token (key VARCHAR(40) PRIMARY KEY, user_id BIGINT, created "
-                                      "TIMESTAMPTZ); INSERT INTO " +
-                                      django +
-                                      ".accounts_user VALUES (7, 'a@x', true, false, false, 42), (8, 's@x', true, "
-                                      "false, true, NULL), (9, 'i@x', false, true, true, 1); INSERT INTO " +
-                                      django + ".authtoken_token VALUES ('a1b2c3', 7, now()), ('s1', 8, now()), ('i1', 9, now());");
+        auto ec = co_await db->script(
+            "CREATE SCHEMA " + django + "; CREATE TABLE " + django +
+            ".accounts_user (id BIGSERIAL PRIMARY KEY, email TEXT, is_active BOOLEAN, "
+            "is_superuser BOOLEAN, is_staff BOOLEAN, college_id INTEGER); CREATE TABLE " +
+            django +
+            ".authtoken_token (key VARCHAR(40) PRIMARY KEY, user_id BIGINT, created "
+            "TIMESTAMPTZ); INSERT INTO " +
+            django +
+            ".accounts_user VALUES (7, 'a@x', true, false, false, 42), (8, 's@x', true, "
+            "false, true, NULL), (9, 'i@x', false, true, true, 1); INSERT INTO " +
+            django + ".authtoken_token VALUES ('a1b2c3', 7, now()), ('s1', 8, now()), ('i1', 9, now());");
         REQUIRE_FALSE(ec);
         django_users users(db, django, "college_id");
         auto a = co_await users.by_token(good);

@@ -8,7 +8,8 @@ django_users::django_users(std::shared_ptr<database> db, std::string schema, std
 
 boost::asio::awaitable<boost::system::result<std::optional<django_user>>> django_users::by_token(
     std::string key) {
-    if (db_->kind() != backend::postgres || !valid_schema_name(schema_)) co_return make_error_code(errc::bad_config);
+    if (db_->kind() != backend::postgres || !valid_schema_name(schema_))
+        co_return make_error_code(errc::bad_config);
     if (!has_college_) {
         if (college_column_.empty() || !valid_schema_name(college_column_)) {
             has_college_ = false;
@@ -25,7 +26,8 @@ boost::asio::awaitable<boost::system::result<std::optional<django_user>>> django
     std::string q = "\"" + schema_ + "\".";
     std::string college = *has_college_ ? "u.\"" + college_column_ + "\"::text" : std::string("NULL");
     std::string sql = "SELECT u.id::text, u.email, u.is_superuser, u.is_staff, " + college + " FROM " + q +
-                      "authtoken_token t JOIN " + q + "accounts_user u ON u.id = t.user_id WHERE t.key = $1 AND u.is_active";
+                      "authtoken_token t JOIN " + q +
+                      "accounts_user u ON u.id = t.user_id WHERE t.key = $1 AND u.is_active";
     std::vector<param> p{std::move(key)};
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();

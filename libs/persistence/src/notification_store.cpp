@@ -64,19 +64,28 @@ std::string_view audience_name(audience a) noexcept {
     return "user";
 }
 
-notification_store::notification_store(std::shared_ptr<database> db, const std::string& schema) : db_(std::move(db)) {
+notification_store::notification_store(std::shared_ptr<database> db, const std::string& schema)
+    : db_(std::move(db)) {
     std::string prefix = db_->kind() == backend::postgres ? "\"" + schema + "\"." : std::string{};
     notifications_ = prefix + "notifications";
     state_ = prefix + "notification_state";
 }
 
 boost::asio::awaitable<boost::system::result<notification>> notification_store::create(notification n) {
-    std::vector<param> p{std::string(audience_name(n.to)), n.audience_id, n.type, n.title, n.message,
-                         n.priority, n.metadata, n.sender_id, n.created_at};
-    std::string sql = "INSERT INTO " + notifications_ +
-                      " (audience, audience_id, type, title, message, priority, metadata, sender_id, "
-                      "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, audience, audience_id, "
-                      "type, title, message, priority, metadata, sender_id, created_at";
+    std::vector<param> p{std::string(audience_name(n.to)),
+                         n.audience_id,
+                         n.type,
+                         n.title,
+                         n.message,
+                         n.priority,
+                         n.metadata,
+                         n.sender_id,
+                         n.created_at};
+    std::string sql =
+        "INSERT INTO " + notifications_ +
+        " (audience, audience_id, type, title, message, priority, metadata, sender_id, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, audience, audience_id, "
+        "type, title, message, priority, metadata, sender_id, created_at";
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
     if (r->rows.empty()) co_return make_error_code(errc::query_failed);
@@ -86,10 +95,10 @@ boost::asio::awaitable<boost::system::result<notification>> notification_store::
 boost::asio::awaitable<boost::system::result<std::vector<notification>>> notification_store::list(
     reader rd, bool unread_only, std::optional<std::int64_t> before_id, std::int64_t limit) {
     std::vector<param> p{rd.user_id, rd.college_id, before_id.value_or(INT64_MAX), limit};
-    std::string sql = "SELECT " + std::string(columns) + ", s.read_at FROM " + notifications_ + " n LEFT JOIN " +
-                      state_ + " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
-                      " AND s.dismissed_at IS NULL AND n.id < $3" + (unread_only ? " AND s.read_at IS NULL" : "") +
-                      " ORDER BY n.id DESC LIMIT $4";
+    std::string sql = "SELECT " + std::string(columns) + ", s.read_at FROM " + notifications_ +
+                      " n LEFT JOIN " + state_ + " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " +
+                      visible + " AND s.dismissed_at IS NULL AND n.id < $3" +
+                      (unread_only ? " AND s.read_at IS NULL" : "") + " ORDER BY n.id DESC LIMIT $4";
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
     std::vector<notification> out;
@@ -120,7 +129,8 @@ boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notific
             p.emplace_back(id);
     }
     // One statement: the visible, unread ones get a state row (or their row's read_at).
-    std::string sql = "INSERT INTO " + state_ + " AS st (notification_id, user_id, read_at) SELECT n.id, $1, $3 FROM " +
+    std::string sql = "INSERT INTO " + state_ +
+                      " AS st (notification_id, user_id, read_at) SELECT n.id, $1, $3 FROM " +
                       notifications_ + " n LEFT JOIN " + state_ +
                       " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
                       " AND s.read_at IS NULL AND s.dismissed_at IS NULL" + which +
@@ -137,13 +147,14 @@ boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notific
     std::vector<param> p{rd.user_id, rd.college_id, now};
     for (auto id : ids)
         p.emplace_back(id);
-    std::string sql = "INSERT INTO " + state_ +
-                      " AS st (notification_id, user_id, read_at, dismissed_at) SELECT n.id, $1, $3, $3 FROM " +
-                      notifications_ + " n LEFT JOIN " + state_ +
-                      " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
-                      " AND s.dismissed_at IS NULL AND n.id IN (" + placeholders(4, ids.size()) +
-                      ") ON CONFLICT (notification_id, user_id) DO UPDATE SET dismissed_at = excluded.dismissed_at,"
-                      " read_at = COALESCE(st.read_at, excluded.read_at) RETURNING notification_id";
+    std::string sql =
+        "INSERT INTO " + state_ +
+        " AS st (notification_id, user_id, read_at, dismissed_at) SELECT n.id, $1, $3, $3 FROM " +
+        notifications_ + " n LEFT JOIN " + state_ +
+        " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
+        " AND s.dismissed_at IS NULL AND n.id IN (" + placeholders(4, ids.size()) +
+        ") ON CONFLICT (notification_id, user_id) DO UPDATE SET dismissed_at = excluded.dismissed_at,"
+        " read_at = COALESCE(st.read_at, excluded.read_at) RETURNING notification_id";
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
     co_return ids_of(*r);

@@ -348,8 +348,13 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
             if ((route || deferred) && req.method() == http::verb::options) {
                 res = preflight(req, "Authorization, Content-Type, X-API-Key");
             } else if (deferred) {
-                http_request copy{std::string(req.method_string()), std::string(req.target()), path, query,
-                                  req.body(), remote, lower_headers(req)};
+                http_request copy{std::string(req.method_string()),
+                                  std::string(req.target()),
+                                  path,
+                                  query,
+                                  req.body(),
+                                  remote,
+                                  lower_headers(req)};
                 auto reply = co_await answer_later(*deferred, std::move(copy), ex);
                 res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
                                     reply.content_type);
@@ -602,7 +607,8 @@ void server::route(std::string path, http_route handler) {
 }
 
 void server::route_async(std::string path, async_http_route handler, bool prefix) {
-    (prefix ? impl_->async_prefix_routes : impl_->async_routes).emplace_back(std::move(path), std::move(handler));
+    (prefix ? impl_->async_prefix_routes : impl_->async_routes)
+        .emplace_back(std::move(path), std::move(handler));
 }
 
 void server::route_prefix(std::string prefix, http_route handler) {
