@@ -2,6 +2,8 @@
 // Chat and notifications (issue #6): the operations behind the socket events and the REST API,
 // run on the app's own thread against the system of record, plus the Django token lookup.
 // The header stays free of Asio; communication.cpp owns the io_context and the stores.
+#include "input.hpp"
+
 #include <switchboard/auth/identity.hpp>
 #include <switchboard/server/config.hpp>
 #include <switchboard/server/server.hpp>
@@ -39,42 +41,8 @@ std::string describe_store(const data_settings& s);
 // `switchboard migrate`: applies the migrations and returns the exit code.
 int migrate_and_exit(const data_settings& s);
 
-// Who is asking.
-struct caller {
-    std::string user_id;
-    std::string college_id;
-    std::string role;
-    bool super_admin = false;
-    bool anonymous = true;
-    std::string socket_id;  // "" for REST calls
-};
 caller caller_of(const auth::principal& p, std::string socket_id = {});
-
-// An answer: the HTTP status for REST, and the body both REST and acks carry
-// ({success:true, ...} or {success:false, error}).
-struct outcome {
-    unsigned status = 200;
-    boost::json::object body;
-};
 using outcome_handler = std::function<void(outcome)>;
-
-enum class operation {
-    chat_send,
-    chat_typing,
-    chat_mark_read,
-    chat_get_messages,
-    chat_get_conversations,
-    chat_unread_count,
-    chat_search,
-    notification_list,  // {limit?, before?, unreadOnly?}
-    notification_unread,
-    notification_unread_count,
-    notification_mark_read,
-    notification_mark_all_read,
-    notification_dismiss,
-    notification_send,       // to one user (NOTIFY_ROLES)
-    notification_broadcast,  // to a college or everyone (NOTIFY_ROLES)
-};
 
 class communication {
 public:

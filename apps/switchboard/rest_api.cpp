@@ -28,89 +28,19 @@ http_reply failure(unsigned status, std::string_view message) {
     return answer(status, json::object{{"success", false}, {"error", message}});
 }
 
-// Path segments after the prefix, without empty ones ("chats/conversation/7/" → chats, conversation, 7).
-std::vector<std::string> segments(std::string_view path) {
-    std::vector<std::string> out;
-    path.remove_prefix(std::min(path.size(), prefix.size()));
-    while (!path.empty()) {
-        auto slash = path.find('/');
-        auto part = path.substr(0, slash);
-        if (!part.empty()) out.emplace_back(protocol::url_decode(part, false).value_or(std::string{}));
-        if (slash == std::string_view::npos) break;
-        path.remove_prefix(slash + 1);
-    }
-    return out;
-}
-
-struct endpoint {
-    const char* method;
-    operation op;
-    json::object extra;  // arguments from the path
-    bool online_users = false;
-};
-
-// The route for a path, or the error to answer (404, or 405 with the method it takes).
-std::variant<endpoint, http_reply> resolve(const std::vector<std::string>& p, std::string_view method) {
-    auto is = [&](std::initializer_list<std::string_view> want) {
-        if (p.size() != want.size()) return false;
-        std::size_t i = 0;
-        for (auto w : want) {
-            if (w != "*" && p[i] != w) return false;
-            ++i;
-        }
-        return true;
-    };
-    std::optional<endpoint> e;
-    if (is({"chats"}))
-        e = endpoint{"POST", operation::chat_send, {}};
-    else if (is({"chats", "conversations"}))
-        e = endpoint{"GET", operation::chat_get_conversations, {}};
-    else if (is({"chats", "conversation", "*"}))
-        e = endpoint{"GET", operation::chat_get_messages, {{"userId", p[2]}}};
-    else if (is({"chats", "mark-read"}))
-        e = endpoint{"POST", operation::chat_mark_read, {}};
-    else if (is({"chats", "typing"}))
-        e = endpoint{"POST", operation::chat_typing, {}};
-    else if (is({"chats", "unread-count"}))
-        e = endpoint{"GET", operation::chat_unread_count, {}};
-    else if (is({"chats", "search"}))
-        e = endpoint{"GET", operation::chat_search, {}};
-    else if (is({"chats", "online-users"}))
-        e = endpoint{"GET", operation::chat_search, {}, true};
-    else if (is({"notifications"}))
-        e = endpoint{"GET", operation::notification_list, {}};
-    else if (is({"notifications", "unread"}))
-        e = endpoint{"GET", operation::notification_unread, {}};
-    else if (is({"notifications", "unread-count"}))
-        e = endpoint{"GET", operation::notification_unread_count, {}};
-    else if (is({"notifications", "mark-all-read"}))
-        e = endpoint{"POST", operation::notification_mark_all_read, {}};
-    else if (is({"notifications", "send"}))
-        e = endpoint{"POST", operation::notification_send, {}};
-    else if (is({"notifications", "broadcast"}))
-        e = endpoint{"POST", operation::notification_broadcast, {}};
-    else if (is({"notifications", "*", "mark-read"}))
-        e = endpoint{"POST", operation::notification_mark_read, {{"ids", json::array{json::value(p[1])}}}};
-    else if (is({"notifications", "*", "dismiss"}))
-        e = endpoint{"POST", operation::notification_dismiss, {{"ids", json::array{json::value(p[1])}}}};
-    if (!e) return failure(404, "Not found");
-    if (method != e->method) {
-        auto r = failure(405, std::string("Method not allowed: use ") + e->method);
-        r.headers.emplace_back("Allow", e->method);
-        return r;
-    }
-    return std::move(*e);
-}
-
 }  // namespace
 
 void gateway::install_rest_api() {
     srv_.route_async(
         std::string(prefix),
         [this](server::http_request req, server::http_responder respond) {
-            auto route = resolve(segments(req.path), req.method);
-            if (auto* r = std::get_if<http_reply>(&route)) return respond(std::move(*r));
-            auto ep = std::get<endpoint>(std::move(route));
+            auto route = resolve_rest(req.path, req.method);
+            if (auto* r = std::get_if<outcome>(&route)) {
+                auto reply = answer(r->status, r->body);
+                if (!r->allow.empty()) reply.headers.emplace_back("Allow", r->allow);
+                return respond(std::move(reply));
+            }
+            auto ep = std::get<rest_endpoint>(std::move(route));
 
             // Arguments: the query string, then the JSON body, then the path (which wins).
             json::object args;
@@ -125,14 +55,14 @@ void gateway::install_rest_api() {
                 for (auto& [k, x] : v.get_object())
                     args[k] = std::move(x);
             }
-            for (auto& [k, x] : ep.extra)
+            for (auto& [k, x] : ep.path_args)
                 args[k] = std::move(x);
 
             // The user: a JWT (Bearer, or ?token=) or a DRF token (Token), as sockets present them.
             auto token = auth::find_token(json::object{}, protocol::parse_query(req.query), req.headers);
             if (!token) return respond(failure(401, "Authentication required"));
             auto go = [this, ep, args = std::move(args), respond](const auth::principal& who) mutable {
-                if (ep.online_users) {
+                if (ep.op == operation::online_users) {
                     std::lock_guard lock(mu_);
                     json::array list;
                     for (const auto& u : presence_.users())

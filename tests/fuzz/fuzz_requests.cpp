@@ -1,0 +1,74 @@
+// The input checks of the chat and notification operations and the REST routes
+// (apps/switchboard/input.cpp): never crash or throw on any input; every refusal is a 4xx with a
+// non-empty message. First byte: which checks; the rest is a JSON object (or a REST path).
+#include "../../apps/switchboard/input.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+using namespace switchboard::app;
+
+namespace {
+
+void expect_refusal(const check& c) {
+    if (!c) return;
+    const auto* e = c->body.if_contains("error");
+    if (c->status < 400 || c->status > 499 || !e || !e->is_string() || e->get_string().empty()) std::abort();
+    if (c->body.at("success") != false) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+    if (data[0] % 4 == 0) {
+        // A REST request: "METHOD path".
+        auto sp = in.find(' ');
+        auto method = in.substr(0, sp);
+        auto path = sp == std::string_view::npos ? std::string_view{} : in.substr(sp + 1);
+        auto r = resolve_rest(path, method);
+        if (auto* o = std::get_if<outcome>(&r)) {
+            if (o->status != 404 && o->status != 405) std::abort();
+            if (o->status == 405 && o->allow.empty()) std::abort();
+        }
+        return 0;
+    }
+    boost::system::error_code ec;
+    boost::json::parse_options po;
+    po.max_depth = 64;
+    auto v = boost::json::parse(in, ec, {}, po);
+    if (ec || !v.is_object()) return 0;
+    auto args = camel_keys(v.get_object());
+    caller who{"u1", "c1", "staff", false, data[0] % 4 == 3, "sid"};
+    std::string text, conv, other;
+    std::optional<std::int64_t> n;
+    std::int64_t limit = 0;
+    std::vector<std::int64_t> ids;
+    expect_refusal(need_member(who));
+    expect_refusal(need_user(args, "receiverId", text));
+    if (!need_user(args, "receiverId", text) && (text.empty() || text.size() > 128)) std::abort();
+    expect_refusal(opt_int(args, "before", n));
+    if (!opt_int(args, "before", n) && n && *n < 1) std::abort();
+    expect_refusal(limit_of(args, 20, 100, limit));
+    if (!limit_of(args, 20, 100, limit) && (limit < 1 || limit > 100)) std::abort();
+    expect_refusal(id_list(args, "messageIds", ids, data[0] % 2 == 0));
+    for (auto id : ids)
+        if (id < 1) std::abort();
+    expect_refusal(need_string(args, "message", 5000, text));
+    expect_refusal(attachments_of(args, text));
+    if (!attachments_of(args, text)) {
+        auto parsed = boost::json::parse(text, ec);
+        if (ec || !parsed.is_array() || parsed.get_array().size() > 10) std::abort();
+    }
+    expect_refusal(conversation_of(args, who, conv, other));
+    if (!conversation_of(args, who, conv, other) && conv != dm_conversation(who.user_id, other)) std::abort();
+    note_input note;
+    expect_refusal(notification_audience(args, data[0] % 2 == 1, note));
+    expect_refusal(notification_fields(args, note));
+    return 0;
+}
