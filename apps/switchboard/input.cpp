@@ -64,8 +64,8 @@ check need_user(const json::object& o, std::string_view name, std::string& out) 
 }
 
 // An optional positive integer (JSON integer, or its decimal text as query strings carry it).
-check opt_int(const json::object& o, std::string_view name, std::optional<std::int64_t>& out, std::int64_t min,
-              std::int64_t max) {
+check opt_int(const json::object& o, std::string_view name, std::optional<std::int64_t>& out,
+              std::int64_t min, std::int64_t max) {
     auto* v = field(o, name);
     if (!v) return std::nullopt;
     std::int64_t n = 0;
@@ -264,7 +264,6 @@ check notification_audience(const json::object& o, bool broadcast, note_input& n
     return std::nullopt;
 }
 
-
 std::string dm_conversation(const std::string& a, const std::string& b) {
     return a < b ? "dm:" + a + ":" + b : "dm:" + b + ":" + a;
 }
@@ -301,20 +300,34 @@ std::variant<rest_endpoint, outcome> resolve_rest(std::string_view path, std::st
     };
     using o = operation;
     std::optional<rest_endpoint> e;
-    if (is({"chats"})) e = rest_endpoint{"POST", o::chat_send, {}};
-    else if (is({"chats", "conversations"})) e = rest_endpoint{"GET", o::chat_get_conversations, {}};
-    else if (is({"chats", "conversation", "*"})) e = rest_endpoint{"GET", o::chat_get_messages, {{"userId", p[2]}}};
-    else if (is({"chats", "mark-read"})) e = rest_endpoint{"POST", o::chat_mark_read, {}};
-    else if (is({"chats", "typing"})) e = rest_endpoint{"POST", o::chat_typing, {}};
-    else if (is({"chats", "unread-count"})) e = rest_endpoint{"GET", o::chat_unread_count, {}};
-    else if (is({"chats", "search"})) e = rest_endpoint{"GET", o::chat_search, {}};
-    else if (is({"chats", "online-users"})) e = rest_endpoint{"GET", o::online_users, {}};
-    else if (is({"notifications"})) e = rest_endpoint{"GET", o::notification_list, {}};
-    else if (is({"notifications", "unread"})) e = rest_endpoint{"GET", o::notification_unread, {}};
-    else if (is({"notifications", "unread-count"})) e = rest_endpoint{"GET", o::notification_unread_count, {}};
-    else if (is({"notifications", "mark-all-read"})) e = rest_endpoint{"POST", o::notification_mark_all_read, {}};
-    else if (is({"notifications", "send"})) e = rest_endpoint{"POST", o::notification_send, {}};
-    else if (is({"notifications", "broadcast"})) e = rest_endpoint{"POST", o::notification_broadcast, {}};
+    if (is({"chats"}))
+        e = rest_endpoint{"POST", o::chat_send, {}};
+    else if (is({"chats", "conversations"}))
+        e = rest_endpoint{"GET", o::chat_get_conversations, {}};
+    else if (is({"chats", "conversation", "*"}))
+        e = rest_endpoint{"GET", o::chat_get_messages, {{"userId", p[2]}}};
+    else if (is({"chats", "mark-read"}))
+        e = rest_endpoint{"POST", o::chat_mark_read, {}};
+    else if (is({"chats", "typing"}))
+        e = rest_endpoint{"POST", o::chat_typing, {}};
+    else if (is({"chats", "unread-count"}))
+        e = rest_endpoint{"GET", o::chat_unread_count, {}};
+    else if (is({"chats", "search"}))
+        e = rest_endpoint{"GET", o::chat_search, {}};
+    else if (is({"chats", "online-users"}))
+        e = rest_endpoint{"GET", o::online_users, {}};
+    else if (is({"notifications"}))
+        e = rest_endpoint{"GET", o::notification_list, {}};
+    else if (is({"notifications", "unread"}))
+        e = rest_endpoint{"GET", o::notification_unread, {}};
+    else if (is({"notifications", "unread-count"}))
+        e = rest_endpoint{"GET", o::notification_unread_count, {}};
+    else if (is({"notifications", "mark-all-read"}))
+        e = rest_endpoint{"POST", o::notification_mark_all_read, {}};
+    else if (is({"notifications", "send"}))
+        e = rest_endpoint{"POST", o::notification_send, {}};
+    else if (is({"notifications", "broadcast"}))
+        e = rest_endpoint{"POST", o::notification_broadcast, {}};
     else if (is({"notifications", "*", "mark-read"}))
         e = rest_endpoint{"POST", o::notification_mark_read, {{"ids", json::array{json::value(p[1])}}}};
     else if (is({"notifications", "*", "dismiss"}))
