@@ -287,7 +287,17 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             &m.add_family("switchboard_store_errors_total", "Database calls that failed, by kind", "kind");
         messages = &m.add_counter("switchboard_chat_messages_total", "Chat messages stored");
         notifications = &m.add_counter("switchboard_notifications_total", "Notifications stored");
-        thread = std::thread([this] { ctx.run(); });
+        // An exception escaping a handler must not end the thread every operation runs on.
+        thread = std::thread([this] {
+            for (;;) {
+                try {
+                    ctx.run();
+                    return;
+                } catch (const std::exception& e) {
+                    log::error("app thread: handler threw", {{"what", e.what()}});
+                }
+            }
+        });
     }
 
     server::server& srv;

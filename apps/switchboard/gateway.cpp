@@ -392,7 +392,7 @@ void gateway::install_communication_events() {
             std::weak_ptr<server::socket> w = s;
             comm_.run(op, caller_of(st->who, s->id()), std::move(args), [ack, w, event](outcome o) {
                 if (ack) return ack(one(std::move(o.body)));
-                if (o.body["success"].as_bool()) return;
+                if (auto* good = o.body.if_contains("success"); good && *good == true) return;
                 if (auto s = w.lock())
                     emit(s, "error", json::object{{"message", o.body["error"]}, {"event", event}});
             });
