@@ -32,16 +32,6 @@ std::vector<chat_message> all(const result_set& rs) {
     return out;
 }
 
-// "$k, $k+1, ..." for an IN list.
-std::string placeholders(std::size_t first, std::size_t n) {
-    std::string s;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i) s += ", ";
-        s += "$" + std::to_string(first + i);
-    }
-    return s;
-}
-
 }  // namespace
 
 chat_store::chat_store(std::shared_ptr<database> db, const std::string& schema)
@@ -107,7 +97,7 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
         p.emplace_back(id);
     std::string sql = "UPDATE " + table("chat_messages") +
                       " SET delivered_at = $1 WHERE receiver_id = $2 AND delivered_at IS NULL AND id IN (" +
-                      placeholders(3, ids.size()) + ") RETURNING " + columns;
+                      sql_placeholders(3, ids.size()) + ") RETURNING " + columns;
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
     co_return all(*r);
@@ -119,7 +109,7 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
     std::vector<param> p{now, reader, conversation_id};
     std::string where = " WHERE receiver_id = $2 AND conversation_id = $3 AND read_at IS NULL";
     if (!ids.empty()) {
-        where += " AND id IN (" + placeholders(4, ids.size()) + ")";
+        where += " AND id IN (" + sql_placeholders(4, ids.size()) + ")";
         for (auto id : ids)
             p.emplace_back(id);
     } else if (up_to_id) {

@@ -42,6 +42,15 @@ std::int64_t as_int(const cell& c, std::int64_t fallback) {
     return as_opt_int(c).value_or(fallback);
 }
 
+std::string sql_placeholders(std::size_t first, std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i) s += ", ";
+        s += "$" + std::to_string(first + i);
+    }
+    return s;
+}
+
 const std::string& as_text(const cell& c) {
     static const std::string empty;
     return c ? *c : empty;

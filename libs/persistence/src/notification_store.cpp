@@ -33,15 +33,6 @@ constexpr const char* visible =
     "(n.audience = 'global' OR (n.audience = 'user' AND n.audience_id = $1) OR "
     "(n.audience = 'college' AND n.audience_id = $2 AND $2 <> ''))";
 
-std::string placeholders(std::size_t first, std::size_t n) {
-    std::string s;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i) s += ", ";
-        s += "$" + std::to_string(first + i);
-    }
-    return s;
-}
-
 std::vector<std::int64_t> ids_of(const result_set& rs) {
     std::vector<std::int64_t> out;
     for (const auto& r : rs.rows)
@@ -121,40 +112,36 @@ boost::asio::awaitable<boost::system::result<std::int64_t>> notification_store::
 boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notification_store::mark_read(
     reader rd, std::vector<std::int64_t> ids, bool all, std::int64_t now) {
     if (ids.empty() && !all) co_return std::vector<std::int64_t>{};
-    std::vector<param> p{rd.user_id, rd.college_id, now};
-    std::string which;
-    if (!ids.empty()) {
-        which = " AND n.id IN (" + placeholders(4, ids.size()) + ")";
-        for (auto id : ids)
-            p.emplace_back(id);
-    }
-    // One statement: the visible, unread ones get a state row (or their row's read_at).
-    std::string sql = "INSERT INTO " + state_ +
-                      " AS st (notification_id, user_id, read_at) SELECT n.id, $1, $3 FROM " +
-                      notifications_ + " n LEFT JOIN " + state_ +
-                      " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
-                      " AND s.read_at IS NULL AND s.dismissed_at IS NULL" + which +
-                      " ON CONFLICT (notification_id, user_id) DO UPDATE SET read_at = excluded.read_at"
-                      " RETURNING notification_id";
-    auto r = co_await db_->query(std::move(sql), std::move(p));
-    if (!r) co_return r.error();
-    co_return ids_of(*r);
+    co_return co_await set_state(std::move(rd), std::move(ids), now, false);
 }
 
 boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notification_store::dismiss(
     reader rd, std::vector<std::int64_t> ids, std::int64_t now) {
     if (ids.empty()) co_return std::vector<std::int64_t>{};
-    std::vector<param> p{rd.user_id, rd.college_id, now};
-    for (auto id : ids)
-        p.emplace_back(id);
+    co_return co_await set_state(std::move(rd), std::move(ids), now, true);
+}
+
+// One statement: the visible notifications among `ids` (all when empty) that are not dismissed
+// (and, when reading, not read) get a state row, or their row's read_at / dismissed_at; a
+// dismissal also reads. Returns the ids that changed.
+boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notification_store::set_state(
+    reader rd, std::vector<std::int64_t> ids, std::int64_t now, bool dismiss) {
+    std::vector<param> p{rd.user_id, rd.college_id, now, dismiss ? param{now} : param{nullptr}};
+    std::string which;
+    if (!ids.empty()) {
+        which = " AND n.id IN (" + sql_placeholders(5, ids.size()) + ")";
+        for (auto id : ids)
+            p.emplace_back(id);
+    }
     std::string sql =
         "INSERT INTO " + state_ +
-        " AS st (notification_id, user_id, read_at, dismissed_at) SELECT n.id, $1, $3, $3 FROM " +
+        " AS st (notification_id, user_id, read_at, dismissed_at) SELECT n.id, $1, $3, $4 FROM " +
         notifications_ + " n LEFT JOIN " + state_ +
-        " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
-        " AND s.dismissed_at IS NULL AND n.id IN (" + placeholders(4, ids.size()) +
-        ") ON CONFLICT (notification_id, user_id) DO UPDATE SET dismissed_at = excluded.dismissed_at,"
-        " read_at = COALESCE(st.read_at, excluded.read_at) RETURNING notification_id";
+        " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible + " AND s.dismissed_at IS NULL" +
+        (dismiss ? "" : " AND s.read_at IS NULL") + which +
+        " ON CONFLICT (notification_id, user_id) DO UPDATE SET"
+        " read_at = COALESCE(st.read_at, excluded.read_at),"
+        " dismissed_at = COALESCE(st.dismissed_at, excluded.dismissed_at) RETURNING notification_id";
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
     co_return ids_of(*r);

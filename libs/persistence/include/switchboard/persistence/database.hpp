@@ -44,6 +44,8 @@ struct result_set {
 std::int64_t as_int(const cell& c, std::int64_t fallback = 0);
 std::optional<std::int64_t> as_opt_int(const cell& c);
 const std::string& as_text(const cell& c);
+// "$first, $first+1, …" (n of them): an IN list of bound parameters.
+std::string sql_placeholders(std::size_t first, std::size_t n);
 
 enum class backend { postgres, sqlite };
 

@@ -53,6 +53,8 @@ public:
         reader r, std::vector<std::int64_t> ids, std::int64_t now);
 
 private:
+    boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> set_state(
+        reader r, std::vector<std::int64_t> ids, std::int64_t now, bool dismiss);
     std::shared_ptr<database> db_;
     std::string notifications_;
     std::string state_;
