@@ -327,12 +327,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
 
     void stop() {
         work.reset();
-        asio::post(ctx, [this] {
-            for (auto& [k, t] : typing)
-                t->cancel();
-            typing.clear();
-        });
-        ctx.stop();
+        ctx.stop();  // pending operations and typing timers end with the context
         if (thread.joinable()) thread.join();
     }
 
@@ -391,14 +386,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         db::chat_message m;
         if (auto e = need_user(a, "receiverId", m.receiver_id)) co_return *e;
         if (m.receiver_id == who.user_id) co_return fail(400, "receiverId must be another user");
-        auto* body = field(a, "message");
-        if (!body) co_return fail(400, "message is required");
-        if (!body->is_string()) co_return fail(400, "message must be a string");
-        if (blank(body->get_string())) co_return fail(400, "message must not be empty");
-        if (utf8_length(body->get_string()) > self->cfg.max_message_length)
-            co_return fail(400, "message is longer than " + std::to_string(self->cfg.max_message_length) +
-                                    " characters");
-        m.body = body->get_string();
+        if (auto e = need_string(a, "message", self->cfg.max_message_length, m.body)) co_return *e;
         if (auto e = attachments_of(a, m.attachments)) co_return *e;
         if (auto* c = field(a, "clientMessageId")) {
             auto t = auth::id_text(*c);

@@ -96,14 +96,35 @@ gateway::gateway(server::server& srv, gateway_config cfg, communication& comm)
     install_rest_api();
 }
 
-bool gateway::is_drf_token(const auth::found_token& t) const {
-    if (!comm_.drf_enabled()) return false;
-    if (t.scheme == "Token") return true;
-    if (t.scheme == "Bearer") return false;
-    return std::count(t.value.begin(), t.value.end(), '.') != 2;  // a JWT has three segments
-}
-
 gateway::~gateway() = default;
+
+void gateway::identify(const auth::found_token& t, std::function<void(identity)> done) {
+    // A Django key: the Token scheme, or (with DRF on) a credential that is not a three-segment JWT.
+    bool drf = comm_.drf_enabled() &&
+               (t.scheme == "Token" ||
+                (t.scheme != "Bearer" && std::count(t.value.begin(), t.value.end(), '.') != 2));
+    if (drf) {
+        comm_.lookup_drf_token(t.value, [this, done = std::move(done)](auto r) {
+            if (!r) {
+                m_->auth_failures->inc("store_unavailable");
+                return done({std::nullopt, "Authentication temporarily unavailable, please retry", true});
+            }
+            if (!*r) {
+                m_->auth_failures->inc("unknown_token");
+                return done({std::nullopt, "Invalid or expired token"});
+            }
+            done({std::move(**r)});
+        });
+        return;
+    }
+    auto p = auth::principal_from_jwt(t.value, cfg_.keys, cfg_.verify, wall_s());
+    if (!p) {
+        m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
+        log::debug("token refused", {{"reason", p.error().message()}});
+        return done({std::nullopt, "Invalid or expired token"});
+    }
+    done({std::move(*p)});
+}
 
 void gateway::install_events() {
     auto& ns = srv_.of("/");
@@ -130,29 +151,11 @@ void gateway::install_events() {
             }
             return done(std::nullopt, std::move(st));
         }
-        if (self->is_drf_token(*token)) {
-            self->comm_.lookup_drf_token(token->value, [self, st, done](auto r) {
-                if (!r) {
-                    self->m_->auth_failures->inc("store_unavailable");
-                    return done("Authentication temporarily unavailable, please retry", nullptr);
-                }
-                if (!*r) {
-                    self->m_->auth_failures->inc("unknown_token");
-                    return done("Invalid or expired token", nullptr);
-                }
-                st->who = std::move(**r);
-                done(std::nullopt, st);
-            });
-            return;
-        }
-        auto p = auth::principal_from_jwt(token->value, self->cfg_.keys, self->cfg_.verify, wall_s());
-        if (!p) {
-            self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
-            log::debug("token refused", {{"reason", p.error().message()}, {"address", st->address}});
-            return done("Invalid or expired token", nullptr);
-        }
-        st->who = std::move(*p);
-        done(std::nullopt, std::move(st));
+        self->identify(*token, [st, done](identity id) {
+            if (!id.who) return done(std::move(id.refusal), nullptr);
+            st->who = std::move(*id.who);
+            done(std::nullopt, st);
+        });
     };
 
     ns.on_connect([self, authenticate](const socket_ptr& s, auto decide) {

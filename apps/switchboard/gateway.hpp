@@ -54,8 +54,14 @@ private:
     void install_http_api();
     void install_communication_events();
     void install_rest_api();
-    // A Django token: the Token scheme, or (with DRF on) a credential that is not a JWT.
-    bool is_drf_token(const auth::found_token& t) const;
+    // A token → the principal (a JWT here, a DRF key through the database), or the refusal to
+    // give; failures are counted. `done` may run on another thread.
+    struct identity {
+        std::optional<auth::principal> who;
+        std::string refusal;       // for the client
+        bool unavailable = false;  // the database could not answer (retry later)
+    };
+    void identify(const auth::found_token& t, std::function<void(identity)> done);
     void schedule_expiry(const server::socket_ptr& s, state& st);
 
     server::server& srv_;

@@ -20,13 +20,6 @@ using server::http_request_view;
 
 namespace {
 
-http_reply reply(unsigned status, json::object o) {
-    return http_reply{status, "application/json", protocol::json_write(o)};
-}
-http_reply error(unsigned status, std::string_view message) {
-    return reply(status, json::object{{"success", false}, {"error", message}});
-}
-
 const auth::address_set& loopback() {
     static const auth::address_set set = [] {
         auth::address_set s;
@@ -42,13 +35,13 @@ bool same_secret(std::string_view a, std::string_view b) {
 
 // The JSON body as an object, or the 400 to answer.
 std::optional<http_reply> parse_body(const http_request_view& req, json::object& out) {
-    if (req.body.empty()) return error(400, "Request body must be a JSON object");
+    if (req.body.empty()) return json_error(400, "Request body must be a JSON object");
     boost::system::error_code ec;
     json::parse_options po;
     po.max_depth = 64;
     auto v = json::parse(req.body, ec, {}, po);
-    if (ec) return error(400, "Invalid JSON body");
-    if (!v.is_object()) return error(400, "Request body must be a JSON object");
+    if (ec) return json_error(400, "Invalid JSON body");
+    if (!v.is_object()) return json_error(400, "Request body must be a JSON object");
     out = std::move(v.get_object());
     return std::nullopt;
 }
@@ -57,15 +50,15 @@ std::optional<http_reply> parse_body(const http_request_view& req, json::object&
 std::optional<http_reply> need_text(const json::object& o, std::string_view name, std::string& out,
                                     bool id = false) {
     auto* v = o.if_contains(name);
-    if (!v || v->is_null()) return error(400, std::string(name) + " is required");
+    if (!v || v->is_null()) return json_error(400, std::string(name) + " is required");
     if (id) {
         auto t = auth::id_text(*v);
-        if (!t) return error(400, std::string(name) + " must be a non-empty string or an integer");
+        if (!t) return json_error(400, std::string(name) + " must be a non-empty string or an integer");
         out = std::move(*t);
         return std::nullopt;
     }
-    if (!v->is_string()) return error(400, std::string(name) + " must be a string");
-    if (v->get_string().empty()) return error(400, std::string(name) + " must not be empty");
+    if (!v->is_string()) return json_error(400, std::string(name) + " must be a string");
+    if (v->get_string().empty()) return json_error(400, std::string(name) + " must not be empty");
     out = v->get_string();
     return std::nullopt;
 }
@@ -73,9 +66,9 @@ std::optional<http_reply> need_text(const json::object& o, std::string_view name
 // The required `event` (not one Socket.IO reserves: a client could not tell it from its own).
 std::optional<http_reply> need_event(const json::object& o, std::string& event) {
     if (auto e = need_text(o, "event", event)) return e;
-    if (event.size() > 256) return error(400, "event is longer than 256 characters");
+    if (event.size() > 256) return json_error(400, "event is longer than 256 characters");
     if (protocol::is_reserved_event(event))
-        return error(400, "event '" + event + "' is reserved by Socket.IO");
+        return json_error(400, "event '" + event + "' is reserved by Socket.IO");
     return std::nullopt;
 }
 
@@ -84,7 +77,7 @@ std::optional<http_reply> add_id_room(const json::value* v, std::string_view nam
                                       std::vector<std::string>& rooms) {
     if (!v || v->is_null()) return std::nullopt;
     auto t = auth::id_text(*v);
-    if (!t) return error(400, std::string(name) + " must be a non-empty string or an integer");
+    if (!t) return json_error(400, std::string(name) + " must be a non-empty string or an integer");
     rooms.push_back(std::string(prefix) + *t);
     return std::nullopt;
 }
@@ -100,22 +93,22 @@ void gateway::install_http_api() {
                           const std::string& method) -> std::optional<http_reply> {
         m_->api_requests->inc();
         if (req.method != method) {
-            auto r = error(405, "Method not allowed: use " + method);
+            auto r = json_error(405, "Method not allowed: use " + method);
             r.headers.emplace_back("Allow", method);
             return r;
         }
         if (cfg_.api_key.empty()) {
             if (!loopback().contains(req.remote_address))
-                return error(403,
-                             "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
+                return json_error(
+                    403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
             return std::nullopt;
         }
         std::string key(req.header("x-api-key"));
         if (key.empty())
             if (auto a = auth::parse_authorization(req.header("authorization")); a && a->first == "Bearer")
                 key = std::move(a->second);
-        if (key.empty()) return error(401, "Unauthorized: an API key is required");
-        if (!same_secret(key, cfg_.api_key)) return error(401, "Unauthorized: invalid API key");
+        if (key.empty()) return json_error(401, "Unauthorized: an API key is required");
+        if (!same_secret(key, cfg_.api_key)) return json_error(401, "Unauthorized: invalid API key");
         return std::nullopt;
     };
     auto api = [refused](std::string method, auto handler) {
@@ -134,7 +127,7 @@ void gateway::install_http_api() {
                 json::object b;
                 if (auto e = parse_body(req.view(), b)) return respond(std::move(*e));
                 comm_.service_notify(broadcast, std::move(b),
-                                     [respond](outcome o) { respond(reply(o.status, std::move(o.body))); });
+                                     [respond](outcome o) { respond(json_reply(o.status, o.body)); });
             });
     }
 
@@ -158,20 +151,20 @@ void gateway::install_http_api() {
             rooms::broadcast_options to;
             to.rooms = {room};
             auto n = send(to, event, data_of(b));
-            return reply(200, {{"success", true}, {"room", room}, {"event", event}, {"recipients", n}});
+            return json_reply(200, {{"success", true}, {"room", room}, {"event", event}, {"recipients", n}});
         }));
-    srv_.route(
-        "/api/broadcast/user", api("POST", [send, data_of](const http_request_view& req) {
-            json::object b;
-            if (auto e = parse_body(req, b)) return *e;
-            std::string user, event;
-            if (auto e = need_text(b, "userId", user, true)) return *e;
-            if (auto e = need_event(b, event)) return *e;
-            rooms::broadcast_options to;
-            to.rooms = {"user:" + user};
-            auto n = send(to, event, data_of(b));
-            return reply(200, {{"success", true}, {"userId", user}, {"event", event}, {"recipients", n}});
-        }));
+    srv_.route("/api/broadcast/user", api("POST", [send, data_of](const http_request_view& req) {
+                   json::object b;
+                   if (auto e = parse_body(req, b)) return *e;
+                   std::string user, event;
+                   if (auto e = need_text(b, "userId", user, true)) return *e;
+                   if (auto e = need_event(b, event)) return *e;
+                   rooms::broadcast_options to;
+                   to.rooms = {"user:" + user};
+                   auto n = send(to, event, data_of(b));
+                   return json_reply(
+                       200, {{"success", true}, {"userId", user}, {"event", event}, {"recipients", n}});
+               }));
     srv_.route("/api/broadcast/global", api("POST", [send, data_of](const http_request_view& req) {
                    json::object b;
                    if (auto e = parse_body(req, b)) return *e;
@@ -180,7 +173,7 @@ void gateway::install_http_api() {
                    rooms::broadcast_options to;
                    to.rooms = {"global"};
                    auto n = send(to, event, data_of(b));
-                   return reply(200, {{"success", true}, {"event", event}, {"recipients", n}});
+                   return json_reply(200, {{"success", true}, {"event", event}, {"recipients", n}});
                }));
     // The survey service's two typed broadcasts: to survey:{id} and project:{id}, each socket once.
     srv_.route(
@@ -201,7 +194,7 @@ void gateway::install_http_api() {
             out["timestamp"] = now_iso();
             auto rooms_sent = json::array(to.rooms.begin(), to.rooms.end());
             auto n = send(to, "response.new", std::move(out));
-            return reply(200, {{"success", true}, {"rooms", std::move(rooms_sent)}, {"recipients", n}});
+            return json_reply(200, {{"success", true}, {"rooms", std::move(rooms_sent)}, {"recipients", n}});
         }));
     srv_.route(
         "/api/broadcast/location", api("POST", [send](const http_request_view& req) {
@@ -210,20 +203,20 @@ void gateway::install_http_api() {
             std::string surveyor;
             if (auto e = need_text(b, "surveyorId", surveyor, true)) return *e;
             auto* loc = b.if_contains("location");
-            if (!loc || loc->is_null()) return error(400, "location is required");
-            if (!loc->is_object()) return error(400, "location must be an object");
+            if (!loc || loc->is_null()) return json_error(400, "location is required");
+            if (!loc->is_object()) return json_error(400, "location must be an object");
             rooms::broadcast_options to;
             if (auto e = add_id_room(b.if_contains("surveyId"), "surveyId", "survey:", to.rooms)) return *e;
             if (auto e = add_id_room(b.if_contains("projectId"), "projectId", "project:", to.rooms))
                 return *e;
-            if (to.rooms.empty()) return error(400, "surveyId or projectId is required");
+            if (to.rooms.empty()) return json_error(400, "surveyId or projectId is required");
             json::object out{{"type", "surveyor.location"}, {"surveyorId", b["surveyorId"]}};
             for (auto key : {"surveyId", "projectId", "location", "metadata"})
                 if (auto* v = b.if_contains(key)) out[key] = *v;
             out["timestamp"] = now_iso();
             auto rooms_sent = json::array(to.rooms.begin(), to.rooms.end());
             auto n = send(to, "surveyor.location", std::move(out));
-            return reply(200, {{"success", true}, {"rooms", std::move(rooms_sent)}, {"recipients", n}});
+            return json_reply(200, {{"success", true}, {"rooms", std::move(rooms_sent)}, {"recipients", n}});
         }));
 
     srv_.route("/api/stats", api("GET", [this](const http_request_view&) {
@@ -241,14 +234,14 @@ void gateway::install_http_api() {
                    for (const auto& [name, n] : sizes)
                        room_stats.push_back(json::object{{"name", name}, {"connections", n}});
                    stats["roomStats"] = std::move(room_stats);
-                   return reply(200, {{"success", true}, {"stats", std::move(stats)}});
+                   return json_reply(200, {{"success", true}, {"stats", std::move(stats)}});
                }));
     auto users = [this](const http_request_view&) {
         std::lock_guard lock(mu_);
         auto list = presence_.users();
-        return reply(200, {{"success", true},
-                           {"data", json::object{{"count", list.size()},
-                                                 {"users", json::array(list.begin(), list.end())}}}});
+        return json_reply(200, {{"success", true},
+                                {"data", json::object{{"count", list.size()},
+                                                      {"users", json::array(list.begin(), list.end())}}}});
     };
     srv_.route("/connected-users", api("GET", users));
     srv_.route("/api/online-users", api("GET", [this](const http_request_view&) {
@@ -257,20 +250,20 @@ void gateway::install_http_api() {
                    for (const auto& u : presence_.users())
                        list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
                    auto n = list.size();
-                   return reply(200, {{"success", true},
-                                      {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
+                   return json_reply(200, {{"success", true},
+                                           {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
                }));
-    srv_.route_prefix("/user-status/", api("GET", [this](const http_request_view& req) {
-                          auto id = protocol::url_decode(
-                              req.path.substr(std::string_view("/user-status/").size()), false);
-                          if (!id || id->empty() || id->find('/') != std::string::npos)
-                              return error(400, "userId is required: /user-status/{userId}");
-                          std::lock_guard lock(mu_);
-                          return reply(200, {{"success", true},
-                                             {"data", json::object{{"userId", *id},
-                                                                   {"isConnected", presence_.online(*id)},
-                                                                   {"devices", presence_.devices(*id)}}}});
-                      }));
+    srv_.route_prefix(
+        "/user-status/", api("GET", [this](const http_request_view& req) {
+            auto id = protocol::url_decode(req.path.substr(std::string_view("/user-status/").size()), false);
+            if (!id || id->empty() || id->find('/') != std::string::npos)
+                return json_error(400, "userId is required: /user-status/{userId}");
+            std::lock_guard lock(mu_);
+            return json_reply(200, {{"success", true},
+                                    {"data", json::object{{"userId", *id},
+                                                          {"isConnected", presence_.online(*id)},
+                                                          {"devices", presence_.devices(*id)}}}});
+        }));
 }
 
 }  // namespace switchboard::app

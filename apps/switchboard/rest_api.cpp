@@ -21,13 +21,6 @@ namespace {
 
 constexpr std::string_view prefix = "/api/v1/communication/";
 
-http_reply answer(unsigned status, const json::object& o) {
-    return http_reply{status, "application/json", protocol::json_write(o)};
-}
-http_reply failure(unsigned status, std::string_view message) {
-    return answer(status, json::object{{"success", false}, {"error", message}});
-}
-
 }  // namespace
 
 void gateway::install_rest_api() {
@@ -36,7 +29,7 @@ void gateway::install_rest_api() {
         [this](server::http_request req, server::http_responder respond) {
             auto route = resolve_rest(req.path, req.method);
             if (auto* r = std::get_if<outcome>(&route)) {
-                auto reply = answer(r->status, r->body);
+                auto reply = json_reply(r->status, r->body);
                 if (!r->allow.empty()) reply.headers.emplace_back("Allow", r->allow);
                 return respond(std::move(reply));
             }
@@ -51,7 +44,8 @@ void gateway::install_rest_api() {
                 json::parse_options po;
                 po.max_depth = 64;
                 auto v = json::parse(req.body, ec, {}, po);
-                if (ec || !v.is_object()) return respond(failure(400, "Request body must be a JSON object"));
+                if (ec || !v.is_object())
+                    return respond(json_error(400, "Request body must be a JSON object"));
                 for (auto& [k, x] : v.get_object())
                     args[k] = std::move(x);
             }
@@ -60,7 +54,7 @@ void gateway::install_rest_api() {
 
             // The user: a JWT (Bearer, or ?token=) or a DRF token (Token), as sockets present them.
             auto token = auth::find_token(json::object{}, protocol::parse_query(req.query), req.headers);
-            if (!token) return respond(failure(401, "Authentication required"));
+            if (!token) return respond(json_error(401, "Authentication required"));
             auto go = [this, ep, args = std::move(args), respond](const auth::principal& who) mutable {
                 if (ep.op == operation::online_users) {
                     std::lock_guard lock(mu_);
@@ -69,23 +63,15 @@ void gateway::install_rest_api() {
                         list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
                     auto n = list.size();
                     return respond(
-                        answer(200, {{"success", true}, {"count", n}, {"users", std::move(list)}}));
+                        json_reply(200, {{"success", true}, {"count", n}, {"users", std::move(list)}}));
                 }
                 comm_.run(ep.op, caller_of(who), std::move(args),
-                          [respond](outcome o) { respond(answer(o.status, o.body)); });
+                          [respond](outcome o) { respond(json_reply(o.status, o.body)); });
             };
-            if (is_drf_token(*token)) {
-                comm_.lookup_drf_token(token->value, [respond, go](auto r) mutable {
-                    if (!r)
-                        return respond(failure(503, "Authentication temporarily unavailable, please retry"));
-                    if (!*r) return respond(failure(401, "Invalid or expired token"));
-                    go(**r);
-                });
-                return;
-            }
-            auto p = auth::principal_from_jwt(token->value, cfg_.keys, cfg_.verify, wall_s());
-            if (!p) return respond(failure(401, "Invalid or expired token"));
-            go(*p);
+            identify(*token, [respond, go](identity id) mutable {
+                if (!id.who) return respond(json_error(id.unavailable ? 503 : 401, id.refusal));
+                go(*id.who);
+            });
         },
         true);
 }

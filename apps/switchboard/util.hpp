@@ -1,5 +1,6 @@
 #pragma once
 // Small helpers shared by the gateway's event handlers and its HTTP API.
+#include <switchboard/protocol/json_write.hpp>
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
 
@@ -23,6 +24,14 @@ inline server::payload one(boost::json::value v) {
     server::payload p;
     p.args.push_back(std::move(v));
     return p;
+}
+
+// HTTP answers: a JSON object, or {success:false, error}.
+inline server::http_reply json_reply(unsigned status, const boost::json::object& o) {
+    return server::http_reply{status, "application/json", protocol::json_write(o)};
+}
+inline server::http_reply json_error(unsigned status, std::string_view message) {
+    return json_reply(status, boost::json::object{{"success", false}, {"error", message}});
 }
 
 }  // namespace switchboard::app
