@@ -7,14 +7,61 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include <array>
 
 namespace switchboard::server::detail {
 
+namespace {
+
+// One gathered write: up to 64 frames (headers kept here, payloads shared) in one writev.
+struct write_batch {
+    static constexpr std::size_t max_frames = 64;
+    static constexpr std::size_t max_bytes = 256 * 1024;
+    write_batch() {
+        headers.reserve(max_frames);
+        bufs.reserve(2 * max_frames);
+        keep.reserve(max_frames);
+    }
+    void raw(std::shared_ptr<const std::string> d) {
+        bytes += d->size();
+        bufs.emplace_back(asio::buffer(*d));
+        keep.push_back(std::move(d));
+    }
+    void frame(protocol::ws::opcode op, std::shared_ptr<const std::string> d) {
+        auto& h = headers.emplace_back();
+        auto n = protocol::ws::encode_header(op, d->size(), h.data());
+        bufs.emplace_back(asio::buffer(h.data(), n));
+        bytes += n + d->size();
+        if (!d->empty()) bufs.emplace_back(asio::buffer(*d));
+        keep.push_back(std::move(d));
+    }
+    bool full() const noexcept { return keep.size() >= max_frames || bytes >= max_bytes; }
+    std::vector<std::array<std::uint8_t, 10>> headers;
+    std::vector<asio::const_buffer> bufs;
+    std::vector<std::shared_ptr<const std::string>> keep;
+    std::size_t bytes = 0;
+    bool has_close = false;
+};
+
+const std::shared_ptr<const std::string>& normal_close_frame() {
+    static const auto f =
+        std::make_shared<const std::string>(protocol::ws::close_frame(protocol::ws::close_code::normal));
+    return f;
+}
+
+void close_socket(ws_conn& c) {
+    error_code ignored;
+    c.sock.shutdown(tcp::socket::shutdown_both, ignored);
+    c.sock.close(ignored);
+    if (c.linger) c.linger->cancel();
+}
+
+}  // namespace
+
 using protocol::engine_action_kind;
 using protocol::engine_type;
-namespace websocket = beast::websocket;
 
 engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid,
                                protocol::transport_kind transport, std::shared_ptr<const handshake> hs)
@@ -124,7 +171,7 @@ void engine_session::process(protocol::engine_actions& actions) {
                     // A peer that stopped reading would hold the writer (and the close) forever.
                     timer_.expires_after(std::chrono::seconds(3));
                     timer_.async_wait([conn = ws_](error_code ec) {
-                        if (!ec && !conn->dead) beast::get_lowest_layer(conn->ws).close();
+                        if (!ec && !conn->dead) close_socket(*conn);
                     });
                 }
                 log::debug("session closed",
@@ -265,48 +312,61 @@ bool engine_session::begin_upgrade() {
     return ok;
 }
 
-// The writer of a WebSocket: one async_write in flight, started again by its own completion or
-// by whoever queues (no coroutine and no wake-up timer per connection).
+// The writer of a WebSocket: one async_write in flight, gathering every queued frame (up to 64)
+// into it; started again by its own completion or by whoever queues.
 void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
     if (conn->writing) return;
     if (conn->dead) return writer_done(conn);
-    std::shared_ptr<const std::string> data;
-    bool binary = false;
-    if (!conn->probe_out.empty()) {
-        data = std::move(conn->probe_out.front());
+    auto batch = std::make_unique<write_batch>();
+    while (!conn->raw_out.empty() && !batch->full()) {
+        batch->raw(std::move(conn->raw_out.front()));
+        conn->raw_out.pop_front();
+    }
+    while (!conn->probe_out.empty() && !batch->full()) {
+        batch->frame(protocol::ws::opcode::text, std::move(conn->probe_out.front()));
         conn->probe_out.pop_front();
-    } else if (conn == ws_ && !queue_.empty()) {
-        data = std::move(queue_.front().data);
-        binary = queue_.front().binary;
-        queue_.pop_front();
-        queued_bytes_ -= data->size();
-        srv_.queued_packets.fetch_sub(1, std::memory_order_relaxed);
-    } else if (conn->closing) {
-        if (conn->close_sent) return;
+    }
+    if (conn == ws_) {
+        std::size_t taken = 0;
+        while (!queue_.empty() && !batch->full()) {
+            auto& item = queue_.front();
+            queued_bytes_ -= item.data->size();
+            batch->frame(item.binary ? protocol::ws::opcode::binary : protocol::ws::opcode::text,
+                         std::move(item.data));
+            queue_.pop_front();
+            ++taken;
+        }
+        if (taken) srv_.queued_packets.fetch_sub(taken, std::memory_order_relaxed);
+    }
+    if (batch->keep.empty()) {
+        if (!conn->closing || conn->close_sent) return;  // idle
         conn->close_sent = true;
-        conn->writing = true;
-        conn->ws.async_close(websocket::close_code::normal, [self = shared_from_this(), conn](error_code ec) {
-            conn->writing = false;
-            if (ec) beast::get_lowest_layer(conn->ws).close();
-            conn->dead = true;
-            self->writer_done(conn);
-        });
-        return;
-    } else {
-        return;  // idle
+        batch->raw(normal_close_frame());
+        batch->has_close = true;
     }
     conn->writing = true;
-    conn->ws.text(!binary);
-    auto buf = asio::buffer(*data);
-    conn->ws.async_write(
-        buf, [self = shared_from_this(), conn, data = std::move(data)](error_code ec, std::size_t n) {
+    auto& bufs = batch->bufs;
+    asio::async_write(
+        conn->sock, bufs,
+        [self = shared_from_this(), conn, batch = std::move(batch)](error_code ec, std::size_t n) {
             conn->writing = false;
-            if (ec) {
-                beast::get_lowest_layer(conn->ws).close();
+            if (ec || conn->dead) {
+                close_socket(*conn);
                 conn->dead = true;
                 return self->writer_done(conn);
             }
             self->srv_.bytes_out->inc(n);
+            if (batch->has_close) {
+                // Our close frame is out: no more data from us; the peer answers with
+                // its close frame (the reader then ends) or is cut off after 5 s.
+                error_code ignored;
+                conn->sock.shutdown(tcp::socket::shutdown_send, ignored);
+                conn->linger = std::make_unique<asio::steady_timer>(self->ex_, std::chrono::seconds(5));
+                conn->linger->async_wait([conn](error_code e) {
+                    if (!e) close_socket(*conn);
+                });
+                return;
+            }
             self->pump(conn);
         });
 }
@@ -317,6 +377,7 @@ void engine_session::writer_done(const std::shared_ptr<ws_conn>& conn) {
 
 void engine_session::on_ws_closed(const std::shared_ptr<ws_conn>& conn) {
     conn->dead = true;
+    if (!conn->writing) close_socket(*conn);  // else the write's completion closes it
     pump(conn);
     actions_.clear();
     if (conn == ws_) {
@@ -327,41 +388,87 @@ void engine_session::on_ws_closed(const std::shared_ptr<ws_conn>& conn) {
     process(actions_);
 }
 
-asio::awaitable<void> engine_session::run_websocket(std::shared_ptr<ws_conn> conn, bool probe) {
-    auto self = shared_from_this();
+void engine_session::send_ws_close(const std::shared_ptr<ws_conn>& conn, std::uint16_t code) {
+    if (conn->close_sent) return;
+    conn->close_sent = true;
+    conn->raw_out.push_back(std::make_shared<const std::string>(protocol::ws::close_frame(code)));
+    pump(conn);
+}
+
+void engine_session::start_websocket(std::shared_ptr<ws_conn> conn, bool probe) {
     if (probe)
         ws_probe_ = conn;
     else
         ws_ = conn;
+    error_code ignored;
+    conn->sock.non_blocking(true, ignored);
     pump(conn);
-    beast::flat_buffer buf;
-    for (;;) {
-        auto [ec, n] = co_await conn->ws.async_read(buf, asio::as_tuple(asio::use_awaitable));
-        if (ec == websocket::error::message_too_big) srv_.dropped->inc("payload_too_large");
-        if (ec) break;
-        srv_.bytes_in->inc(n);
-        if (fsm_.closed() || conn->closing) break;
-        bool from_probe = conn != ws_;
-        std::string_view frame(static_cast<const char*>(buf.data().data()), buf.size());
-        actions_.clear();
-        if (conn->ws.got_text()) {
-            auto p = protocol::decode_engine_text(frame);
-            if (!p) {
-                // A bad probe only ends the upgrade (on_ws_closed below); a bad packet ends the session.
-                if (!from_probe) close(protocol::errc::invalid_packet);
-                break;
+    read_ws(conn);
+}
+
+// Waits until the socket has data, then reads what is there through a per-thread buffer: an idle
+// connection holds no read buffer and no coroutine frame.
+void engine_session::read_ws(const std::shared_ptr<ws_conn>& conn) {
+    conn->sock.async_wait(tcp::socket::wait_read, [self = shared_from_this(), conn](error_code ec) {
+        if (ec || conn->dead) return self->on_ws_closed(conn);
+        static thread_local std::array<char, 64 * 1024> buf;
+        std::vector<protocol::ws::frame_event> events;
+        for (;;) {
+            error_code rec;
+            auto n = conn->sock.read_some(asio::buffer(buf), rec);
+            if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+            if (rec) return self->on_ws_closed(conn);  // EOF or reset
+            self->srv_.bytes_in->inc(n);
+            events.clear();
+            auto violation = conn->dec.feed(std::string_view(buf.data(), n), events);
+            for (auto& e : events)
+                if (!self->on_ws_frame(conn, e)) return self->on_ws_closed(conn);
+            if (violation) {
+                if (*violation == protocol::ws::close_code::too_big)
+                    self->srv_.dropped->inc("payload_too_large");
+                self->send_ws_close(conn, *violation);
+                return self->on_ws_closed(conn);
             }
-            fsm_.on_packet(now_ms(), std::move(*p), from_probe, actions_);
-        } else {
-            fsm_.on_packet(now_ms(), protocol::decode_engine_binary(frame), from_probe, actions_);
+            if (n < buf.size()) break;
         }
-        buf.consume(buf.size());
-        // Give back what a large message grew; small buffers are kept (Beast prepares one for the
-        // pending read anyway, so freeing them would only add a malloc per message).
-        if (buf.capacity() > 4096) buf.shrink_to_fit();
-        process(actions_);
+        if (conn->dec.idle()) conn->dec.shrink();
+        self->read_ws(conn);
+    });
+}
+
+bool engine_session::on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol::ws::frame_event& e) {
+    using kind = protocol::ws::frame_event::kind;
+    switch (e.type) {
+        case kind::ping:
+            conn->raw_out.push_back(std::make_shared<const std::string>(
+                protocol::ws::encode_frame(protocol::ws::opcode::pong, e.data)));
+            pump(conn);
+            return true;
+        case kind::pong:
+            return true;
+        case kind::close:
+            send_ws_close(conn, e.code == 1005 ? protocol::ws::close_code::normal : e.code);
+            return false;
+        case kind::text:
+        case kind::binary:
+            break;
     }
-    on_ws_closed(conn);
+    if (fsm_.closed() || conn->closing) return false;
+    bool from_probe = conn != ws_;
+    actions_.clear();
+    if (e.type == kind::text) {
+        auto p = protocol::decode_engine_text(e.data);
+        if (!p) {
+            // A bad probe only ends the upgrade (on_ws_closed); a bad packet ends the session.
+            if (!from_probe) close(protocol::errc::invalid_packet);
+            return false;
+        }
+        fsm_.on_packet(now_ms(), std::move(*p), from_probe, actions_);
+    } else {
+        fsm_.on_packet(now_ms(), protocol::decode_engine_binary(e.data), from_probe, actions_);
+    }
+    process(actions_);
+    return true;
 }
 
 }  // namespace switchboard::server::detail

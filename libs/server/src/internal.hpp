@@ -2,6 +2,7 @@
 // Private to libs/server: the Asio/Beast shell around the sans-io protocol core.
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
+#include <switchboard/protocol/ws_frame.hpp>
 #include <switchboard/rooms/recovery.hpp>
 #include <switchboard/rooms/room_index.hpp>
 #include <switchboard/server/errc.hpp>
@@ -16,7 +17,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -28,7 +28,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using strand_t = asio::strand<asio::io_context::executor_type>;
-using ws_stream = beast::websocket::stream<beast::tcp_stream>;
 using error_code = boost::system::error_code;
 
 protocol::millis now_ms() noexcept;
@@ -85,14 +84,20 @@ private:
     std::size_t head_ = 0;
 };
 
+// One WebSocket connection (RFC 6455 framing of our own, libs/protocol/ws_frame): the socket and
+// the decoder's leftovers only. An idle connection holds no read buffer (reads go through a
+// per-thread buffer after the socket reports data) and no write buffers.
 struct ws_conn {
-    explicit ws_conn(ws_stream s) : ws(std::move(s)) {}
-    ws_stream ws;
-    fifo<std::shared_ptr<const std::string>> probe_out;
-    bool writing = false;  // an async_write or async_close is in flight
+    ws_conn(tcp::socket s, std::size_t max_message) : sock(std::move(s)), dec(max_message) {}
+    tcp::socket sock;
+    protocol::ws::decoder dec;
+    fifo<std::shared_ptr<const std::string>> raw_out;    // bytes written as they are: handshake, pong, close
+    fifo<std::shared_ptr<const std::string>> probe_out;  // Engine.IO text of an upgrade probe
+    std::unique_ptr<asio::steady_timer> linger;          // after our close frame: the peer's answer
+    bool writing = false;                                // an async_write is in flight
     bool close_sent = false;
-    bool closing = false;
-    bool dead = false;
+    bool closing = false;  // send a close frame once the queue is written
+    bool dead = false;     // the reader has ended
 };
 
 // A stored completion handler, completed later through its own executor. (Boost 1.81's
@@ -158,8 +163,8 @@ public:
     template <class Token>
     auto async_post(std::string body, Token&& token);
 
-    // WebSocket: runs the reader of `conn` (and spawns its writer); `probe`: an upgrade attempt.
-    asio::awaitable<void> run_websocket(std::shared_ptr<ws_conn> conn, bool probe);
+    // WebSocket: starts reading and writing `conn` (on the strand); `probe`: an upgrade attempt.
+    void start_websocket(std::shared_ptr<ws_conn> conn, bool probe);
     // On the strand: may a WebSocket upgrade this session?
     bool begin_upgrade();
 
@@ -190,6 +195,10 @@ private:
     void pump(const std::shared_ptr<ws_conn>& conn);
     void writer_done(const std::shared_ptr<ws_conn>& conn);
     void on_ws_closed(const std::shared_ptr<ws_conn>& conn);
+    void read_ws(const std::shared_ptr<ws_conn>& conn);
+    // One decoded frame; false ends the reader.
+    bool on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol::ws::frame_event& e);
+    void send_ws_close(const std::shared_ptr<ws_conn>& conn, std::uint16_t code);
 
     server::impl& srv_;
     strand_t ex_;

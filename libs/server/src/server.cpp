@@ -5,12 +5,15 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <switchboard/protocol/json_write.hpp>
 
 #include <algorithm>
@@ -140,15 +143,30 @@ std::shared_ptr<detail::engine_session> new_session(server::impl& srv, strand_t 
     return s;
 }
 
-void set_ws_options(detail::ws_stream& ws, const server_options& o) {
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = std::chrono::seconds(10);
-    t.idle_timeout = websocket::stream_base::none();
-    t.keep_alive_pings = false;
-    ws.set_option(t);
-    ws.read_message_max(o.engine.max_payload);
-    ws.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "switchboard"); }));
+// A WebSocket upgrade request we cannot take (is_upgrade already checked the method, Upgrade and
+// Connection): the HTTP answer to give instead.
+std::optional<response> ws_refusal(const request& req) {
+    if (req[http::field::sec_websocket_version] != "13") {
+        auto res =
+            make_response(req, http::status::upgrade_required, "Unsupported WebSocket version", "text/plain");
+        res.set(http::field::sec_websocket_version, "13");
+        res.keep_alive(false);
+        return res;
+    }
+    if (!protocol::ws::valid_client_key(req[http::field::sec_websocket_key])) {
+        auto res = make_response(req, http::status::bad_request, "Invalid Sec-WebSocket-Key", "text/plain");
+        res.keep_alive(false);
+        return res;
+    }
+    return std::nullopt;
+}
+
+// The 101 answer, written together with the first frames.
+std::shared_ptr<const std::string> ws_accept(const request& req) {
+    return std::make_shared<const std::string>(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+        "Upgrade\r\nSec-WebSocket-Accept: " +
+        protocol::ws::accept_key(req[http::field::sec_websocket_key]) + "\r\nServer: switchboard\r\n\r\n");
 }
 
 asio::awaitable<void> accept_delay(const server_options& o) {
@@ -158,17 +176,23 @@ asio::awaitable<void> accept_delay(const server_options& o) {
 }
 
 // Upgrade of an existing polling session: runs on the session's strand.
-asio::awaitable<void> run_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock, request req,
-                                  server_options opts) {
-    detail::ws_stream ws(beast::tcp_stream(std::move(sock)));
-    set_ws_options(ws, opts);
-    auto [ec] = co_await ws.async_accept(req, as_tuple(use_awaitable));
-    if (ec) co_return;
+void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
+                   std::shared_ptr<const std::string> accepted, std::size_t max_payload) {
+    auto conn = std::make_shared<detail::ws_conn>(std::move(sock), max_payload);
     if (!s->begin_upgrade()) {
-        co_await ws.async_close(websocket::close_code::policy_error, as_tuple(use_awaitable));
-        co_return;
+        // Not upgradable now: the handshake, a close frame (policy), then the end.
+        static const auto refused =
+            std::make_shared<const std::string>(protocol::ws::close_frame(protocol::ws::close_code::policy));
+        std::array<asio::const_buffer, 2> bufs{asio::buffer(*accepted), asio::buffer(*refused)};
+        asio::async_write(conn->sock, bufs, [conn, accepted](error_code, std::size_t) {
+            error_code ignored;
+            conn->sock.shutdown(tcp::socket::shutdown_both, ignored);
+            conn->sock.close(ignored);
+        });
+        return;
     }
-    co_await s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), true);
+    conn->raw_out.push_back(std::move(accepted));
+    s->start_websocket(std::move(conn), true);
 }
 
 asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
@@ -185,6 +209,10 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     auto parsed = protocol::parse_engine_request(query, protocol::http_verb_kind::get, true);
     if (!parsed) co_return co_await fail(static_cast<protocol::errc>(parsed.error().value()));
 
+    if (auto bad = ws_refusal(req)) {
+        co_await http::async_write(stream, *bad, as_tuple(use_awaitable));
+        co_return false;
+    }
     if (!parsed->sid.empty()) {
         auto s = srv->find_session(parsed->sid);
         if (!s) co_return co_await fail(protocol::errc::unknown_sid);
@@ -192,27 +220,21 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
         auto& raw_sock = stream.socket();
         auto proto = raw_sock.local_endpoint().protocol();
         tcp::socket moved(s->executor(), proto, raw_sock.release());
-        asio::co_spawn(s->executor(), run_upgrade(s, std::move(moved), std::move(req), opts),
-                       [](std::exception_ptr e) {
-                           if (e) log::error("upgrade failed");
-                       });
+        asio::dispatch(s->executor(), [s, sock = std::move(moved), accepted = ws_accept(req),
+                                       max = opts.engine.max_payload]() mutable {
+            start_upgrade(std::move(s), std::move(sock), std::move(accepted), max);
+        });
         co_return true;
     }
 
     co_await accept_delay(opts);
     auto hs = make_handshake(req, remote, parsed->query);
-    detail::ws_stream ws(std::move(stream));
-    set_ws_options(ws, opts);
-    auto [ec] = co_await ws.async_accept(req, as_tuple(use_awaitable));
-    if (ec) co_return true;
+    auto conn = std::make_shared<detail::ws_conn>(stream.release_socket(), opts.engine.max_payload);
+    conn->raw_out.push_back(ws_accept(req));
     auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
     s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
     s->start();
-    // A coroutine of its own, so this HTTP connection's frame (request, parser buffer) is freed.
-    asio::co_spawn(ex, s->run_websocket(std::make_shared<detail::ws_conn>(std::move(ws)), false),
-                   [](std::exception_ptr e) {
-                       if (e) log::error("websocket reader failed");
-                   });
+    s->start_websocket(std::move(conn), false);  // the 101 and the open packet leave in one write
     co_return true;
 }
 
