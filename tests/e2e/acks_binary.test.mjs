@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { serverFixture, connect, connected, waitFor } from "./helpers.mjs";
 
-const server = serverFixture();
+// Relaxed heartbeats: a 93 KB polling POST on a loaded machine must not race the e2e profile's
+// 300/200 ms ping (a missed pong starts a new session and the echo is lost with the old one).
+const server = serverFixture(["--ping-interval", "2000", "--ping-timeout", "5000"]);
 
 for (const transports of [["websocket"], ["polling"]]) {
   const t = transports[0];
