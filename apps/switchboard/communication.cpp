@@ -265,6 +265,34 @@ json::object notification_json(const db::notification& n) {
     return o;
 }
 
+// A page read with limit + 1 rows: trims the extra row; true when there was one (more to read).
+template <class Rows>
+bool trim_page(Rows& rows, std::int64_t limit) {
+    bool more = static_cast<std::int64_t>(rows.size()) > limit;
+    if (more) rows.resize(static_cast<std::size_t>(limit));
+    return more;
+}
+
+// Runs `op` on the app thread and hands its result to `done`; an exception is logged and
+// becomes `failed`.
+template <class T, class Done>
+void spawn_answer(asio::io_context& ctx, asio::awaitable<T> op, Done done, T failed) {
+    asio::co_spawn(ctx, std::move(op),
+                   [done = std::move(done), failed = std::move(failed)](std::exception_ptr e, T r) mutable {
+                       if (e) {
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& x) {
+                               log::error("operation failed", {{"what", x.what()}});
+                           } catch (...) {
+                               log::error("operation failed");
+                           }
+                           r = std::move(failed);
+                       }
+                       done(std::move(r));
+                   });
+}
+
 json::array ids_json(const std::vector<std::int64_t>& ids) {
     return json::array(ids.begin(), ids.end());
 }
@@ -483,8 +511,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         if (auto e = limit_of(a, 50, 100, limit)) co_return *e;
         auto r = co_await self->chat.history(conv, before, limit + 1);
         if (!r) co_return self->store_error(r.error(), "chat.history");
-        bool more = static_cast<std::int64_t>(r->size()) > limit;
-        if (more) r->resize(static_cast<std::size_t>(limit));
+        bool more = trim_page(*r, limit);
         co_return ok({{"conversationId", conv}, {"messages", messages_json(*r)}, {"hasMore", more}});
     }
 
@@ -538,8 +565,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         if (auto* u = field(a, "unreadOnly"); u && u->is_bool()) unread_only = unread_only || u->get_bool();
         auto r = co_await self->notes.list(reader_of(who), unread_only, before, limit + 1);
         if (!r) co_return self->store_error(r.error(), "notifications.list");
-        bool more = static_cast<std::int64_t>(r->size()) > limit;
-        if (more) r->resize(static_cast<std::size_t>(limit));
+        bool more = trim_page(*r, limit);
         json::array list;
         for (const auto& n : *r)
             list.push_back(notification_json(n));
@@ -582,19 +608,9 @@ struct communication::impl : std::enable_shared_from_this<impl> {
 
     static asio::awaitable<outcome> create_note(std::shared_ptr<impl> self, json::object a, bool broadcast,
                                                 std::string sender) {
-        note_input in;
-        if (auto e = notification_audience(a, broadcast, in)) co_return *e;
-        if (auto e = notification_fields(a, in)) co_return *e;
         db::notification n;
-        n.to = in.to == note_audience::user      ? db::audience::user
-               : in.to == note_audience::college ? db::audience::college
-                                                 : db::audience::global;
-        n.audience_id = std::move(in.audience_id);
-        n.type = std::move(in.type);
-        n.title = std::move(in.title);
-        n.message = std::move(in.message);
-        n.priority = std::move(in.priority);
-        n.metadata = std::move(in.metadata);
+        if (auto e = notification_audience(a, broadcast, n)) co_return *e;
+        if (auto e = notification_fields(a, n)) co_return *e;
         n.sender_id = std::move(sender);
         n.created_at = wall_ms();
         auto r = co_await self->notes.create(std::move(n));
@@ -607,6 +623,15 @@ struct communication::impl : std::enable_shared_from_this<impl> {
                                                      : std::string("global")};
         auto n_sent = self->srv.broadcast("/", to, "notification:new", one(body));
         co_return ok({{"notification", std::move(body)}, {"recipients", n_sent}}, 201);
+    }
+
+    // A backend service's notification: no role check; 200 as the Node services answer.
+    static asio::awaitable<outcome> service_note(std::shared_ptr<impl> self, bool broadcast,
+                                                 json::object body) {
+        if (!self->ready) co_return fail(503, "Service is starting, please retry");
+        auto o = co_await create_note(self, camel_keys(std::move(body)), broadcast, {});
+        if (o.status == 201) o.status = 200;
+        co_return o;
     }
 
     static asio::awaitable<outcome> perform(std::shared_ptr<impl> self, operation op, caller who,
@@ -758,42 +783,14 @@ bool communication::drf_enabled() const noexcept {
 }
 
 void communication::run(operation op, caller who, json::object args, outcome_handler done) {
-    asio::co_spawn(impl_->ctx, impl::perform(impl_, op, std::move(who), std::move(args)),
-                   [done = std::move(done)](std::exception_ptr e, outcome o) {
-                       if (e) {
-                           try {
-                               std::rethrow_exception(e);
-                           } catch (const std::exception& x) {
-                               log::error("operation failed", {{"what", x.what()}});
-                           }
-                           o = fail(500, "Internal error");
-                       }
-                       done(std::move(o));
-                   });
-}
-
-namespace {
-asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast,
-                                      json::object body);
+    spawn_answer(impl_->ctx, impl::perform(impl_, op, std::move(who), std::move(args)), std::move(done),
+                 fail(500, "Internal error"));
 }
 
 void communication::service_notify(bool broadcast, json::object body, outcome_handler done) {
-    asio::co_spawn(impl_->ctx, service_note(impl_, broadcast, std::move(body)),
-                   [done = std::move(done)](std::exception_ptr e, outcome o) {
-                       if (e) o = fail(500, "Internal error");
-                       done(std::move(o));
-                   });
+    spawn_answer(impl_->ctx, impl::service_note(impl_, broadcast, std::move(body)), std::move(done),
+                 fail(500, "Internal error"));
 }
-
-namespace {
-asio::awaitable<outcome> service_note(std::shared_ptr<communication::impl> self, bool broadcast,
-                                      json::object body) {
-    if (!self->ready) co_return fail(503, "Service is starting, please retry");
-    auto o = co_await communication::impl::create_note(self, camel_keys(std::move(body)), broadcast, {});
-    if (o.status == 201) o.status = 200;  // the Node services answer 200
-    co_return o;
-}
-}  // namespace
 
 void communication::on_connected(const caller& who, const server::socket_ptr& s) {
     if (who.anonymous || who.user_id.empty()) return;
@@ -801,12 +798,9 @@ void communication::on_connected(const caller& who, const server::socket_ptr& s)
 }
 
 void communication::lookup_drf_token(std::string key, token_handler done) {
-    asio::co_spawn(impl_->ctx, impl::lookup(impl_, std::move(key)),
-                   [done = std::move(done)](std::exception_ptr e,
-                                            boost::system::result<std::optional<auth::principal>> r) {
-                       if (e) r = make_error_code(db::errc::query_failed);
-                       done(std::move(r));
-                   });
+    using result = boost::system::result<std::optional<auth::principal>>;
+    spawn_answer(impl_->ctx, impl::lookup(impl_, std::move(key)), std::move(done),
+                 result(make_error_code(db::errc::query_failed)));
 }
 
 }  // namespace switchboard::app

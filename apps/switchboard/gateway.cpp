@@ -380,25 +380,21 @@ void gateway::install_communication_events() {
     auto& ns = srv_.of("/");
     auto bind = [this, &ns](const char* event, operation op) {
         ns.on(event, [this, event, op](const socket_ptr& s, payload&& p, ack_reply ack) {
-            const auto& a = first_arg(p);
-            json::object args;
-            if (a.is_object())
-                args = a.get_object();
-            else if (!a.is_null()) {
-                json::object bad{{"success", false}, {"error", "Expected an object argument"}};
-                if (ack) return ack(one(std::move(bad)));
-                return emit(s, "error",
-                            json::object{{"message", "Expected an object argument"}, {"event", event}});
-            }
-            auto* st = state_of(*s);
-            if (!st) return;
-            std::weak_ptr<server::socket> w = s;
-            comm_.run(op, caller_of(st->who, s->id()), std::move(args), [ack, w, event](outcome o) {
+            // The ack carries the answer; without one, only a failure is told (as `error`).
+            auto answer = [ack, w = std::weak_ptr<server::socket>(s), event](outcome o) {
                 if (ack) return ack(one(std::move(o.body)));
                 if (auto* good = o.body.if_contains("success"); good && *good == true) return;
                 if (auto s = w.lock())
                     emit(s, "error", json::object{{"message", o.body["error"]}, {"event", event}});
-            });
+            };
+            json::object args;
+            if (!p.args.empty() && p.args[0].is_object())
+                args = std::move(p.args[0].get_object());
+            else if (!p.args.empty() && !p.args[0].is_null())
+                return answer(fail(400, "Expected an object argument"));
+            auto* st = state_of(*s);
+            if (!st) return;
+            comm_.run(op, caller_of(st->who, s->id()), std::move(args), std::move(answer));
         });
     };
     bind("chat:send", operation::chat_send);

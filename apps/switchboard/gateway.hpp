@@ -62,6 +62,8 @@ private:
         bool unavailable = false;  // the database could not answer (retry later)
     };
     void identify(const auth::found_token& t, std::function<void(identity)> done);
+    // [{userId, devices}] of this node's connected users.
+    boost::json::array online_users();
     void schedule_expiry(const server::socket_ptr& s, state& st);
 
     server::server& srv_;

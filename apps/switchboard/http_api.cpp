@@ -33,19 +33,6 @@ bool same_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// The JSON body as an object, or the 400 to answer.
-std::optional<http_reply> parse_body(const http_request_view& req, json::object& out) {
-    if (req.body.empty()) return json_error(400, "Request body must be a JSON object");
-    boost::system::error_code ec;
-    json::parse_options po;
-    po.max_depth = 64;
-    auto v = json::parse(req.body, ec, {}, po);
-    if (ec) return json_error(400, "Invalid JSON body");
-    if (!v.is_object()) return json_error(400, "Request body must be a JSON object");
-    out = std::move(v.get_object());
-    return std::nullopt;
-}
-
 // A required non-empty string field; ids may also be integers.
 std::optional<http_reply> need_text(const json::object& o, std::string_view name, std::string& out,
                                     bool id = false) {
@@ -83,6 +70,14 @@ std::optional<http_reply> add_id_room(const json::value* v, std::string_view nam
 }
 
 }  // namespace
+
+json::array gateway::online_users() {
+    std::lock_guard lock(mu_);
+    json::array list;
+    for (const auto& u : presence_.users())
+        list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
+    return list;
+}
 
 void gateway::install_http_api() {
     if (cfg_.api_key.empty())
@@ -125,7 +120,7 @@ void gateway::install_http_api() {
             [this, refused, broadcast](server::http_request req, server::http_responder respond) {
                 if (auto r = refused(req.view(), "POST")) return respond(std::move(*r));
                 json::object b;
-                if (auto e = parse_body(req.view(), b)) return respond(std::move(*e));
+                if (auto e = parse_body(req.body, b)) return respond(std::move(*e));
                 comm_.service_notify(broadcast, std::move(b),
                                      [respond](outcome o) { respond(json_reply(o.status, o.body)); });
             });
@@ -144,7 +139,7 @@ void gateway::install_http_api() {
     srv_.route(
         "/api/broadcast/room", api("POST", [send, data_of](const http_request_view& req) {
             json::object b;
-            if (auto e = parse_body(req, b)) return *e;
+            if (auto e = parse_body(req.body, b)) return *e;
             std::string room, event;
             if (auto e = need_text(b, "room", room)) return *e;
             if (auto e = need_event(b, event)) return *e;
@@ -155,7 +150,7 @@ void gateway::install_http_api() {
         }));
     srv_.route("/api/broadcast/user", api("POST", [send, data_of](const http_request_view& req) {
                    json::object b;
-                   if (auto e = parse_body(req, b)) return *e;
+                   if (auto e = parse_body(req.body, b)) return *e;
                    std::string user, event;
                    if (auto e = need_text(b, "userId", user, true)) return *e;
                    if (auto e = need_event(b, event)) return *e;
@@ -167,7 +162,7 @@ void gateway::install_http_api() {
                }));
     srv_.route("/api/broadcast/global", api("POST", [send, data_of](const http_request_view& req) {
                    json::object b;
-                   if (auto e = parse_body(req, b)) return *e;
+                   if (auto e = parse_body(req.body, b)) return *e;
                    std::string event;
                    if (auto e = need_event(b, event)) return *e;
                    rooms::broadcast_options to;
@@ -179,7 +174,7 @@ void gateway::install_http_api() {
     srv_.route(
         "/api/broadcast/survey-response", api("POST", [send](const http_request_view& req) {
             json::object b;
-            if (auto e = parse_body(req, b)) return *e;
+            if (auto e = parse_body(req.body, b)) return *e;
             std::string survey;
             if (auto e = need_text(b, "surveyId", survey, true)) return *e;
             json::object out{{"type", "response.new"}, {"surveyId", b["surveyId"]}};
@@ -199,7 +194,7 @@ void gateway::install_http_api() {
     srv_.route(
         "/api/broadcast/location", api("POST", [send](const http_request_view& req) {
             json::object b;
-            if (auto e = parse_body(req, b)) return *e;
+            if (auto e = parse_body(req.body, b)) return *e;
             std::string surveyor;
             if (auto e = need_text(b, "surveyorId", surveyor, true)) return *e;
             auto* loc = b.if_contains("location");
@@ -245,10 +240,7 @@ void gateway::install_http_api() {
     };
     srv_.route("/connected-users", api("GET", users));
     srv_.route("/api/online-users", api("GET", [this](const http_request_view&) {
-                   std::lock_guard lock(mu_);
-                   json::array list;
-                   for (const auto& u : presence_.users())
-                       list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
+                   auto list = online_users();
                    auto n = list.size();
                    return json_reply(200, {{"success", true},
                                            {"data", json::object{{"count", n}, {"users", std::move(list)}}}});

@@ -63,30 +63,39 @@ check need_user(const json::object& o, std::string_view name, std::string& out) 
     return std::nullopt;
 }
 
-// An optional positive integer (JSON integer, or its decimal text as query strings carry it).
+namespace {
+
+// An integer: a JSON integer, an integral double, or decimal text (as query strings carry it).
+std::optional<std::int64_t> int_value(const json::value& v) {
+    if (v.is_int64()) return v.get_int64();
+    if (v.is_uint64()) {
+        if (v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+        return static_cast<std::int64_t>(v.get_uint64());
+    }
+    if (v.is_double()) {
+        double d = v.get_double();
+        if (d != static_cast<double>(static_cast<std::int64_t>(d)) || d <= -9e15 || d >= 9e15)
+            return std::nullopt;
+        return static_cast<std::int64_t>(d);
+    }
+    if (v.is_string()) {
+        std::string_view s = v.get_string();
+        if (s.empty() || s.size() >= 19 ||
+            !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return std::nullopt;
+        return std::stoll(std::string(s));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 check opt_int(const json::object& o, std::string_view name, std::optional<std::int64_t>& out,
               std::int64_t min, std::int64_t max) {
     auto* v = field(o, name);
     if (!v) return std::nullopt;
-    std::int64_t n = 0;
-    bool good = false;
-    if (v->is_int64()) {
-        n = v->get_int64();
-        good = true;
-    } else if (v->is_uint64()) {
-        good = v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX);
-        n = static_cast<std::int64_t>(v->get_uint64());
-    } else if (v->is_double()) {
-        double d = v->get_double();
-        good = d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9e15 && d < 9e15;
-        n = static_cast<std::int64_t>(d);
-    } else if (v->is_string() && !v->get_string().empty() && v->get_string().size() < 19) {
-        good = true;
-        for (char c : v->get_string())
-            good = good && c >= '0' && c <= '9';
-        if (good) n = std::stoll(std::string(v->get_string()));
-    }
-    if (!good || n < min || n > max)
+    auto n = int_value(*v);
+    if (!n || *n < min || *n > max)
         return fail(400, std::string(name) + " must be an integer from " + std::to_string(min) +
                              (max == INT64_MAX ? " up" : " to " + std::to_string(max)));
     out = n;
@@ -108,22 +117,20 @@ check id_list(const json::object& o, std::string_view name, std::vector<std::int
         if (optional) return std::nullopt;
         return fail(400, std::string(name) + " is required");
     }
-    std::string bad = std::string(name) + " must be an array of positive integer ids (at most 500)";
-    if (v->is_array()) {
-        const auto& a = v->get_array();
-        if (a.size() > 500 || (a.empty() && !optional)) return fail(400, bad);
-        for (const auto& x : a) {
-            json::object one_id{{"id", x}};
-            std::optional<std::int64_t> n;
-            if (opt_int(one_id, "id", n) || !n) return fail(400, bad);
-            out.push_back(*n);
-        }
-        return std::nullopt;
-    }
-    json::object one_id{{"id", *v}};
-    std::optional<std::int64_t> n;
-    if (opt_int(one_id, "id", n) || !n) return fail(400, bad);
-    out.push_back(*n);
+    auto bad = [&] {
+        return fail(400, std::string(name) + " must be an array of positive integer ids (at most 500)");
+    };
+    auto add = [&](const json::value& x) {
+        auto n = int_value(x);
+        if (!n || *n < 1) return false;
+        out.push_back(*n);
+        return true;
+    };
+    if (!v->is_array()) return add(*v) ? check{} : bad();
+    const auto& a = v->get_array();
+    if (a.size() > 500 || (a.empty() && !optional)) return bad();
+    for (const auto& x : a)
+        if (!add(x)) return bad();
     return std::nullopt;
 }
 
@@ -223,11 +230,13 @@ check conversation_of(const json::object& o, const caller& who, std::string& con
 constexpr std::array<std::string_view, 4> priorities{"low", "normal", "high", "urgent"};
 
 // The fields of a notification (type, title, message, priority, metadata).
-check notification_fields(const json::object& o, note_input& n) {
+check notification_fields(const json::object& o, persistence::notification& n) {
     if (auto* t = field(o, "type")) {
         if (!t->is_string() || t->get_string().empty() || t->get_string().size() > 64)
             return fail(400, "type must be a non-empty string of at most 64 characters");
         n.type = t->get_string();
+    } else {
+        n.type = "general";
     }
     if (auto e = need_string(o, "title", 255, n.title)) return e;
     if (auto e = need_string(o, "message", 5000, n.message)) return e;
@@ -246,9 +255,9 @@ check notification_fields(const json::object& o, note_input& n) {
 }
 
 // The audience of a notification: recipientId (send), or collegeId / global:true (broadcast).
-check notification_audience(const json::object& o, bool broadcast, note_input& n) {
+check notification_audience(const json::object& o, bool broadcast, persistence::notification& n) {
     if (!broadcast) {
-        n.to = note_audience::user;
+        n.to = persistence::audience::user;
         return need_user(o, "recipientId", n.audience_id);
     }
     auto* g = field(o, "global");
@@ -256,11 +265,11 @@ check notification_audience(const json::object& o, bool broadcast, note_input& n
     if (g && !g->is_bool()) return fail(400, "global must be true or false");
     if (field(o, "collegeId")) {
         if (global) return fail(400, "collegeId and global:true exclude each other");
-        n.to = note_audience::college;
+        n.to = persistence::audience::college;
         return need_user(o, "collegeId", n.audience_id);
     }
     if (!global) return fail(400, "collegeId is required (or global: true for everyone)");
-    n.to = note_audience::global;
+    n.to = persistence::audience::global;
     return std::nullopt;
 }
 
@@ -272,9 +281,8 @@ namespace {
 
 // Path segments after the prefix, without empty ones ("chats/conversation/7/" → chats, conversation, 7).
 std::vector<std::string> segments(std::string_view path) {
-    constexpr std::string_view prefix = "/api/v1/communication/";
     std::vector<std::string> out;
-    if (path.starts_with(prefix)) path.remove_prefix(prefix.size());
+    if (path.starts_with(rest_prefix)) path.remove_prefix(rest_prefix.size());
     while (!path.empty()) {
         auto slash = path.find('/');
         auto part = path.substr(0, slash);

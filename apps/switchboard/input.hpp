@@ -2,6 +2,8 @@
 // What clients send to the chat and notification operations, checked before anything touches the
 // database: pure (Boost.JSON only), so the fuzz target `requests` drives it directly. Every check
 // returns the answer to give ({success:false, error} naming the problem) or nothing.
+#include <switchboard/persistence/notification.hpp>
+
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -82,22 +84,14 @@ std::string dm_conversation(const std::string& a, const std::string& b);
 // conversationId (one the caller takes part in) or userId → the conversation and the other user.
 check conversation_of(const boost::json::object& o, const caller& who, std::string& conv, std::string& other);
 
-enum class note_audience { user, college, global };
-struct note_input {
-    note_audience to = note_audience::user;
-    std::string audience_id;
-    std::string type = "general";
-    std::string title;
-    std::string message;
-    std::string priority = "normal";
-    std::string metadata = "{}";
-};
 // type?, title, message, priority?, metadata?
-check notification_fields(const boost::json::object& o, note_input& n);
+check notification_fields(const boost::json::object& o, persistence::notification& n);
 // recipientId (send), or collegeId / global:true (broadcast).
-check notification_audience(const boost::json::object& o, bool broadcast, note_input& n);
+check notification_audience(const boost::json::object& o, bool broadcast, persistence::notification& n);
 
-// The REST API: a path under /api/v1/communication/ and its method → the operation and the
+inline constexpr std::string_view rest_prefix = "/api/v1/communication/";
+
+// The REST API: a path under rest_prefix and its method → the operation and the
 // arguments the path carries, or the 404 / 405 to answer.
 struct rest_endpoint {
     const char* method;

@@ -8,8 +8,6 @@
 #include <switchboard/protocol/json_write.hpp>
 #include <switchboard/server/log.hpp>
 
-#include <boost/json/parse.hpp>
-
 #include <variant>
 
 namespace switchboard::app {
@@ -17,15 +15,9 @@ namespace switchboard::app {
 namespace json = boost::json;
 using server::http_reply;
 
-namespace {
-
-constexpr std::string_view prefix = "/api/v1/communication/";
-
-}  // namespace
-
 void gateway::install_rest_api() {
     srv_.route_async(
-        std::string(prefix),
+        std::string(rest_prefix),
         [this](server::http_request req, server::http_responder respond) {
             auto route = resolve_rest(req.path, req.method);
             if (auto* r = std::get_if<outcome>(&route)) {
@@ -36,31 +28,25 @@ void gateway::install_rest_api() {
             auto ep = std::get<rest_endpoint>(std::move(route));
 
             // Arguments: the query string, then the JSON body, then the path (which wins).
+            auto query = protocol::parse_query(req.query);
             json::object args;
-            for (auto& [k, v] : protocol::parse_query(req.query))
+            for (const auto& [k, v] : query)
                 if (k != "token") args[k] = v;
             if (ep.method == std::string_view("POST") && !req.body.empty()) {
-                boost::system::error_code ec;
-                json::parse_options po;
-                po.max_depth = 64;
-                auto v = json::parse(req.body, ec, {}, po);
-                if (ec || !v.is_object())
-                    return respond(json_error(400, "Request body must be a JSON object"));
-                for (auto& [k, x] : v.get_object())
+                json::object body;
+                if (auto e = parse_body(req.body, body)) return respond(std::move(*e));
+                for (auto& [k, x] : body)
                     args[k] = std::move(x);
             }
             for (auto& [k, x] : ep.path_args)
                 args[k] = std::move(x);
 
             // The user: a JWT (Bearer, or ?token=) or a DRF token (Token), as sockets present them.
-            auto token = auth::find_token(json::object{}, protocol::parse_query(req.query), req.headers);
+            auto token = auth::find_token(json::object{}, query, req.headers);
             if (!token) return respond(json_error(401, "Authentication required"));
             auto go = [this, ep, args = std::move(args), respond](const auth::principal& who) mutable {
                 if (ep.op == operation::online_users) {
-                    std::lock_guard lock(mu_);
-                    json::array list;
-                    for (const auto& u : presence_.users())
-                        list.push_back(json::object{{"userId", u}, {"devices", presence_.devices(u)}});
+                    auto list = online_users();
                     auto n = list.size();
                     return respond(
                         json_reply(200, {{"success", true}, {"count", n}, {"users", std::move(list)}}));

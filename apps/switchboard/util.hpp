@@ -4,6 +4,8 @@
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
 
+#include <boost/json/parse.hpp>
+
 #include <chrono>
 
 namespace switchboard::app {
@@ -32,6 +34,19 @@ inline server::http_reply json_reply(unsigned status, const boost::json::object&
 }
 inline server::http_reply json_error(unsigned status, std::string_view message) {
     return json_reply(status, boost::json::object{{"success", false}, {"error", message}});
+}
+
+// A request body that must be a JSON object: the object, or the 400 to answer.
+inline std::optional<server::http_reply> parse_body(std::string_view body, boost::json::object& out) {
+    if (body.empty()) return json_error(400, "Request body must be a JSON object");
+    boost::system::error_code ec;
+    boost::json::parse_options po;
+    po.max_depth = 64;
+    auto v = boost::json::parse(body, ec, {}, po);
+    if (ec) return json_error(400, "Invalid JSON body");
+    if (!v.is_object()) return json_error(400, "Request body must be a JSON object");
+    out = std::move(v.get_object());
+    return std::nullopt;
 }
 
 }  // namespace switchboard::app

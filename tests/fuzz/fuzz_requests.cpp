@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     expect_refusal(conversation_of(args, who, conv, other));
     if (!conversation_of(args, who, conv, other) && conv != dm_conversation(who.user_id, other)) std::abort();
-    note_input note;
+    switchboard::persistence::notification note;
     expect_refusal(notification_audience(args, data[0] % 2 == 1, note));
     expect_refusal(notification_fields(args, note));
     return 0;

@@ -18,6 +18,15 @@ engine_packet decode_engine_binary(std::string_view frame) {
     return engine_packet{engine_type::message, true, std::string(frame)};
 }
 
+boost::system::result<engine_packet> decode_engine_message(std::string&& frame, bool binary) {
+    if (binary) return engine_packet{engine_type::message, true, std::move(frame)};
+    if (frame.empty()) return errc::empty_packet;
+    char c = frame.front();
+    if (c < '0' || c > '6') return errc::unknown_packet_type;
+    frame.erase(0, 1);
+    return engine_packet{static_cast<engine_type>(c - '0'), false, std::move(frame)};
+}
+
 std::string encode_engine_text(engine_type type, std::string_view data) {
     std::string s;
     s.reserve(data.size() + 1);

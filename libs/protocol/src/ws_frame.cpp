@@ -13,7 +13,7 @@ bool valid_close_code(std::uint16_t c) noexcept {
     return c >= 1000 && c <= 1014 && c != 1004 && c != 1005 && c != 1006;
 }
 
-// Unmasks `n` bytes of `src` into `dst` (which may be the same), the key starting at `offset`.
+// Unmasks `n` bytes of `src` into `dst` (which may be the same) with the frame's 4-byte key.
 void unmask(char* dst, const char* src, std::size_t n, const std::uint8_t key[4]) noexcept {
     for (std::size_t i = 0; i < n; ++i)
         dst[i] = static_cast<char>(static_cast<std::uint8_t>(src[i]) ^ key[i & 3]);
@@ -86,30 +86,26 @@ std::size_t decoder::one_frame(std::string_view in, std::vector<frame_event>& ou
     if (op != 0) {
         in_message_ = true;
         message_text_ = op == 1;
-        if (fin) {
-            // The common case: one frame, one message, unmasked straight into its own string.
-            frame_event e;
-            e.type = message_text_ ? frame_event::kind::text : frame_event::kind::binary;
-            e.data.resize(n);
-            unmask(e.data.data(), payload, n, key);
-            in_message_ = false;
-            if (message_text_ && !valid_utf8(e.data)) return err = close_code::invalid_payload, 0;
-            out.push_back(std::move(e));
-            return at + n;
-        }
     }
-    auto old = message_.size();
-    message_.resize(old + n);
-    unmask(message_.data() + old, payload, n, key);
-    if (fin) {
-        frame_event e;
-        e.type = message_text_ ? frame_event::kind::text : frame_event::kind::binary;
-        e.data = std::move(message_);
+    std::string data;
+    if (op != 0 && fin) {
+        // The common case: one frame, one message, unmasked straight into its own string.
+        data.resize(n);
+        unmask(data.data(), payload, n, key);
+    } else {
+        auto old = message_.size();
+        message_.resize(old + n);
+        unmask(message_.data() + old, payload, n, key);
+        if (!fin) return at + n;
+        data = std::move(message_);
         message_.clear();
-        in_message_ = false;
-        if (message_text_ && !valid_utf8(e.data)) return err = close_code::invalid_payload, 0;
-        out.push_back(std::move(e));
     }
+    in_message_ = false;
+    if (message_text_ && !valid_utf8(data)) return err = close_code::invalid_payload, 0;
+    frame_event e;
+    e.type = message_text_ ? frame_event::kind::text : frame_event::kind::binary;
+    e.data = std::move(data);
+    out.push_back(std::move(e));
     return at + n;
 }
 

@@ -456,17 +456,13 @@ bool engine_session::on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol:
     if (fsm_.closed() || conn->closing) return false;
     bool from_probe = conn != ws_;
     actions_.clear();
-    if (e.type == kind::text) {
-        auto p = protocol::decode_engine_text(e.data);
-        if (!p) {
-            // A bad probe only ends the upgrade (on_ws_closed); a bad packet ends the session.
-            if (!from_probe) close(protocol::errc::invalid_packet);
-            return false;
-        }
-        fsm_.on_packet(now_ms(), std::move(*p), from_probe, actions_);
-    } else {
-        fsm_.on_packet(now_ms(), protocol::decode_engine_binary(e.data), from_probe, actions_);
+    auto p = protocol::decode_engine_message(std::move(e.data), e.type == kind::binary);
+    if (!p) {
+        // A bad probe only ends the upgrade (on_ws_closed); a bad packet ends the session.
+        if (!from_probe) close(protocol::errc::invalid_packet);
+        return false;
     }
+    fsm_.on_packet(now_ms(), std::move(*p), from_probe, actions_);
     process(actions_);
     return true;
 }

@@ -369,29 +369,27 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
                     if (path.starts_with(r.first)) deferred = &r.second;
             if ((route || deferred) && req.method() == http::verb::options) {
                 res = preflight(req, "Authorization, Content-Type, X-API-Key");
-            } else if (deferred) {
-                http_request copy{std::string(req.method_string()),
-                                  std::string(req.target()),
-                                  path,
-                                  query,
-                                  req.body(),
-                                  remote,
-                                  lower_headers(req)};
-                auto reply = co_await answer_later(*deferred, std::move(copy), ex);
-                res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
-                                    reply.content_type);
-                for (const auto& [k, v] : reply.headers)
-                    res.set(k, v);
-            } else if (route) {
-                auto headers = lower_headers(req);
-                http_request_view view{req.method_string(), req.target(), path,    query,
-                                       req.body(),          remote,       &headers};
+            } else if (route || deferred) {
                 http_reply reply;
-                try {
-                    reply = (*route)(view);
-                } catch (const std::exception& e) {
-                    log::error("route handler threw", {{"path", path}, {"what", e.what()}});
-                    reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
+                if (deferred) {
+                    http_request copy{std::string(req.method_string()),
+                                      std::string(req.target()),
+                                      path,
+                                      query,
+                                      std::move(req.body()),
+                                      remote,
+                                      lower_headers(req)};
+                    reply = co_await answer_later(*deferred, std::move(copy), ex);
+                } else {
+                    auto headers = lower_headers(req);
+                    http_request_view view{req.method_string(), req.target(), path,    query,
+                                           req.body(),          remote,       &headers};
+                    try {
+                        reply = (*route)(view);
+                    } catch (const std::exception& e) {
+                        log::error("route handler threw", {{"path", path}, {"what", e.what()}});
+                        reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
+                    }
                 }
                 res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
                                     reply.content_type);
@@ -506,9 +504,7 @@ std::size_t server::impl::deliver_to(detail::namespace_state& ns, const rooms::b
 // ---- server
 
 std::string_view http_request::header(std::string_view name) const {
-    for (const auto& [k, v] : headers)
-        if (k == name) return v;
-    return {};
+    return view().header(name);
 }
 
 http_request_view http_request::view() const {

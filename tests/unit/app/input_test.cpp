@@ -101,11 +101,11 @@ TEST_CASE("input: a conversation must be the caller's") {
 }
 
 TEST_CASE("input: notifications") {
-    note_input n;
+    switchboard::persistence::notification n;
     CHECK_FALSE(notification_audience(obj(R"({"global":true})"), true, n));
-    CHECK(n.to == note_audience::global);
+    CHECK(n.to == switchboard::persistence::audience::global);
     CHECK_FALSE(notification_audience(obj(R"({"collegeId":9})"), true, n));
-    CHECK(n.to == note_audience::college);
+    CHECK(n.to == switchboard::persistence::audience::college);
     CHECK(n.audience_id == "9");
     CHECK(error_of(notification_audience(obj(R"({"global":"yes"})"), true, n)) ==
           "global must be true or false");

@@ -88,3 +88,19 @@ TEST_CASE("base64 round trip for every length and byte") {
     CHECK_FALSE(base64_decode("A"));
     CHECK_FALSE(base64_decode("AQ*D"));
 }
+
+TEST_CASE("engine WebSocket messages decode from an owned string, as text decodes") {
+    auto t = decode_engine_message(std::string("4hello"), false);
+    REQUIRE(t);
+    CHECK(t->type == engine_type::message);
+    CHECK(t->data == "hello");
+    CHECK_FALSE(t->binary);
+    CHECK(decode_engine_message(std::string("2probe"), false)->type == engine_type::ping);
+    CHECK(decode_engine_message(std::string(""), false).error() == errc::empty_packet);
+    CHECK(decode_engine_message(std::string("7x"), false).error() == errc::unknown_packet_type);
+    auto b = decode_engine_message(std::string("\x00\x01\xff", 3), true);
+    REQUIRE(b);
+    CHECK(b->binary);
+    CHECK(b->type == engine_type::message);
+    CHECK(b->data == std::string("\x00\x01\xff", 3));
+}

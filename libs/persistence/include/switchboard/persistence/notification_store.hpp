@@ -2,6 +2,7 @@
 // Notifications: stored once with their audience (one user, one organisation, everyone), with read
 // and dismissed state kept per user. The same SQL runs on PostgreSQL and SQLite.
 #include <switchboard/persistence/database.hpp>
+#include <switchboard/persistence/notification.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -10,30 +11,6 @@
 #include <vector>
 
 namespace switchboard::persistence {
-
-enum class audience { user, college, global };
-std::string_view audience_name(audience a) noexcept;
-
-struct notification {
-    std::int64_t id = 0;
-    audience to = audience::user;
-    std::string audience_id;  // the user or college id; empty for global
-    std::string type;
-    std::string title;
-    std::string message;
-    std::string priority = "normal";  // low, normal, high, urgent
-    std::string metadata = "{}";      // JSON object text, validated by the caller
-    std::string sender_id;            // who sent it (a user, or "" for a backend service)
-    std::int64_t created_at = 0;      // ms since the epoch
-    // The reader's state (when read through a reader).
-    std::optional<std::int64_t> read_at;
-};
-
-// Whose notifications: a user and the organisation they belong to ("" for none).
-struct reader {
-    std::string user_id;
-    std::string college_id;
-};
 
 class notification_store {
 public:

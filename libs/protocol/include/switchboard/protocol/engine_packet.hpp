@@ -24,6 +24,10 @@ boost::system::result<engine_packet> decode_engine_text(std::string_view frame);
 // A WebSocket binary frame: always a binary message.
 engine_packet decode_engine_binary(std::string_view frame);
 
+// A whole WebSocket message the caller owns (text or binary): decoded in place, the data moved
+// into the packet rather than copied.
+boost::system::result<engine_packet> decode_engine_message(std::string&& frame, bool binary);
+
 // Text form of a packet for a WebSocket text frame: type digit + data. Not for binary packets.
 std::string encode_engine_text(engine_type type, std::string_view data);
 
