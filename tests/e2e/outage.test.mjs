@@ -3,7 +3,8 @@
 // The test runs its own throwaway PostgreSQL (scripts/pg-temp) so it can stop it.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,10 +19,12 @@ const hasPostgres = fs.existsSync("/usr/lib/postgresql");
 describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binaries not installed" }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-pg-outage-"));
   const pgDir = path.join(dir, "pg");
-  const pg = (cmd) => execFileSync(pgTemp, [cmd, pgDir], { encoding: "utf8" }).trim();
+  // Asynchronous, so the event loop keeps reading answers (and timing them) while pg_ctl waits.
+  const pg = async (cmd) => (await promisify(execFile)(pgTemp, [cmd, pgDir], { encoding: "utf8" })).stdout.trim();
   let url, gw, alice, bob;
+  const answered = [];  // every send and its answer, in the order answered
   before(async () => {
-    url = pg("start").split("\n").pop();
+    url = (await pg("start")).split("\n").pop();
     gw = await startGateway({ JWT_SECRET: SECRET, DATABASE_URL: url, DB_QUERY_TIMEOUT: "1000", RATE_LIMIT_MAX_MESSAGES: "100000" });
     [alice] = await join(gw.url, token({ userId: "alice" }));
     [bob] = await join(gw.url, token({ userId: "bob" }));
@@ -31,7 +34,7 @@ describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binarie
     bob?.disconnect();
     await gw?.stop();
     try {
-      pg("stop");
+      await pg("stop");
     } catch {}
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -45,10 +48,22 @@ describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binarie
     } catch (e) {
       throw new Error(`chat:send ${i} got no answer in 6 s; gateway log:\n${gw.log.slice(-15).join("\n")}`);
     }
-    return { i, r, ms: Date.now() - t0 };
+    answered.push({ i, r, ms: Date.now() - t0 });
+    return answered.at(-1);
   }
 
   test("stop mid-conversation, start again: errors meanwhile, then nothing lost or doubled", async () => {
+    try {
+      await conversation();
+    } catch (e) {
+      // What each send answered and what the gateway logged, so a failure on CI explains itself.
+      e.message += `\nsends: ${JSON.stringify(answered.map((x) => [x.i, x.ms, x.r.success ? x.r.message.id : x.r.error]))}`;
+      e.message += `\ngateway log:\n${gw.log.slice(-25).join("\n")}`;
+      throw e;
+    }
+  });
+
+  async function conversation() {
     const atBob = collect(bob, "chat:message");
     const results = [];
     let i = 0;
@@ -58,7 +73,7 @@ describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binarie
     // Five sends in flight while the server goes away: each may land or not, but each answers.
     const inFlight = [];
     for (let k = 0; k < 5; k++) inFlight.push(send(i++));
-    pg("stop");
+    await pg("stop");
     const down = await Promise.all(inFlight);
     const stoppedAt = Date.now();
     while (Date.now() - stoppedAt < 3000) {
@@ -74,7 +89,7 @@ describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binarie
     const history = await alice.timeout(6000).emitWithAck("chat:getMessages", { userId: "bob" });
     assert.deepEqual(history, { success: false, error: "Service temporarily unavailable, please retry" });
 
-    pg("resume");
+    await pg("resume");
     // The service recovers by itself: sends succeed again within a few seconds.
     const resumedAt = Date.now();
     let after;
@@ -114,10 +129,10 @@ describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binarie
     const seen = atBob.map((m) => m.id);
     assert.equal(new Set(seen).size, seen.length, "no duplicate deliveries");
     for (const x of results) assert.ok(seen.includes(x.r.message.id), "messages acked before the outage reached bob");
-  });
+  }
 
   test("started while the database is down: /ready 503 and clear errors, then ready by itself", async () => {
-    pg("stop");
+    await pg("stop");
     const late = await startGateway({ JWT_SECRET: SECRET, DATABASE_URL: url }, [], { waitReady: false });
     try {
       const r = await api(late, "GET", "/ready");
@@ -127,7 +142,7 @@ describe("PostgreSQL outage", { skip: !hasPostgres && "PostgreSQL server binarie
         success: false,
         error: "Service is starting, please retry",
       });
-      pg("resume");
+      await pg("resume");
       const t0 = Date.now();
       while ((await api(late, "GET", "/ready")).status !== 200) {
         assert.ok(Date.now() - t0 < 20000, "ready within 20 s of the database's return");

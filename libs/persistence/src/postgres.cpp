@@ -65,6 +65,16 @@ std::string sql_state(const PGresult* r) {
     return s ? s : "";
 }
 
+// How a refused statement is reported. Classes that mean "the server, not the statement": 08
+// connection exception, 53 insufficient resources, 57 operator intervention (57P01 shutdown,
+// 57P03 starting up), 40 rollback (serialization failure, deadlock): the caller may retry.
+errc classify(const std::string& state) {
+    if (state.starts_with("23")) return errc::constraint;
+    for (const char* transient : {"08", "53", "57", "40"})
+        if (state.starts_with(transient)) return errc::unavailable;
+    return errc::query_failed;
+}
+
 class pg_database final : public database, public std::enable_shared_from_this<pg_database> {
 public:
     pg_database(asio::any_io_executor ex, pg_options o) : ex_(std::move(ex)), opts_(std::move(o)) {}
@@ -264,8 +274,7 @@ private:
                 out.affected = n && *n ? std::atoll(n) : 0;
             } else if (!failure) {
                 set_error(PQresultErrorMessage(r));
-                auto state = sql_state(r);
-                failure = state.starts_with("23") ? errc::constraint : errc::query_failed;
+                failure = classify(sql_state(r));
             }
             PQclear(r);
         }
