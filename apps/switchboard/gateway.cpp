@@ -196,7 +196,7 @@ void gateway::install_events() {
     ns.on_connection([authenticate, welcome](const socket_ptr& s) {
         if (s->app_state) return welcome(s);
         // A recovered session skips the connect hook: identify it again from its CONNECT auth
-        // (on the socket's strand: app_state is the strand's).
+        // (on the socket's thread: app_state belongs to that thread).
         authenticate(*s, [s, welcome](std::optional<std::string> err, std::shared_ptr<state> fresh) {
             s->set_timer(std::chrono::milliseconds(0), [s, err, fresh, welcome] {
                 if (err) {

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <mutex>
 
 namespace switchboard::server::detail {
 
@@ -63,7 +64,7 @@ void close_socket(ws_conn& c) {
 using protocol::engine_action_kind;
 using protocol::engine_type;
 
-engine_session::engine_session(server::impl& srv, strand_t ex, std::string sid,
+engine_session::engine_session(server::impl& srv, executor_t ex, std::string sid,
                                protocol::transport_kind transport, std::shared_ptr<const handshake> hs)
     : srv_(srv),
       ex_(std::move(ex)),
@@ -192,7 +193,7 @@ void engine_session::close(protocol::errc reason) {
 }
 
 engine_session::admission engine_session::admit(std::size_t packets, std::size_t bytes, bool is_volatile) {
-    if (fsm_.closed()) return admission::closed;
+    if (fsm_.closed() || slow_) return admission::closed;
     if (queue_.size() + packets <= srv_.opts.max_queue_packets &&
         queued_bytes_ + bytes <= srv_.opts.max_queue_bytes)
         return admission::ok;
@@ -200,9 +201,15 @@ engine_session::admission engine_session::admit(std::size_t packets, std::size_t
         srv_.dropped->inc("volatile");
         return admission::dropped;
     }
-    srv_.dropped->inc("slow_consumer");
-    log::warn("slow consumer, closing session", {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
-    close(protocol::errc::slow_consumer);
+    if (!slow_) {
+        slow_ = true;
+        srv_.dropped->inc("slow_consumer");
+        log::warn("slow consumer, closing session",
+                  {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
+        // Closed from its own handler: a send never calls back into the app (the sender may be
+        // another session's handler, holding the broadcast's ordering lock).
+        asio::post(ex_, [self = shared_from_this()] { self->close(protocol::errc::slow_consumer); });
+    }
     return admission::closed;
 }
 
@@ -227,6 +234,42 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
     srv_.queued_packets.fetch_add(static_cast<std::int64_t>(items.size()), std::memory_order_relaxed);
     schedule_flush();
     return true;
+}
+
+namespace {
+// Inbox locks, striped by session (a mutex per session would cost 40 bytes per connection).
+std::mutex& inbox_mutex(const void* session) {
+    static std::array<std::mutex, 64> stripes;
+    return stripes[(reinterpret_cast<std::uintptr_t>(session) >> 6) % stripes.size()];
+}
+}  // namespace
+
+void engine_session::deliver(std::shared_ptr<socket_impl> target,
+                             std::shared_ptr<const std::vector<out_item>> items, bool is_volatile) {
+    if (ex_.running_in_this_thread()) {
+        // What other threads delivered before comes first.
+        if (inbox_posted_.load(std::memory_order_acquire)) drain_inbox();
+        if (target->connected()) send_group(*items, is_volatile);
+        return;
+    }
+    bool post = false;
+    {
+        std::lock_guard lock(inbox_mutex(this));
+        inbox_.push_back({std::move(target), std::move(items), is_volatile});
+        post = !inbox_posted_.exchange(true, std::memory_order_acq_rel);
+    }
+    if (post) asio::post(ex_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void engine_session::drain_inbox() {
+    std::vector<delivery> batch;
+    {
+        std::lock_guard lock(inbox_mutex(this));
+        batch.swap(inbox_);
+        inbox_posted_.store(false, std::memory_order_release);
+    }
+    for (auto& d : batch)
+        if (d.target->connected()) send_group(*d.items, d.is_volatile);
 }
 
 void engine_session::schedule_flush() {

@@ -15,7 +15,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
@@ -27,7 +26,18 @@ namespace switchboard::server::detail {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
-using strand_t = asio::strand<asio::io_context::executor_type>;
+// Every session lives on one I/O thread, which runs an io_context of its own: its executor is that
+// io_context's, so work for a session from its own thread runs inline and no strand is needed.
+using executor_t = asio::io_context::executor_type;
+
+// An io_context whose services can be shut down early: with several of them, sessions (held by
+// handlers queued in one) own sockets and timers of another, so every context is shut down (its
+// queued handlers destroyed) before any is destroyed.
+class io_ctx : public asio::io_context {
+public:
+    using asio::io_context::io_context;
+    void shut_down() { shutdown(); }
+};
 using error_code = boost::system::error_code;
 
 protocol::millis now_ms() noexcept;
@@ -106,12 +116,12 @@ template <class... Args>
 class stored_handler {
     struct base {
         virtual ~base() = default;
-        virtual void post(const strand_t& fallback, Args... args) = 0;
+        virtual void post(const executor_t& fallback, Args... args) = 0;
     };
     template <class H>
     struct impl final : base {
         explicit impl(H&& x) : h(std::move(x)) {}
-        void post(const strand_t& fallback, Args... args) override {
+        void post(const executor_t& fallback, Args... args) override {
             auto ex = asio::get_associated_executor(h, fallback);
             asio::post(
                 ex, [h = std::move(h), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
@@ -126,7 +136,7 @@ public:
     explicit stored_handler(H&& h) : p_(std::make_unique<impl<std::decay_t<H>>>(std::forward<H>(h))) {}
     explicit operator bool() const noexcept { return p_ != nullptr; }
     // Completes (once) by posting to the handler's associated executor.
-    void complete(const strand_t& fallback, Args... args) {
+    void complete(const executor_t& fallback, Args... args) {
         auto p = std::move(p_);
         if (p) p->post(fallback, std::move(args)...);
     }
@@ -137,19 +147,24 @@ using post_handler = stored_handler<error_code>;
 
 class engine_session : public std::enable_shared_from_this<engine_session> {
 public:
-    engine_session(server::impl& srv, strand_t ex, std::string sid, protocol::transport_kind transport,
+    engine_session(server::impl& srv, executor_t ex, std::string sid, protocol::transport_kind transport,
                    std::shared_ptr<const handshake> hs);
     ~engine_session();
 
     void set_handler(std::unique_ptr<engine_handler> h) { handler_ = std::move(h); }
     // First packet of the session, as text frame ("0{...}").
     std::string open_frame() const { return "0" + fsm_.open_payload(sid_); }
-    void start();  // on the strand: arms the timer
+    void start();  // on the session's thread: arms the timer
 
-    // All below run on the strand.
+    // All below run on the session's thread.
     // Queues one packet; with `is_volatile` it may be dropped under back-pressure. false: closed.
     bool send(out_item item, bool is_volatile = false);
     bool send_group(const std::vector<out_item>& items, bool is_volatile = false);
+    // A broadcast's packets for `target` (a socket of this session), from any thread: queued at
+    // once when called on the session's thread, else through the inbox. Deliveries reach the
+    // session in the order they were made, whichever threads made them.
+    void deliver(std::shared_ptr<socket_impl> target, std::shared_ptr<const std::vector<out_item>> items,
+                 bool is_volatile);
     void close(protocol::errc reason);
     void mark_attached() {
         fsm_.mark_attached();
@@ -157,19 +172,19 @@ public:
     }
     bool closed() const noexcept { return fsm_.closed(); }
 
-    // Polling (callable from any thread; they hop to the strand).
+    // Polling (callable from any thread; they hop to the session's thread).
     template <class Token>
     auto async_poll(Token&& token);
     template <class Token>
     auto async_post(std::string body, Token&& token);
 
-    // WebSocket: starts reading and writing `conn` (on the strand); `probe`: an upgrade attempt.
+    // WebSocket: starts reading and writing `conn` (on the session's thread); `probe`: an upgrade attempt.
     void start_websocket(std::shared_ptr<ws_conn> conn, bool probe);
-    // On the strand: may a WebSocket upgrade this session?
+    // On the session's thread: may a WebSocket upgrade this session?
     bool begin_upgrade();
 
     const std::string& sid() const noexcept { return sid_; }
-    const strand_t& executor() const noexcept { return ex_; }
+    const executor_t& executor() const noexcept { return ex_; }
     const std::shared_ptr<const handshake>& handshake_ptr() const noexcept { return hs_; }
     server::impl& srv() noexcept { return srv_; }
 
@@ -188,6 +203,7 @@ private:
     void clear_queue();
     void schedule_flush();
     void flush();
+    void drain_inbox();
     void handle_post(std::string body, post_handler h);
     void process(protocol::engine_actions& actions);
     void rearm();
@@ -201,7 +217,7 @@ private:
     void send_ws_close(const std::shared_ptr<ws_conn>& conn, std::uint16_t code);
 
     server::impl& srv_;
-    strand_t ex_;
+    executor_t ex_;
     std::string sid_;
     std::shared_ptr<const handshake> hs_;
     protocol::engine_fsm fsm_;
@@ -216,6 +232,14 @@ private:
     std::shared_ptr<ws_conn> ws_;        // the WebSocket transport, once upgraded or opened so
     std::shared_ptr<ws_conn> ws_probe_;  // an upgrade in progress
     protocol::engine_actions actions_;   // scratch
+    struct delivery {
+        std::shared_ptr<socket_impl> target;
+        std::shared_ptr<const std::vector<out_item>> items;
+        bool is_volatile = false;
+    };
+    std::vector<delivery> inbox_;            // from other threads; guarded by inbox_mutex(this)
+    std::atomic<bool> inbox_posted_{false};  // a drain is posted (written under the inbox lock)
+    bool slow_ = false;                      // closing as a slow consumer: refuse more
 };
 
 // Per-namespace shared state: the room index and socket lookup, guarded by one mutex held only
@@ -252,7 +276,7 @@ public:
     void set_timer(std::chrono::milliseconds delay, std::function<void()> f) override;
     void cancel_timer() override;
 
-    // On the strand.
+    // On the session's thread.
     void send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p);
     void on_ack(std::uint64_t id, payload&& p);
     // Registers the socket (with `rooms` when restoring a kept session).
@@ -339,7 +363,12 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
 
     server& api;
     server_options opts;
-    boost::asio::io_context ioc;
+    detail::io_ctx ioc;  // the first I/O thread's: acceptor, signals, stop
+    // The other I/O threads' (THREADS - 1), each run by one thread. Connections are dealt
+    // round-robin over ioc and these.
+    std::vector<std::unique_ptr<detail::io_ctx>> workers;
+    std::atomic<unsigned> next_context{0};
+    boost::asio::io_context& pick_context();
     string_map<std::unique_ptr<namespace_>> namespaces;
     string_map<std::unique_ptr<detail::namespace_state>> ns_state;
     std::vector<std::pair<std::string, http_route>> routes;

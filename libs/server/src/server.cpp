@@ -29,7 +29,7 @@ namespace websocket = beast::websocket;
 using asio::as_tuple;
 using asio::use_awaitable;
 using detail::error_code;
-using detail::strand_t;
+using detail::executor_t;
 using detail::tcp;
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
@@ -129,7 +129,7 @@ std::shared_ptr<const handshake> make_handshake(const request& req, const std::s
     return hs;
 }
 
-std::shared_ptr<detail::engine_session> new_session(server::impl& srv, strand_t ex,
+std::shared_ptr<detail::engine_session> new_session(server::impl& srv, executor_t ex,
                                                     protocol::transport_kind t,
                                                     std::shared_ptr<const handshake> hs, bool raw) {
     auto s =
@@ -175,7 +175,7 @@ asio::awaitable<void> accept_delay(const server_options& o) {
     co_await t.async_wait(as_tuple(use_awaitable));
 }
 
-// Upgrade of an existing polling session: runs on the session's strand.
+// Upgrade of an existing polling session: runs on the session's thread.
 void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
                    std::shared_ptr<const std::string> accepted, std::size_t max_payload) {
     auto conn = std::make_shared<detail::ws_conn>(std::move(sock), max_payload);
@@ -197,7 +197,7 @@ void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
 
 asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
                                        request& req, std::string_view query, bool raw,
-                                       const std::string& remote, strand_t ex) {
+                                       const std::string& remote, executor_t ex) {
     const auto& opts = srv->opts;
     auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
         auto res = engine_error(req, e);
@@ -216,7 +216,7 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     if (!parsed->sid.empty()) {
         auto s = srv->find_session(parsed->sid);
         if (!s) co_return co_await fail(protocol::errc::unknown_sid);
-        // Hand the socket to the session's strand.
+        // Hand the socket to the session's thread.
         auto& raw_sock = stream.socket();
         auto proto = raw_sock.local_endpoint().protocol();
         tcp::socket moved(s->executor(), proto, raw_sock.release());
@@ -240,7 +240,7 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
 
 asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
                                          request& req, std::string_view query, bool raw,
-                                         const std::string& remote, strand_t ex, bool& client_gone) {
+                                         const std::string& remote, executor_t ex, bool& client_gone) {
     using namespace asio::experimental::awaitable_operators;
     const auto& opts = srv->opts;
     if (req.method() == http::verb::options)
@@ -277,10 +277,10 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
 }
 
 // Runs a deferred route and waits for its answer (a timer stands in for a one-shot channel: the
-// responder stores the reply and cancels it, on the connection's strand).
-asio::awaitable<http_reply> answer_later(const async_http_route& route, http_request req, strand_t ex) {
+// responder stores the reply and cancels it, on the connection's thread).
+asio::awaitable<http_reply> answer_later(const async_http_route& route, http_request req, executor_t ex) {
     struct pending {
-        explicit pending(strand_t ex) : timer(ex) {}
+        explicit pending(executor_t ex) : timer(ex) {}
         asio::steady_timer timer;
         std::optional<http_reply> reply;
     };
@@ -307,7 +307,7 @@ asio::awaitable<http_reply> answer_later(const async_http_route& route, http_req
     co_return std::move(*p->reply);
 }
 
-asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, strand_t ex) {
+asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex) {
     error_code ignored;
     std::string remote;
     if (auto ep = sock.remote_endpoint(ignored); !ignored) remote = ep.address().to_string();
@@ -410,8 +410,9 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
 
 asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc) {
     for (;;) {
-        strand_t ex = asio::make_strand(srv->ioc);
-        tcp::socket sock(ex);
+        auto& ctx = srv->pick_context();
+        executor_t ex = ctx.get_executor();
+        tcp::socket sock(ctx);
         auto [ec] = co_await acc.async_accept(sock, as_tuple(use_awaitable));
         if (ec) {
             if (ec == asio::error::operation_aborted || srv->stopping) co_return;
@@ -437,17 +438,23 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::accept
 // ---- server::impl
 
 namespace {
-// THREADS=0 means one per core; the io_context's concurrency hint must be the real count (a hint
-// of 1 tells Asio that only one thread runs it).
+// THREADS=0 means one per core. Each I/O thread runs an io_context of its own (concurrency hint
+// 1: only that thread runs it; other threads may still post to it).
 server_options with_threads(server_options o) {
     if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
     return o;
 }
 }  // namespace
 
-server::impl::impl(server& s, server_options o)
-    : api(s), opts(with_threads(std::move(o))), ioc(static_cast<int>(opts.threads)) {
+server::impl::impl(server& s, server_options o) : api(s), opts(with_threads(std::move(o))), ioc(1) {
+    for (unsigned i = 1; i < opts.threads; ++i)
+        workers.push_back(std::make_unique<detail::io_ctx>(1));
     started_ms = detail::now_ms();
+}
+
+asio::io_context& server::impl::pick_context() {
+    unsigned n = next_context.fetch_add(1, std::memory_order_relaxed) % (workers.size() + 1);
+    return n == 0 ? ioc : *workers[n - 1];
 }
 
 std::shared_ptr<detail::engine_session> server::impl::find_session(const std::string& sid) {
@@ -493,10 +500,8 @@ std::size_t server::impl::deliver_to(detail::namespace_state& ns, const rooms::b
     auto items = std::make_shared<const std::vector<detail::out_item>>(detail::to_items(msg.packet));
     bool vol = msg.opts.is_volatile;
     for (auto& t : targets) {
-        const auto& ex = t->session().executor();
-        asio::dispatch(ex, [t = std::move(t), items, vol] {
-            if (t->connected()) t->session().send_group(*items, vol);
-        });
+        auto& session = t->session();
+        session.deliver(std::move(t), items, vol);
     }
     return n;
 }
@@ -713,13 +718,20 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
     log::info("listening", {{"host", impl_->opts.host}, {"port", std::to_string(impl_->port.load())}});
     if (on_ready) on_ready(impl_->port);
 
-    unsigned n = impl_->opts.threads;  // resolved (0 → cores) when the server was made
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < n; ++i)
-        threads.emplace_back([&ioc] { ioc.run(); });
+    for (auto& w : impl_->workers)
+        threads.emplace_back([&w] {
+            auto guard = asio::make_work_guard(*w);  // idle until stop()
+            w->run();
+        });
     ioc.run();
+    for (auto& w : impl_->workers)
+        w->stop();
     for (auto& t : threads)
         t.join();
+    for (auto& w : impl_->workers)
+        w->shut_down();
+    ioc.shut_down();
     stop_hook_ = nullptr;
 }
 

@@ -85,7 +85,7 @@ using connect_hook =
 using ack_callback = std::function<void(boost::system::error_code, payload)>;
 
 // One Socket.IO connection to one namespace. Methods are thread-safe; handlers run on the
-// socket's strand, where `data` may be used freely.
+// socket's thread, where `data` may be used freely.
 class socket {
 public:
     virtual ~socket() = default;
@@ -111,13 +111,13 @@ public:
     virtual std::vector<std::string> rooms() const = 0;
     // Sends DISCONNECT for this namespace; with close_transport, ends the whole Engine.IO session.
     virtual void disconnect(bool close_transport = false) = 0;
-    // One timer per socket for the app (token expiry and the like): runs `f` on the socket's strand
+    // One timer per socket for the app (token expiry and the like): runs `f` on the socket's thread
     // after `delay`, unless replaced by another set_timer, cancelled, or the socket disconnects.
     virtual void set_timer(std::chrono::milliseconds delay, std::function<void()> f) = 0;
     virtual void cancel_timer() = 0;
 
     boost::json::object data;
-    // Typed state of the app, set in the connect hook or on connection; used on the strand.
+    // Typed state of the app, set in the connect hook or on connection; used on the session's thread.
     std::shared_ptr<void> app_state;
 };
 
