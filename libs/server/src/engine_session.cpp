@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <array>
 #include <mutex>
 
@@ -274,7 +276,15 @@ void engine_session::drain_inbox() {
 
 void engine_session::schedule_flush() {
     if (ws_) {
-        pump(ws_);
+        // Written once this round of handlers is done, with whatever else they queue.
+        if (ws_->writing || write_queued_) return;  // a write in flight takes the rest when it ends
+        write_queued_ = true;
+        auto& ctx = static_cast<io_ctx&>(ex_.context());
+        ctx.dirty.push_back(shared_from_this());
+        if (!ctx.flush_posted) {
+            ctx.flush_posted = true;
+            asio::post(ex_, [&ctx] { flush_dirty(ctx); });
+        }
         return;
     }
     if (!poll_ || flush_scheduled_) return;
@@ -284,6 +294,70 @@ void engine_session::schedule_flush() {
         self->flush_scheduled_ = false;
         self->flush();
     });
+}
+
+void engine_session::flush_dirty(io_ctx& ctx) {
+    ctx.flush_posted = false;
+    std::swap(ctx.dirty, ctx.flushing);
+    for (auto& s : ctx.flushing) {
+        s->write_queued_ = false;
+        if (s->ws_) s->write_now(s->ws_);
+    }
+    ctx.flushing.clear();
+}
+
+void engine_session::write_now(const std::shared_ptr<ws_conn>& conn) {
+    constexpr std::size_t max_frames = 64;
+    constexpr std::size_t max_bytes = 256 * 1024;
+    while (!queue_.empty()) {
+        if (conn->writing || conn->dead || conn->closing || !conn->raw_out.empty() ||
+            !conn->probe_out.empty())
+            return pump(conn);
+        std::array<std::array<std::uint8_t, 10>, max_frames> headers;
+        std::array<iovec, 2 * max_frames> iov;
+        std::array<std::size_t, max_frames> header_len;
+        std::size_t n_iov = 0, frames = 0, total = 0;
+        for (std::size_t n = std::min(queue_.size(), max_frames); frames < n && total < max_bytes; ++frames) {
+            const auto& item = queue_.at(frames);
+            auto op = item.binary ? protocol::ws::opcode::binary : protocol::ws::opcode::text;
+            auto hn = protocol::ws::encode_header(op, item.data->size(), headers[frames].data());
+            header_len[frames] = hn;
+            iov[n_iov++] = {headers[frames].data(), hn};
+            if (!item.data->empty()) iov[n_iov++] = {const_cast<char*>(item.data->data()), item.data->size()};
+            total += hn + item.data->size();
+        }
+        msghdr mh{};
+        mh.msg_iov = iov.data();
+        mh.msg_iovlen = n_iov;
+        auto w = ::sendmsg(conn->sock.native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w <= 0) return pump(conn);  // a full socket buffer or an error: the asynchronous path
+        srv_.bytes_out->inc(static_cast<std::size_t>(w));
+        // Frames written whole leave the queue; what is left of one cut short is written first.
+        auto left = static_cast<std::size_t>(w);
+        std::size_t done = 0;
+        for (; done < frames; ++done) {
+            const auto& data = *queue_.front().data;
+            auto hn = header_len[done];
+            if (left < hn + data.size()) {
+                if (left > 0) {
+                    std::string rest;
+                    if (left < hn)
+                        rest.assign(reinterpret_cast<const char*>(headers[done].data()) + left, hn - left);
+                    rest.append(data, left > hn ? left - hn : 0);
+                    conn->raw_out.push_back(std::make_shared<const std::string>(std::move(rest)));
+                    queued_bytes_ -= data.size();
+                    queue_.pop_front();
+                    ++done;
+                }
+                break;
+            }
+            left -= hn + data.size();
+            queued_bytes_ -= data.size();
+            queue_.pop_front();
+        }
+        srv_.queued_packets.fetch_sub(static_cast<std::int64_t>(done), std::memory_order_relaxed);
+        if (static_cast<std::size_t>(w) < total) return pump(conn);
+    }
 }
 
 void engine_session::flush() {

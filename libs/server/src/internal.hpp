@@ -33,10 +33,19 @@ using executor_t = asio::io_context::executor_type;
 // An io_context whose services can be shut down early: with several of them, sessions (held by
 // handlers queued in one) own sockets and timers of another, so every context is shut down (its
 // queued handlers destroyed) before any is destroyed.
+class engine_session;
 class io_ctx : public asio::io_context {
 public:
     using asio::io_context::io_context;
-    void shut_down() { shutdown(); }
+    void shut_down() {
+        shutdown();
+        dirty.clear();
+        flushing.clear();
+    }
+    // Sessions with frames to write once the handlers of this round have run (one writev each
+    // per round, whatever number of packets queued); only the thread running this context uses these.
+    std::vector<std::shared_ptr<engine_session>> dirty, flushing;
+    bool flush_posted = false;
 };
 using error_code = boost::system::error_code;
 
@@ -75,6 +84,7 @@ public:
         items_.insert(items_.end(), first, last);
     }
     T& front() { return items_[head_]; }
+    T& at(std::size_t i) { return items_[head_ + i]; }
     void pop_front() {
         if (++head_ == items_.size()) clear();
     }
@@ -204,6 +214,10 @@ private:
     void schedule_flush();
     void flush();
     void drain_inbox();
+    // Writes what is queued for the WebSocket now, with one sendmsg of up to 64 frames, without an
+    // asynchronous operation; what the socket does not take goes through pump.
+    void write_now(const std::shared_ptr<ws_conn>& conn);
+    static void flush_dirty(io_ctx& ctx);
     void handle_post(std::string body, post_handler h);
     void process(protocol::engine_actions& actions);
     void rearm();
@@ -240,6 +254,7 @@ private:
     std::vector<delivery> inbox_;            // from other threads; guarded by inbox_mutex(this)
     std::atomic<bool> inbox_posted_{false};  // a drain is posted (written under the inbox lock)
     bool slow_ = false;                      // closing as a slow consumer: refuse more
+    bool write_queued_ = false;              // in its context's dirty list
 };
 
 // Per-namespace shared state: the room index and socket lookup, guarded by one mutex held only
