@@ -3,7 +3,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 
-const [resultsFile, outDir, quick, command] = process.argv.slice(2);
+const [resultsFile, outDir, quick, command, floorFile] = process.argv.slice(2);
+let floor;
+try {
+  floor = JSON.parse(fs.readFileSync(floorFile, "utf8").trim());
+} catch {}
 const runs = fs.readFileSync(resultsFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const find = (label, server, threads = 1) => runs.find((r) => r.label === label && r.server === server && r.threads === threads);
 
@@ -46,6 +50,7 @@ row("echo at a fixed 5,000/s over 1k connections, ack p99, ms", "≤ 5", lat("ec
 row("echo closed loop, acks/s", "—", (s) => find("echo-closed-1k", s)?.result.acks_per_s, "/s", 0, false);
 
 const one = find("echo-closed-1k", "ours", 1), two = find("echo-closed-1k", "ours", 2);
+const echoCpu = (r) => (r && r.result.acks && r.result.server_cpu_measured_s >= 0 ? (r.result.server_cpu_measured_s * 1e6) / r.result.acks : undefined);
 let md = `# Benchmarks\n\nMade by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (${process.env.HOSTNAME || "this machine"}: ` +
   `2 cores). Each scenario runs against a fresh server process pinned to core 0, the same load generator ` +
   `(\`build/bin/sb-loadgen\`) pinned to core 1. Server CPU is utime+stime from /proc (user and kernel: on loopback the ` +
@@ -54,7 +59,18 @@ let md = `# Benchmarks\n\nMade by \`${command}\` on ${new Date().toISOString().s
   `the kernel's socket buffers come on top). Ratios are ours/Node: below 1 is better for costs and latencies.\n\n`;
 md += "| figure | target | Switchboard | Node socket.io 4.8 | ours/Node |\n|---|---|---|---|---|\n";
 for (const r of rows) md += `| ${r.figure} | ${r.target} | ${fmt(r.ours, r.digits)} | ${fmt(r.node, r.digits)} | ${r.r} |\n`;
-md += `| 2 threads vs 1 thread, closed-loop echo acks/s | ≥ 1.8× | ${fmt(two?.result.acks_per_s, 0)} vs ${fmt(one?.result.acks_per_s, 0)} | — | ${ratio(two?.result.acks_per_s, one?.result.acks_per_s)}× |\n\n`;
+md += `| 2 threads vs 1 thread, closed-loop echo acks/s | ≥ 1.8× | ${fmt(two?.result.acks_per_s, 0)} vs ${fmt(one?.result.acks_per_s, 0)} | — | ${ratio(two?.result.acks_per_s, one?.result.acks_per_s)}× |\n`;
+md += `| server CPU per echo, 2 threads vs 1 thread, µs | — | ${fmt(echoCpu(two), 2)} vs ${fmt(echoCpu(one), 2)} | — | ${ratio(echoCpu(two), echoCpu(one))}× |\n\n`;
+if (floor) {
+  const fan = quick === "1" ? cpuPer("fanout-1x1k-10", "deliveries")("ours") : cpuPer("fanout-1x10k-2", "deliveries")("ours");
+  md += `**What one send() costs here.** \`build/bin/sb-sendfloor --conns ${floor.conns} --bursts ${floor.bursts}\` ` +
+    `(bench/send_floor.cpp) sends one ${floor.bytes}-byte frame on each of ${floor.conns} established loopback connections per burst, ` +
+    `with no server around it (a reader process on the other core): **${fmt(floor.cpu_us_per_send, 2)} µs** of sender CPU per send ` +
+    `(${fmt(floor.kernel_us_per_send, 2)} µs of it kernel). Our fan-out delivery above costs ${fmt(fan, 2)} µs, ` +
+    `${ratio(fan, floor.cpu_us_per_send)}× that. The kernel's share depends on the reader (waking a sleeping reader is dear; a busy ` +
+    `one, like the load generator, is cheaper to reach), so this is a reference, not a hard floor; but with one publish per ` +
+    `subscriber there is one send() per delivery, and no delivery costs less than the send it needs.\n\n`;
+}
 
 md += "## Every run\n\n| scenario | server | threads | connected | failures (tcp/ws/open/connect) | ops/s | p50 ms | p99 ms | p99.9 ms | max ms | missing | dup | server CPU s | load generator CPU s | bottleneck |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 for (const r of runs) {
@@ -68,7 +84,9 @@ md += `\n"missing" counts (subscriber, publish) pairs not received by 2 s after 
   `messages received twice.\n`;
 md += `\nWhen the load generator, not the server, used most of its core ("bottleneck: load generator"), raw ` +
   `throughput says little; compare the server CPU per operation instead. The 2-thread run shares both cores with ` +
-  `the load generator, so it understates what two cores give the server.\n`;
+  `the load generator, so it understates what two cores give the server: a throughput ratio of 1.8× needs two ` +
+  `cores for the server and more for the load generator. The server CPU per echo at 2 threads vs 1 shows what the ` +
+  `threads cost each other (1.00× = none).\n`;
 
 // Plots
 const plots = [];
