@@ -7,6 +7,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
@@ -382,5 +384,39 @@ TEST_CASE("persistence: an unreachable PostgreSQL fails fast with `unavailable`"
         CHECK(r2.error() == errc::unavailable);
         CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
         CHECK_FALSE(db->last_error().empty());
+    });
+}
+
+TEST_CASE("persistence: a connection PostgreSQL terminates (57P01) is `unavailable`, then replaced") {
+    const char* url = std::getenv("SB_TEST_DATABASE_URL");
+    if (!url || !*url) {
+        WARN("SB_TEST_DATABASE_URL is not set: termination test skipped");
+        return;
+    }
+    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        pg_options o;
+        o.conninfo = url;
+        o.pool_size = 1;  // the same connection every time
+        auto db = open_postgres(ex, o);
+        auto admin = open_postgres(ex, o);
+        auto pid = co_await db->query("SELECT pg_backend_pid()"s, std::vector<param>{});
+        REQUIRE(pid.has_value());
+        REQUIRE(pid->rows.size() == 1);
+        auto backend = as_opt_int(pid->rows[0][0]);
+        REQUIRE(backend.has_value());
+        // What a fast shutdown or an operator's pg_terminate_backend does to a live connection.
+        std::vector<param> args;
+        args.emplace_back(*backend);
+        auto killed = co_await admin->query("SELECT pg_terminate_backend($1)"s, std::move(args));
+        REQUIRE(killed.has_value());
+        asio::steady_timer t(ex, std::chrono::milliseconds(100));
+        co_await t.async_wait(asio::use_awaitable);
+        auto r = co_await db->query("SELECT 1"s, std::vector<param>{});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == errc::unavailable);  // "retry", not a failed statement
+        auto again = co_await db->query("SELECT pg_backend_pid()"s, std::vector<param>{});
+        REQUIRE(again.has_value());
+        auto replaced = as_opt_int(again->rows[0][0]);
+        CHECK(replaced != backend);
     });
 }
