@@ -135,15 +135,13 @@ void gateway::install_events() {
     using auth_done = std::function<void(std::optional<std::string>, std::shared_ptr<state>)>;
     auto authenticate = [self](const server::socket& s, auth_done done) {
         const auto& hs = s.handshake_info();
-        std::string_view xff;
-        for (const auto& [k, v] : hs.headers)
-            if (k == "x-forwarded-for") xff = v;
+        std::string_view xff = hs.headers.find("x-forwarded-for");
         auto st =
             std::make_shared<state>(state{{},
                                           auth::client_address(hs.address, xff, self->cfg_.trusted_proxies),
                                           auth::rate_window(self->cfg_.rate_window_ms, self->cfg_.rate_max,
                                                             self->cfg_.rate_disconnect_after)});
-        auto token = auth::find_token(s.auth(), hs.query, hs.headers);
+        auto token = auth::find_token(s.auth(), hs.query, hs.headers.find("authorization"));
         if (!token) {
             if (!self->cfg_.allow_anonymous) {
                 self->m_->auth_failures->inc("missing_token");

@@ -42,7 +42,7 @@ void gateway::install_rest_api() {
                 args[k] = std::move(x);
 
             // The user: a JWT (Bearer, or ?token=) or a DRF token (Token), as sockets present them.
-            auto token = auth::find_token(json::object{}, query, req.headers);
+            auto token = auth::find_token(json::object{}, query, req.header("authorization"));
             if (!token) return respond(json_error(401, "Authentication required"));
             auto go = [this, ep, args = std::move(args), respond](const auth::principal& who) mutable {
                 if (ep.op == operation::online_users) {

@@ -51,7 +51,7 @@ std::optional<std::pair<std::string, std::string>> parse_authorization(std::stri
 
 std::optional<found_token> find_token(const boost::json::object& auth,
                                       const std::vector<std::pair<std::string, std::string>>& query,
-                                      const std::vector<std::pair<std::string, std::string>>& headers) {
+                                      std::string_view authorization) {
     if (auto* t = auth.if_contains("token"); t && t->is_string() && !t->get_string().empty()) {
         std::string_view v = t->get_string();
         // Some clients put the whole header value in auth.token.
@@ -61,10 +61,8 @@ std::optional<found_token> find_token(const boost::json::object& auth,
     }
     for (const auto& [k, v] : query)
         if (k == "token" && !v.empty()) return found_token{v, "", "query"};
-    for (const auto& [k, v] : headers)
-        if (k == "authorization")
-            if (auto a = parse_authorization(v))
-                return found_token{std::move(a->second), std::move(a->first), "header"};
+    if (auto a = parse_authorization(authorization))
+        return found_token{std::move(a->second), std::move(a->first), "header"};
     return std::nullopt;
 }
 

@@ -123,7 +123,14 @@ std::shared_ptr<const handshake> make_handshake(const request& req, const std::s
     auto hs = std::make_shared<handshake>();
     hs->url = std::string(req.target());
     hs->query = query;
-    hs->headers = lower_headers(req);
+    std::size_t bytes = 0, fields = 0;
+    for (const auto& f : req) {
+        bytes += f.name_string().size() + f.value().size();
+        ++fields;
+    }
+    hs->headers.reserve(bytes, fields);
+    for (const auto& f : req)
+        hs->headers.add(f.name_string(), f.value());
     hs->address = remote;
     hs->xdomain = req.find(http::field::origin) != req.end();
     return hs;

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
+#include <switchboard/protocol/header_list.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -121,18 +122,51 @@ TEST_CASE("jwt: base64url round trip and strictness") {
 
 TEST_CASE("identity: where the token is found, in order") {
     json::object auth{{"token", "A"}};
-    std::vector<std::pair<std::string, std::string>> q{{"token", "B"}}, h{{"authorization", "Bearer C"}};
+    std::vector<std::pair<std::string, std::string>> q{{"token", "B"}};
+    std::string_view h = "Bearer C";
     CHECK(find_token(auth, q, h)->value == "A");
     CHECK(find_token({}, q, h)->value == "B");
     auto t = find_token({}, {}, h);
     REQUIRE(t);
     CHECK(t->value == "C");
     CHECK(t->scheme == "Bearer");
-    auto drf = find_token({}, {}, {{"authorization", "Token abc"}});
+    auto drf = find_token({}, {}, "Token abc");
     REQUIRE(drf);
     CHECK(drf->scheme == "Token");
     CHECK(find_token(json::object{{"token", "Bearer X"}}, {}, {})->value == "X");
-    CHECK_FALSE(find_token(json::object{{"token", 5}}, {}, {{"authorization", "Basic x"}}));
+    CHECK_FALSE(find_token(json::object{{"token", 5}}, {}, "Basic x"));
+    CHECK_FALSE(find_token({}, {}, ""));
+}
+
+TEST_CASE("header list: one string, lower-case names, in order, first match found") {
+    switchboard::protocol::header_list h;
+    CHECK(h.empty());
+    CHECK(h.begin() == h.end());
+    h.reserve(64, 3);
+    h.add("Host", "example.org");
+    h.add("X-Forwarded-For", "10.0.0.1, 192.168.1.2");
+    h.add("x-forwarded-for", "second");
+    h.add("Empty", "");
+    CHECK(h.size() == 4);
+    CHECK(h.find("host") == "example.org");
+    CHECK(h.find("Host").empty());  // lookups take lower-case names
+    CHECK(h.find("x-forwarded-for") == "10.0.0.1, 192.168.1.2");
+    CHECK(h.find("empty").empty());
+    CHECK(h.find("missing").empty());
+    std::vector<std::pair<std::string, std::string>> seen;
+    for (const auto& [k, v] : h)
+        seen.emplace_back(k, v);
+    CHECK(seen ==
+          std::vector<std::pair<std::string, std::string>>{{"host", "example.org"},
+                                                           {"x-forwarded-for", "10.0.0.1, 192.168.1.2"},
+                                                           {"x-forwarded-for", "second"},
+                                                           {"empty", ""}});
+    std::string big(70000, 'v');
+    h.add("Big", big);
+    CHECK(h.find("big").size() == 0xffff);  // cut, never overflowing its length field
+    switchboard::protocol::header_list init{{"A", "1"}, {"b", "2"}};
+    CHECK(init.find("a") == "1");
+    CHECK(init.find("b") == "2");
 }
 
 TEST_CASE("identity: user id from userId, user_id or sub; numbers as text") {

@@ -37,10 +37,11 @@ struct found_token {
 // nullopt for any other scheme or an empty credential.
 std::optional<std::pair<std::string, std::string>> parse_authorization(std::string_view value);
 
-// Handshake auth.token, then ?token=, then the Authorization header ("Bearer x" or "Token x").
+// Handshake auth.token, then ?token=, then the Authorization header's value `authorization`
+// ("Bearer x" or "Token x"; empty when there is none).
 std::optional<found_token> find_token(const boost::json::object& auth,
                                       const std::vector<std::pair<std::string, std::string>>& query,
-                                      const std::vector<std::pair<std::string, std::string>>& headers);
+                                      std::string_view authorization);
 
 // Claims → principal. User id from userId, user_id or sub (strings, or integers written in decimal);
 // email, role, collegeId/college_id, companyId/company_id, shopIds/shop_ids (array), isSuperAdmin

@@ -3,6 +3,7 @@
 // the I/O lives in the library's sources.
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/engine_request.hpp>
+#include <switchboard/protocol/header_list.hpp>
 #include <switchboard/rooms/broadcast.hpp>
 #include <switchboard/server/metrics.hpp>
 
@@ -68,7 +69,7 @@ struct connect_error {
 struct handshake {
     std::string url;
     protocol::query_list query;
-    std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+    protocol::header_list headers;  // lower-case names
     std::string address;
     bool secure = false;
     bool xdomain = false;
