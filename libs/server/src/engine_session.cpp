@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <array>
+#include <cerrno>
 #include <mutex>
 
 namespace switchboard::server::detail {
@@ -416,6 +417,20 @@ void engine_session::handle_post(std::string body, post_handler h) {
     auto now = now_ms();
     for (auto& p : *packets) {
         if (fsm_.closed()) break;
+        if (p.type == engine_type::close && !poll_ && !srv_.workers.empty()) {
+            // A client's close with no poll pending yet: with several I/O threads, the GET the
+            // client sent just before this POST may be a few microseconds behind on another
+            // thread. Closing a moment later lets it attach and get its answer ("6"), as a
+            // one-threaded server (and Node) would give it.
+            auto t = std::make_shared<asio::steady_timer>(ex_, std::chrono::milliseconds(20));
+            t->async_wait([self = shared_from_this(), t, p = std::move(p)](error_code) mutable {
+                if (self->fsm_.closed()) return;
+                self->actions_.clear();
+                self->fsm_.on_packet(now_ms(), std::move(p), false, self->actions_);
+                self->process(self->actions_);
+            });
+            break;
+        }
         actions_.clear();
         fsm_.on_packet(now, std::move(p), false, actions_);
         process(actions_);
@@ -517,8 +532,6 @@ void engine_session::start_websocket(std::shared_ptr<ws_conn> conn, bool probe) 
         ws_probe_ = conn;
     else
         ws_ = conn;
-    error_code ignored;
-    conn->sock.non_blocking(true, ignored);
     pump(conn);
     read_ws(conn);
 }
@@ -531,10 +544,12 @@ void engine_session::read_ws(const std::shared_ptr<ws_conn>& conn) {
         static thread_local std::array<char, 64 * 1024> buf;
         std::vector<protocol::ws::frame_event> events;
         for (;;) {
-            error_code rec;
-            auto n = conn->sock.read_some(asio::buffer(buf), rec);
-            if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-            if (rec) return self->on_ws_closed(conn);  // EOF or reset
+            // recv with MSG_DONTWAIT: the socket itself stays in blocking mode (one ioctl fewer).
+            auto got = ::recv(conn->sock.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            if (got <= 0) return self->on_ws_closed(conn);  // EOF or reset
+            auto n = static_cast<std::size_t>(got);
             self->srv_.bytes_in->inc(n);
             events.clear();
             auto violation = conn->dec.feed(std::string_view(buf.data(), n), events);
