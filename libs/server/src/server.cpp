@@ -314,10 +314,9 @@ asio::awaitable<http_reply> answer_later(const async_http_route& route, http_req
     co_return std::move(*p->reply);
 }
 
-asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex) {
+asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                               std::string remote) {
     error_code ignored;
-    std::string remote;
-    if (auto ep = sock.remote_endpoint(ignored); !ignored) remote = ep.address().to_string();
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buf;
     const auto& opts = srv->opts;
@@ -420,7 +419,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::accept
         auto& ctx = srv->pick_context();
         executor_t ex = ctx.get_executor();
         tcp::socket sock(ctx);
-        auto [ec] = co_await acc.async_accept(sock, as_tuple(use_awaitable));
+        tcp::endpoint peer;  // from accept itself: no getpeername per connection
+        auto [ec] = co_await acc.async_accept(sock, peer, as_tuple(use_awaitable));
         if (ec) {
             if (ec == asio::error::operation_aborted || srv->stopping) co_return;
             log::warn("accept failed", {{"error", ec.message()}});
@@ -429,14 +429,15 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::accept
             continue;
         }
         sock.set_option(tcp::no_delay(true), ec);
-        asio::co_spawn(ex, run_http(srv, std::move(sock), ex), [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                log::error("connection task failed", {{"what", x.what()}});
-            }
-        });
+        asio::co_spawn(ex, run_http(srv, std::move(sock), ex, peer.address().to_string()),
+                       [](std::exception_ptr e) {
+                           if (!e) return;
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& x) {
+                               log::error("connection task failed", {{"what", x.what()}});
+                           }
+                       });
     }
 }
 
