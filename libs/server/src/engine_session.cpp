@@ -544,7 +544,7 @@ void engine_session::read_ws(const std::shared_ptr<ws_conn>& conn) {
         static thread_local std::array<char, 64 * 1024> buf;
         std::vector<protocol::ws::frame_event> events;
         for (;;) {
-            // recv with MSG_DONTWAIT: the socket itself stays in blocking mode (one ioctl fewer).
+            // MSG_DONTWAIT: no switch of the socket to user-level non-blocking mode (an ioctl).
             auto got = ::recv(conn->sock.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
             if (got < 0 && errno == EINTR) continue;
             if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
