@@ -1,13 +1,16 @@
 // Token and credential parsers of libs/auth: never crash or throw on any input.
 // First byte picks the parser: JWT verification (HS key), JWKS loading, rules file, room argument,
-// address list / X-Forwarded-For. Invariants: base64url decode∘encode is the identity; a verified
-// token's claims always map to a principal or to no_user_id.
+// address list / X-Forwarded-For (and the same bytes as a header list). Invariants: base64url decode∘encode
+// is the identity; a verified token's claims always map to a principal or to no_user_id.
 #include <switchboard/auth/access.hpp>
+#include <switchboard/auth/identity.hpp>
 #include <switchboard/auth/jwt.hpp>
 #include <switchboard/auth/limits.hpp>
+#include <switchboard/protocol/header_list.hpp>
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -81,6 +84,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 comma == std::string_view::npos ? std::string_view{} : in.substr(comma + 1);
             auto a = client_address("127.0.0.1", xff, s);
             if (a.empty()) std::abort();
+            // The same bytes as request headers ("name:value" lines) in a header_list: every
+            // field comes back in order, name lower-cased, both cut at 65,535 bytes; find gives
+            // the first of a name; the Authorization value goes to find_token.
+            switchboard::protocol::header_list h;
+            std::vector<std::pair<std::string, std::string>> added;
+            for (std::size_t at = 0; at < in.size();) {
+                auto nl = in.find('\n', at);
+                auto line = in.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
+                auto colon = line.find(':');
+                auto name = line.substr(0, colon);
+                auto value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
+                h.add(name, value);
+                std::string lower(name.substr(0, 0xffff));
+                for (auto& c : lower)
+                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+                added.emplace_back(std::move(lower), std::string(value.substr(0, 0xffff)));
+                if (nl == std::string_view::npos) break;
+                at = nl + 1;
+            }
+            std::size_t i = 0;
+            for (const auto& [k, v] : h) {
+                if (i >= added.size() || k != added[i].first || v != added[i].second) std::abort();
+                ++i;
+            }
+            if (i != added.size() || h.size() != added.size()) std::abort();
+            for (const auto& field : added) {
+                const auto& name = field.first;
+                auto first =
+                    std::find_if(added.begin(), added.end(), [&](const auto& f) { return f.first == name; });
+                if (h.find(name) != first->second) std::abort();
+            }
+            (void)find_token(boost::json::object{}, {}, h.find("authorization"));
             break;
         }
     }
