@@ -26,8 +26,8 @@ const perConn = (label) => (s) => {
 };
 // Handshakes: the server's CPU over the whole run. Echo and fan-out: over the measured window only
 // (sb-loadgen --server-pid reads /proc at its start and end), so connecting is not charged to them.
-const cpuPer = (label, field) => (s) => {
-  const r = find(label, s);
+const cpuPer = (label, field, threads = 1) => (s) => {
+  const r = find(label, s, threads);
   if (!r || !r.result[field]) return undefined;
   const measured = r.result.server_cpu_measured_s;
   const cpu = field !== "connected" && measured >= 0 ? measured : r.server_cpu_s;
@@ -50,7 +50,7 @@ row("echo at a fixed 5,000/s over 1k connections, ack p99, ms", "≤ 5", lat("ec
 row("echo closed loop, acks/s", "—", (s) => find("echo-closed-1k", s)?.result.acks_per_s, "/s", 0, false);
 
 const one = find("echo-closed-1k", "ours", 1), two = find("echo-closed-1k", "ours", 2);
-const echoCpu = (r) => (r && r.result.acks && r.result.server_cpu_measured_s >= 0 ? (r.result.server_cpu_measured_s * 1e6) / r.result.acks : undefined);
+const echoCpu = (threads) => cpuPer("echo-closed-1k", "acks", threads)("ours");
 let md = `# Benchmarks\n\nMade by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (${process.env.HOSTNAME || "this machine"}: ` +
   `2 cores). Each scenario runs against a fresh server process pinned to core 0, the same load generator ` +
   `(\`build/bin/sb-loadgen\`) pinned to core 1. Server CPU is utime+stime from /proc (user and kernel: on loopback the ` +
@@ -60,7 +60,7 @@ let md = `# Benchmarks\n\nMade by \`${command}\` on ${new Date().toISOString().s
 md += "| figure | target | Switchboard | Node socket.io 4.8 | ours/Node |\n|---|---|---|---|---|\n";
 for (const r of rows) md += `| ${r.figure} | ${r.target} | ${fmt(r.ours, r.digits)} | ${fmt(r.node, r.digits)} | ${r.r} |\n`;
 md += `| 2 threads vs 1 thread, closed-loop echo acks/s | ≥ 1.8× | ${fmt(two?.result.acks_per_s, 0)} vs ${fmt(one?.result.acks_per_s, 0)} | — | ${ratio(two?.result.acks_per_s, one?.result.acks_per_s)}× |\n`;
-md += `| server CPU per echo, 2 threads vs 1 thread, µs | — | ${fmt(echoCpu(two), 2)} vs ${fmt(echoCpu(one), 2)} | — | ${ratio(echoCpu(two), echoCpu(one))}× |\n\n`;
+md += `| server CPU per echo, 2 threads vs 1 thread, µs | — | ${fmt(echoCpu(2), 2)} vs ${fmt(echoCpu(1), 2)} | — | ${ratio(echoCpu(2), echoCpu(1))}× |\n\n`;
 if (floor) {
   const fan = quick === "1" ? cpuPer("fanout-1x1k-10", "deliveries")("ours") : cpuPer("fanout-1x10k-2", "deliveries")("ours");
   md += `**What one send() costs here.** \`build/bin/sb-sendfloor --conns ${floor.conns} --bursts ${floor.bursts}\` ` +

@@ -72,6 +72,15 @@ std::vector<backend_under_test> backends() {
     return out;
 }
 
+// The backend's database with the migrations applied.
+asio::awaitable<std::shared_ptr<database>> open_migrated(const backend_under_test& b,
+                                                         asio::any_io_executor ex) {
+    auto db = b.open(ex);
+    auto migrated = co_await migrate(*db, b.schema);
+    REQUIRE(migrated.has_value());
+    co_return db;
+}
+
 chat_message msg(std::string from, std::string to, std::string body, std::optional<std::string> client = {}) {
     chat_message m;
     m.sender_id = std::move(from);
@@ -109,9 +118,7 @@ TEST_CASE("persistence: chat store on both backends") {
     for (const auto& b : backends()) {
         INFO(b.name);
         run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-            auto db = b.open(ex);
-            auto migrated = co_await migrate(*db, b.schema);
-            REQUIRE(migrated.has_value());
+            auto db = co_await open_migrated(b, ex);
             chat_store chat(db, b.schema);
             auto conv = chat_store::conversation_of(alice, bob);
             CHECK(conv == chat_store::conversation_of(bob, alice));
@@ -240,9 +247,7 @@ TEST_CASE("persistence: notifications with per-user read state on both backends"
     for (const auto& b : backends()) {
         INFO(b.name);
         run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-            auto db = b.open(ex);
-            auto migrated = co_await migrate(*db, b.schema);
-            REQUIRE(migrated.has_value());
+            auto db = co_await open_migrated(b, ex);
             notification_store store(db, b.schema);
             auto to_ann = co_await store.create(note(audience::user, "ann", "for ann"));
             REQUIRE(to_ann.has_value());
