@@ -1,4 +1,5 @@
 #include <switchboard/auth/identity.hpp>
+#include <switchboard/auth/ids.hpp>
 #include <switchboard/auth/jwt.hpp>
 
 #include "text.hpp"
@@ -24,7 +25,7 @@ std::string text_or_empty(const boost::json::object& o, std::initializer_list<st
 
 std::optional<std::string> id_text(const boost::json::value& v) {
     if (v.is_string()) {
-        if (v.get_string().empty()) return std::nullopt;
+        if (!valid_id(v.get_string())) return std::nullopt;
         return std::string(v.get_string());
     }
     if (v.is_int64()) return std::to_string(v.get_int64());

@@ -54,7 +54,8 @@ struct verify_options;
 boost::system::result<principal> principal_from_jwt(std::string_view token, const key_set& keys,
                                                     const verify_options& opts, std::int64_t now_s);
 
-// A JSON id (string or integer) as text; nullopt for anything else or an empty string.
+// A JSON id (a string of the id character set, or an integer) as text; nullopt for anything else
+// (see ids.hpp: 1..128 bytes of A-Z a-z 0-9 . _ - @ +).
 std::optional<std::string> id_text(const boost::json::value& v);
 
 }  // namespace switchboard::auth
