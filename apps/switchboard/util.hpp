@@ -4,9 +4,11 @@
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
 
+#include <openssl/rand.h>
 #include <boost/json/parse.hpp>
 
 #include <chrono>
+#include <stdexcept>
 
 namespace switchboard::app {
 
@@ -21,6 +23,19 @@ inline std::int64_t wall_s() {
 inline std::string now_iso() {
     return log::iso_time(wall_ms());
 }
+// `bytes` random bytes from the OS's source, as lower-case hex.
+inline std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0'), out;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+        throw std::runtime_error("RAND_bytes failed");
+    static constexpr char digits[] = "0123456789abcdef";
+    for (unsigned char c : raw) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
 // A payload of one JSON argument.
 inline server::payload one(boost::json::value v) {
     server::payload p;
