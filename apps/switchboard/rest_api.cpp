@@ -36,7 +36,7 @@ void gateway::install_rest_api() {
                 if (k != "token") args[k] = v;
             if (ep.method == std::string_view("POST") && !req.body.empty()) {
                 json::object body;
-                if (auto e = parse_body(req.body, body)) return respond(std::move(*e));
+                if (auto e = parse_body(req, body)) return respond(std::move(*e));
                 for (auto& [k, x] : body)
                     args[k] = std::move(x);
             }
