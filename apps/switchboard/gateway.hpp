@@ -30,7 +30,8 @@ struct gateway_config {
     std::uint32_t rate_disconnect_after = 100;
     std::size_t max_connections_per_ip = 0;  // 0: no limit
     auth::address_set trusted_proxies;
-    std::string api_key;  // empty: the HTTP API answers loopback callers only
+    std::string api_key;             // empty: the HTTP API refuses every call unless api_loopback_only
+    bool api_loopback_only = false;  // the HTTP API answers loopback clients only (without a key if none)
     std::string service_name = "switchboard";
 };
 

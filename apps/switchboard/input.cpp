@@ -298,14 +298,19 @@ check notification_audience(const json::object& o, bool broadcast, persistence::
 
 namespace {
 
-// Path segments after the prefix, without empty ones ("chats/conversation/7/" → chats, conversation, 7).
-std::vector<std::string> segments(std::string_view path) {
+// Path segments after the prefix, without empty ones ("chats/conversation/7/" → chats, conversation, 7);
+// nullopt when a segment's escapes are malformed or it does not decode to UTF-8.
+std::optional<std::vector<std::string>> segments(std::string_view path) {
     std::vector<std::string> out;
     if (path.starts_with(rest_prefix)) path.remove_prefix(rest_prefix.size());
     while (!path.empty()) {
         auto slash = path.find('/');
         auto part = path.substr(0, slash);
-        if (!part.empty()) out.emplace_back(protocol::url_decode(part, false).value_or(std::string{}));
+        if (!part.empty()) {
+            auto decoded = protocol::url_decode(part, false);
+            if (!decoded) return std::nullopt;
+            out.push_back(std::move(*decoded));
+        }
         if (slash == std::string_view::npos) break;
         path.remove_prefix(slash + 1);
     }
@@ -315,7 +320,9 @@ std::vector<std::string> segments(std::string_view path) {
 }  // namespace
 
 std::variant<rest_endpoint, outcome> resolve_rest(std::string_view path, std::string_view method) {
-    auto p = segments(path);
+    auto decoded = segments(path);
+    if (!decoded) return fail(400, "Path must be valid UTF-8 with well-formed escapes");
+    const auto& p = *decoded;
     auto is = [&](std::initializer_list<std::string_view> want) {
         if (p.size() != want.size()) return false;
         std::size_t i = 0;

@@ -95,7 +95,7 @@ check notification_audience(const boost::json::object& o, bool broadcast, persis
 inline constexpr std::string_view rest_prefix = "/api/v1/communication/";
 
 // The REST API: a path under rest_prefix and its method → the operation and the
-// arguments the path carries, or the 404 / 405 to answer.
+// arguments the path carries, or the 404 / 405 to answer (400 when a segment does not decode to UTF-8).
 struct rest_endpoint {
     const char* method;
     operation op;

@@ -84,7 +84,15 @@ std::vector<server::setting> gateway_settings() {
          {"API_KEY"},
          "service-api-key",
          "",
-         "Key for the HTTP API (Bearer or X-API-Key); empty: loopback callers only"},
+         "Key for the HTTP API (Bearer or X-API-Key); empty: the API refuses every call unless "
+         "API_LOOPBACK_ONLY=true"},
+        {"API_LOOPBACK_ONLY",
+         {},
+         "api-loopback-only",
+         "false",
+         "The HTTP API answers only loopback clients (the address behind TRUSTED_PROXIES); without "
+         "SERVICE_API_KEY they need no key (warned at start-up)",
+         k::boolean},
     };
 }
 
@@ -135,6 +143,7 @@ std::optional<std::string> load_gateway_config(const server::config& c, gateway_
     if (!out.trusted_proxies.parse(c.list("TRUSTED_PROXIES"), &bad))
         return "TRUSTED_PROXIES: '" + bad + "' is not an address or CIDR";
     out.api_key = c.str("SERVICE_API_KEY");
+    out.api_loopback_only = c.boolean("API_LOOPBACK_ONLY");
     out.service_name = c.str("SERVICE_NAME");
     return std::nullopt;
 }

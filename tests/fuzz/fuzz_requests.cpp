@@ -5,6 +5,8 @@
 #include "../../apps/switchboard/input.hpp"
 
 #include <switchboard/auth/ids.hpp>
+#include <switchboard/protocol/engine_request.hpp>
+#include <switchboard/protocol/ws_frame.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -69,9 +71,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto path = sp == std::string_view::npos ? std::string_view{} : in.substr(sp + 1);
         auto r = resolve_rest(path, method);
         if (auto* o = std::get_if<outcome>(&r)) {
-            if (o->status != 404 && o->status != 405) std::abort();
+            if (o->status != 400 && o->status != 404 && o->status != 405) std::abort();
             if (o->status == 405 && o->allow.empty()) std::abort();
+            // 400 only for a path that is not UTF-8 once decoded (or has a malformed escape).
+            if (o->status == 400 && switchboard::protocol::url_decode(path, false)) std::abort();
+        } else {
+            // What a path gives the operations is well-formed UTF-8 (audit #3).
+            for (const auto& [k, v] : std::get<rest_endpoint>(r).path_args) {
+                const auto& s = v.is_array() ? v.get_array().at(0) : v;
+                if (!s.is_string() || !switchboard::protocol::ws::valid_utf8(s.get_string())) std::abort();
+            }
         }
+        // The same bytes as a query string: whatever parses is UTF-8 throughout.
+        if (auto q = switchboard::protocol::parse_query(path))
+            for (const auto& [k, v] : *q)
+                if (!switchboard::protocol::ws::valid_utf8(k) || !switchboard::protocol::ws::valid_utf8(v))
+                    std::abort();
         return 0;
     }
     boost::system::error_code ec;

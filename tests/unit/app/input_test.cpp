@@ -176,3 +176,20 @@ TEST_CASE("input: REST routes") {
     CHECK(std::get<outcome>(wrong).allow == "POST");
     CHECK(std::get<outcome>(ep("/api/v1/communication/chats/x/y/z/", "GET")).status == 404);
 }
+
+TEST_CASE("audit #3: REST path segments must decode to UTF-8, else 400", "[audit-3]") {
+    auto status = [](std::string_view path, std::string_view method) {
+        auto r = resolve_rest(path, method);
+        return std::holds_alternative<outcome>(r) ? std::get<outcome>(r).status : 200u;
+    };
+    auto conv = resolve_rest("/api/v1/communication/chats/conversation/%C3%A9l%C3%A9", "GET");
+    REQUIRE(std::holds_alternative<rest_endpoint>(conv));
+    CHECK(std::get<rest_endpoint>(conv).path_args.at("userId") == "\xC3\xA9l\xC3\xA9");
+    CHECK(status("/api/v1/communication/chats/conversation/%FF", "GET") == 400);
+    CHECK(status("/api/v1/communication/chats/conversation/a%C3", "GET") == 400);
+    CHECK(status("/api/v1/communication/chats/conversation/\xED\xA0\x80", "GET") == 400);
+    CHECK(status("/api/v1/communication/notifications/%C0%AF/mark-read/", "POST") == 400);
+    CHECK(status("/api/v1/communication/chats/conversation/%4", "GET") == 400);
+    auto bad = std::get<outcome>(resolve_rest("/api/v1/communication/chats/%FE/", "GET"));
+    CHECK(bad.body.at("success") == false);
+}
