@@ -77,6 +77,8 @@ public:
                 return "upgrade timeout";
             case errc::slow_consumer:
                 return "slow consumer";
+            case errc::write_timeout:
+                return "write timeout";
         }
         return "unknown switchboard.protocol error";
     }
@@ -100,6 +102,7 @@ const char* close_reason(errc e) noexcept {
         case errc::transport_close:
             return "transport close";
         case errc::slow_consumer:
+        case errc::write_timeout:
             return "forced close";
         case errc::connect_timeout:
             return "forced close";

@@ -97,7 +97,9 @@ void engine_session::start() {
 
 void engine_session::rearm() {
     protocol::millis d = fsm_.next_deadline();
-    if (d == armed_) return;
+    // A deadline that moved later leaves the timer as it is: it fires early, finds nothing due and
+    // arms again (the write deadline moves at every completed write; this saves a rearm each).
+    if (d == armed_ || (armed_ != protocol::no_deadline && d > armed_ && d != protocol::no_deadline)) return;
     armed_ = d;
     if (d == protocol::no_deadline) {
         timer_.cancel();
@@ -311,7 +313,7 @@ void engine_session::write_now(const std::shared_ptr<ws_conn>& conn) {
     constexpr std::size_t max_frames = 64;
     constexpr std::size_t max_bytes = 256 * 1024;
     while (!queue_.empty()) {
-        if (conn->writing || conn->dead || conn->closing || !conn->raw_out.empty() ||
+        if (conn->writing || conn->dead || conn->closing || !conn->raw_out.empty() || conn->pong ||
             !conn->probe_out.empty())
             return pump(conn);
         std::array<std::array<std::uint8_t, 10>, max_frames> headers;
@@ -454,6 +456,7 @@ void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
         batch->raw(std::move(conn->raw_out.front()));
         conn->raw_out.pop_front();
     }
+    if (conn->pong) batch->raw(std::move(conn->pong));
     while (!conn->probe_out.empty() && !batch->full()) {
         batch->frame(protocol::ws::opcode::text, std::move(conn->probe_out.front()));
         conn->probe_out.pop_front();
@@ -477,11 +480,17 @@ void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
         batch->has_close = true;
     }
     conn->writing = true;
+    if (conn == ws_) {
+        // No progress until this write completes: past PING_TIMEOUT the machine closes the session.
+        fsm_.on_write_progress(now_ms(), true);
+        rearm();
+    }
     auto& bufs = batch->bufs;
     asio::async_write(
         conn->sock, bufs,
         [self = shared_from_this(), conn, batch = std::move(batch)](error_code ec, std::size_t n) {
             conn->writing = false;
+            if (conn == self->ws_) self->fsm_.on_write_progress(0, false);
             if (ec || conn->dead) {
                 close_socket(*conn);
                 conn->dead = true;
@@ -572,8 +581,10 @@ bool engine_session::on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol:
     using kind = protocol::ws::frame_event::kind;
     switch (e.type) {
         case kind::ping:
-            conn->raw_out.push_back(std::make_shared<const std::string>(
-                protocol::ws::encode_frame(protocol::ws::opcode::pong, e.data)));
+            // Replaces a pong not written yet: a ping flood from a peer that does not read costs
+            // one frame, not one per ping.
+            conn->pong = std::make_shared<const std::string>(
+                protocol::ws::encode_frame(protocol::ws::opcode::pong, e.data));
             pump(conn);
             return true;
         case kind::pong:

@@ -111,10 +111,13 @@ struct ws_conn {
     ws_conn(tcp::socket s, std::size_t max_message) : sock(std::move(s)), dec(max_message) {}
     tcp::socket sock;
     protocol::ws::decoder dec;
-    fifo<std::shared_ptr<const std::string>> raw_out;    // bytes written as they are: handshake, pong, close
+    fifo<std::shared_ptr<const std::string>> raw_out;    // bytes written as they are: handshake, close
     fifo<std::shared_ptr<const std::string>> probe_out;  // Engine.IO text of an upgrade probe
-    std::unique_ptr<asio::steady_timer> linger;          // after our close frame: the peer's answer
-    bool writing = false;                                // an async_write is in flight
+    // The pong frame for the latest ping not answered yet: one at most, whatever the number of
+    // pings a peer sends without reading (RFC 6455 5.5.3 lets us answer only the most recent).
+    std::shared_ptr<const std::string> pong;
+    std::unique_ptr<asio::steady_timer> linger;  // after our close frame: the peer's answer
+    bool writing = false;                        // an async_write is in flight
     bool close_sent = false;
     bool closing = false;  // send a close frame once the queue is written
     bool dead = false;     // the reader has ended

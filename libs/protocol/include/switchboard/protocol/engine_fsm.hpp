@@ -78,6 +78,17 @@ public:
     // The Socket.IO layer joined a namespace: the connect timeout no longer applies.
     void mark_attached() noexcept { connect_deadline_ = no_deadline; }
 
+    // The shell's writer: `blocked` while output waits for a transport that takes none of it (a
+    // write in flight that has not completed), false once a write completes or nothing waits. A
+    // session blocked for ping_timeout closes with write_timeout: a peer that stops reading cannot
+    // hold our output (and its socket) for longer, whatever pongs it sends.
+    void on_write_progress(millis now, bool blocked) noexcept {
+        if (!blocked)
+            write_deadline_ = no_deadline;
+        else if (write_deadline_ == no_deadline && !closed_)
+            write_deadline_ = now + opts_.ping_timeout_ms;
+    }
+
     millis next_deadline() const noexcept;
     bool closed() const noexcept { return closed_; }
     bool upgrading() const noexcept { return upgrading_; }
@@ -99,6 +110,7 @@ private:
     millis connect_deadline_;
     millis upgrade_deadline_ = no_deadline;
     millis noop_deadline_ = no_deadline;
+    millis write_deadline_ = no_deadline;
 };
 
 }  // namespace switchboard::protocol
