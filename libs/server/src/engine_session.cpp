@@ -174,10 +174,11 @@ void engine_session::process(protocol::engine_actions& actions) {
                     }
                 ws_probe_.reset();
                 if (ws_) {
-                    // A peer that stopped reading would hold the writer (and the close) forever.
+                    // A peer that stopped reading would hold the writer (and the close) forever;
+                    // its reader may have ended already (a frame after the close), the write not.
                     timer_.expires_after(std::chrono::seconds(3));
                     timer_.async_wait([conn = ws_](error_code ec) {
-                        if (!ec && !conn->dead) close_socket(*conn);
+                        if (!ec) close_socket(*conn);
                     });
                 }
                 log::debug("session closed",

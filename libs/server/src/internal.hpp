@@ -15,11 +15,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <switchboard/server/admission.hpp>
 
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 namespace switchboard::server::detail {
 
@@ -104,6 +109,30 @@ private:
     std::size_t head_ = 0;
 };
 
+// One accepted TCP connection counted against MAX_CONNECTIONS; moves with the socket (HTTP
+// connection, then its WebSocket) and is given back when its owner goes.
+class conn_slot {
+public:
+    conn_slot() = default;
+    explicit conn_slot(std::atomic<std::size_t>& n) noexcept : n_(&n) {}
+    conn_slot(conn_slot&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+    conn_slot& operator=(conn_slot&& o) noexcept {
+        if (this != &o) {
+            release();
+            n_ = std::exchange(o.n_, nullptr);
+        }
+        return *this;
+    }
+    ~conn_slot() { release(); }
+    void release() noexcept {
+        if (n_) n_->fetch_sub(1, std::memory_order_relaxed);
+        n_ = nullptr;
+    }
+
+private:
+    std::atomic<std::size_t>* n_ = nullptr;
+};
+
 // One WebSocket connection (RFC 6455 framing of our own, libs/protocol/ws_frame): the socket and
 // the decoder's leftovers only. An idle connection holds no read buffer (reads go through a
 // per-thread buffer after the socket reports data) and no write buffers.
@@ -117,7 +146,8 @@ struct ws_conn {
     // pings a peer sends without reading (RFC 6455 5.5.3 lets us answer only the most recent).
     std::shared_ptr<const std::string> pong;
     std::unique_ptr<asio::steady_timer> linger;  // after our close frame: the peer's answer
-    bool writing = false;                        // an async_write is in flight
+    conn_slot slot;
+    bool writing = false;  // an async_write is in flight
     bool close_sent = false;
     bool closing = false;  // send a close frame once the queue is written
     bool dead = false;     // the reader has ended
@@ -199,6 +229,9 @@ public:
     const std::string& sid() const noexcept { return sid_; }
     const executor_t& executor() const noexcept { return ex_; }
     const std::shared_ptr<const handshake>& handshake_ptr() const noexcept { return hs_; }
+    // The address counted for MAX_CONNECTIONS_PER_IP (the peer, or the forwarded client).
+    const std::string& client_address() const noexcept { return client_address_; }
+    void set_client_address(std::string a) { client_address_ = std::move(a); }
     server::impl& srv() noexcept { return srv_; }
 
     std::atomic<std::uint64_t> poll_seq{0};
@@ -237,6 +270,7 @@ private:
     executor_t ex_;
     std::string sid_;
     std::shared_ptr<const handshake> hs_;
+    std::string client_address_;
     protocol::engine_fsm fsm_;
     asio::steady_timer timer_;
     protocol::millis armed_ = protocol::no_deadline;
@@ -355,6 +389,20 @@ private:
     std::vector<std::string> connecting_;
 };
 
+// HTTP/1.1 connections (server.cpp): serves requests until the connection ends or becomes a
+// WebSocket (which then takes `slot`).
+asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                               std::string remote, conn_slot slot);
+// The listener (listener.cpp): accepts within MAX_CONNECTIONS, survives the descriptor limit.
+asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc);
+
+// Reads one request (http_read.cpp): the first byte of a keep-alive request within the idle
+// timeout (`first`: the connection's first request, which gets the header timeout from accept),
+// the header within the header timeout, the body at the minimum rate after that grace.
+asio::awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buf,
+                                         beast::http::request_parser<beast::http::string_body>& parser,
+                                         const server_options& opts, bool first);
+
 // Encodes an event once as the frame and attachments every receiver shares.
 rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id,
                                    std::string_view event, const payload& p, std::string_view offset = {});
@@ -375,7 +423,9 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::size_t broadcast(detail::namespace_state* ns, std::string_view nsp,
                           const rooms::broadcast_options& opts, std::string_view event, const payload& p);
     std::shared_ptr<detail::engine_session> find_session(const std::string& sid);
-    void add_session(const std::shared_ptr<detail::engine_session>& s);
+    // Admits and registers a new session under MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP; false:
+    // refused (counted in `refused`), nothing registered.
+    bool add_session(const std::shared_ptr<detail::engine_session>& s);
     void remove_session(const std::string& sid);
     detail::namespace_state* find_namespace(std::string_view name);
 
@@ -410,7 +460,14 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::atomic<bool> ready_set_by_app{false};
     std::shared_ptr<rooms::cluster_bus> bus;
 
+    // Open TCP connections (conn_slot) and the limit applied to them and to sessions; declared
+    // before the sessions, whose WebSockets give their slots back here when they go.
+    std::atomic<std::size_t> open_connections{0};
+    std::size_t max_connections = 0;
+    counter_family* refused = nullptr;  // by reason: max_connections, per_ip, fd_limit
+
     std::mutex sessions_mu;
+    address_counts per_address{0};  // guarded by sessions_mu
     std::unordered_map<std::string, std::shared_ptr<detail::engine_session>> sessions;
     std::atomic<std::size_t> session_count{0};
     std::atomic<std::uint16_t> port{0};

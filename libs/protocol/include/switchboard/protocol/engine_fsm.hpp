@@ -21,7 +21,7 @@ struct engine_options {
     std::uint32_t ping_interval_ms = 25000;
     std::uint32_t ping_timeout_ms = 20000;
     std::size_t max_payload = 1'000'000;
-    std::uint32_t connect_timeout_ms = 45000;  // 0: no Socket.IO connect timeout
+    std::uint32_t connect_timeout_ms = 10000;  // 0: no Socket.IO connect timeout
     std::uint32_t upgrade_timeout_ms = 10000;
     std::uint32_t noop_interval_ms = 100;  // pending poll released this long after the probe, then again
 };
