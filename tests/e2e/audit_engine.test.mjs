@@ -94,18 +94,20 @@ function bigFrame(opcode, payload) {
 }
 
 describe("audit #4: a WebSocket that takes no output", () => {
-  // The raw Engine.IO echo of the conformance app: every message comes back, so a client that
-  // sends and never reads fills the server's socket.
+  // The conformance app's "message" comes back as "message-back": a client that sends and never
+  // reads fills the server's socket.
   const server = serverFixture(["--ping-interval", "1000", "--ping-timeout", "2000"]);
 
   test("audit #4: writes that make no progress for PING_TIMEOUT close the session, whatever pongs arrive", async () => {
     const sock = await rawConnect(server.port);
-    sock.write(upgradeRequest.replace("/socket.io/", "/engine.io/"));
-    await sleep(200);
+    sock.write(upgradeRequest);
+    sock.write(frame(0x1, "40"));
+    await sleep(300);
     assert.match(sock.data, /^HTTP\/1.1 101/);
+    assert.match(sock.data, /40\{"sid"/);
     sock.pause();
     // ~12 MB echoed back: more than the socket buffers hold, less than the 16 MB queue budget.
-    const msg = bigFrame(0x1, "4" + "e".repeat(60000));
+    const msg = bigFrame(0x1, '42["message","' + "e".repeat(60000) + '"]');
     for (let i = 0; i < 200; i++) sock.write(msg);
     // Pongs answer every ping in time (sent blindly every 200 ms): only the stalled writes can end it.
     const pong = frame(0x1, "3");
