@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 using namespace switchboard::server;
 
 TEST_CASE("audit #11: sessions are counted per client address up to MAX_CONNECTIONS_PER_IP", "[audit-11]") {
@@ -78,4 +80,23 @@ TEST_CASE("audit #18: RECOVERY_MAX_BYTES bounds the recovery log", "[audit-18]")
     config d(engine_settings());
     REQUIRE_FALSE(d.load(1, argv, [](const std::string&) -> std::optional<std::string> { return {}; }));
     CHECK(engine_options_from(d).recovery_max_bytes == 64u << 20);
+}
+
+TEST_CASE("audit #11: start-up names the settings that keep the old, weaker behaviour", "[audit-11]") {
+    auto warnings = [](std::map<std::string, std::string> env) {
+        config c(engine_settings());
+        const char* argv[] = {"sb"};
+        REQUIRE_FALSE(c.load(1, argv, [&](const std::string& k) -> std::optional<std::string> {
+            auto it = env.find(k);
+            if (it == env.end()) return std::nullopt;
+            return it->second;
+        }));
+        return weaker_settings(c);
+    };
+    CHECK(warnings({}).empty());
+    auto w = warnings({{"CONNECT_TIMEOUT", "45000"}, {"MAX_CONNECTIONS_PER_IP", "0"}});
+    REQUIRE(w.size() == 2);
+    CHECK(w[0].rfind("CONNECT_TIMEOUT=45000", 0) == 0);
+    CHECK(w[1].rfind("MAX_CONNECTIONS_PER_IP=0", 0) == 0);
+    CHECK(warnings({{"CONNECTION_STATE_RECOVERY", "true"}, {"RECOVERY_MAX_BYTES", "0"}}).size() == 1);
 }
