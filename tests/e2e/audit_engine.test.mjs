@@ -124,6 +124,26 @@ describe("audit #4: a WebSocket that takes no output", () => {
   });
 });
 
+describe("audit #4: a polling client that never polls", () => {
+  const server = serverFixture(["--ping-interval", "1000", "--ping-timeout", "2000"]);
+
+  test("audit #4: output no GET takes for PING_TIMEOUT ends the session, whatever pongs are posted", async () => {
+    const base = server.url + "/socket.io/?EIO=4&transport=polling";
+    const open = await (await fetch(base)).text();
+    const sid = JSON.parse(open.slice(1)).sid;
+    const post = (body) => fetch(`${base}&sid=${sid}`, { method: "POST", body });
+    assert.equal((await post("40")).status, 200);
+    // Never a GET again; a pong posted every 200 ms answers each ping in time.
+    let refused = false;
+    const until = Date.now() + 10000;
+    while (!refused && Date.now() < until) {
+      refused = (await post("3")).status !== 200;
+      await sleep(200);
+    }
+    assert.equal(refused, true, "the session ended");
+  });
+});
+
 describe("audit #11: sessions per address and in all", () => {
   const gw = gatewayFixture({ ALLOW_ANONYMOUS: "true", MAX_CONNECTIONS_PER_IP: "5" });
   const small = gatewayFixture({ ALLOW_ANONYMOUS: "true", MAX_CONNECTIONS_PER_IP: "0", MAX_CONNECTIONS: "12" });

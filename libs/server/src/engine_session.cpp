@@ -226,6 +226,7 @@ bool engine_session::send(out_item item, bool is_volatile) {
     queue_.push_back(std::move(item));
     srv_.queued_packets.fetch_add(1, std::memory_order_relaxed);
     schedule_flush();
+    note_polling_output();
     return true;
 }
 
@@ -239,6 +240,7 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
     queued_bytes_ += bytes;
     srv_.queued_packets.fetch_add(static_cast<std::int64_t>(items.size()), std::memory_order_relaxed);
     schedule_flush();
+    note_polling_output();
     return true;
 }
 
@@ -336,6 +338,7 @@ void engine_session::write_now(const std::shared_ptr<ws_conn>& conn) {
         auto w = ::sendmsg(conn->sock.native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w <= 0) return pump(conn);  // a full socket buffer or an error: the asynchronous path
         srv_.bytes_out->inc(static_cast<std::size_t>(w));
+        fsm_.on_write_progress(0, false);
         // Frames written whole leave the queue; what is left of one cut short is written first.
         auto left = static_cast<std::size_t>(w);
         std::size_t done = 0;
@@ -400,7 +403,15 @@ void engine_session::cancel_poll(std::uint64_t seq) {
     close(protocol::errc::poll_aborted);
 }
 
+void engine_session::note_polling_output() {
+    // Polling: output with no GET to carry it is blocked until the client polls again.
+    if (ws_ || poll_ || fsm_.closed()) return;
+    fsm_.on_write_progress(now_ms(), true);
+    rearm();
+}
+
 void engine_session::complete_poll(error_code ec, std::string body) {
+    fsm_.on_write_progress(0, false);
     srv_.bytes_out->inc(body.size());
     fsm_.on_poll_done();
     poll_.complete(ex_, ec, std::move(body));

@@ -245,6 +245,8 @@ private:
     void start_poll(poll_handler h, std::uint64_t seq);
     void cancel_poll(std::uint64_t seq);
     void complete_poll(error_code ec, std::string body);
+    // Output queued while no poll is pending starts the machine's write deadline.
+    void note_polling_output();
     std::string drain_payload();
     void clear_queue();
     void schedule_flush();
