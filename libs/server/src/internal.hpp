@@ -213,6 +213,10 @@ public:
         fsm_.mark_attached();
         rearm();
     }
+    void mark_detached() {
+        fsm_.mark_detached(now_ms());
+        rearm();
+    }
     bool closed() const noexcept { return fsm_.closed(); }
 
     // Polling (callable from any thread; they hop to the session's thread).
@@ -373,6 +377,8 @@ public:
     void on_close(protocol::errc reason) override;
     void remove(const std::string& nsp) {
         std::erase_if(sockets_, [&](auto& p) { return p.first == nsp; });
+        // An Engine.IO session in no namespace is held only for the connect timeout.
+        if (sockets_.empty() && connecting_.empty()) session_.mark_detached();
     }
     void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);
     // CONNECT {pid, offset}: restores a kept session; false when it cannot.

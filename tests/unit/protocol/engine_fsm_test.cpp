@@ -148,6 +148,24 @@ TEST_CASE("connect timeout closes a session that joins no namespace") {
     CHECK(out == engine_actions{closed(errc::connect_timeout)});
 }
 
+TEST_CASE("audit #11: a session that leaves its last namespace has the connect timeout again", "[audit-11]") {
+    auto o = opts();
+    o.ping_interval_ms = 5000;
+    engine_fsm f(o, transport_kind::websocket, 0);
+    engine_actions out;
+    f.mark_attached();
+    CHECK(f.next_deadline() == 5000);
+    f.mark_detached(2000);
+    CHECK(f.next_deadline() == 3000);
+    f.on_tick(3000, out);
+    CHECK(out == engine_actions{closed(errc::connect_timeout)});
+    // No connect timeout configured (0): none comes back.
+    o.connect_timeout_ms = 0;
+    engine_fsm g(o, transport_kind::websocket, 0);
+    g.mark_detached(100);
+    CHECK(g.next_deadline() == 5000);
+}
+
 TEST_CASE("messages are delivered; client close, ping and junk end the session") {
     engine_fsm f(opts(), transport_kind::websocket, 0);
     engine_actions out;

@@ -77,6 +77,10 @@ public:
 
     // The Socket.IO layer joined a namespace: the connect timeout no longer applies.
     void mark_attached() noexcept { connect_deadline_ = no_deadline; }
+    // It left its last namespace: the session must join one again within the connect timeout.
+    void mark_detached(millis now) noexcept {
+        if (!closed_ && opts_.connect_timeout_ms) connect_deadline_ = now + opts_.connect_timeout_ms;
+    }
 
     // The shell's writer: `blocked` while output waits for a transport that takes none of it (a
     // write in flight that has not completed), false once a write completes or nothing waits. A
