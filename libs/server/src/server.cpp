@@ -437,14 +437,15 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
 // ---- server::impl
 
 namespace {
-// THREADS=0 means one per core. Each I/O thread runs an io_context of its own (concurrency hint
-// 1: only that thread runs it; other threads may still post to it).
+// The soft descriptor limit, which MAX_CONNECTIONS=0 follows.
 std::uint64_t descriptor_limit() {
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1u << 20;
     return rl.rlim_cur;
 }
 
+// THREADS=0 means one per core. Each I/O thread runs an io_context of its own (concurrency hint
+// 1: only that thread runs it; other threads may still post to it).
 server_options with_threads(server_options o) {
     if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
     return o;
