@@ -744,7 +744,9 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
         acc.close(ignored);
         signals.cancel(ignored);
     };
-    log::info("listening", {{"host", impl_->opts.host}, {"port", std::to_string(impl_->port.load())}});
+    log::info("listening", {{"host", impl_->opts.host},
+                            {"port", std::to_string(impl_->port.load())},
+                            {"max_connections", std::to_string(impl_->max_connections)}});
     if (on_ready) on_ready(impl_->port);
 
     std::vector<std::thread> threads;
