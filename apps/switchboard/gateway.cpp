@@ -159,13 +159,7 @@ void gateway::install_events() {
     ns.on_connect([self, authenticate](const socket_ptr& s, auto decide) {
         authenticate(*s, [self, s, decide](std::optional<std::string> err, std::shared_ptr<state> st) {
             if (err) return decide(server::connect_error{*err, nullptr});
-            if (self->cfg_.max_connections_per_ip) {
-                std::lock_guard lock(self->mu_);
-                if (self->presence_.from_address(st->address) >= self->cfg_.max_connections_per_ip) {
-                    self->m_->refused->inc("per_ip");
-                    return decide(server::connect_error{"Too many connections from this IP", nullptr});
-                }
-            }
+            // MAX_CONNECTIONS_PER_IP is enforced by the server at the Engine.IO handshake.
             s->app_state = st;
             decide(std::nullopt);
         });

@@ -28,7 +28,6 @@ struct gateway_config {
     std::int64_t rate_window_ms = 60000;
     std::uint32_t rate_max = 100;
     std::uint32_t rate_disconnect_after = 100;
-    std::size_t max_connections_per_ip = 0;  // 0: no limit
     auth::address_set trusted_proxies;
     std::string api_key;             // empty: the HTTP API refuses every call unless api_loopback_only
     bool api_loopback_only = false;  // the HTTP API answers loopback clients only (without a key if none)

@@ -1,6 +1,7 @@
 // Composition root of the Switchboard gateway: settings → server → gateway → run.
 #include "gateway.hpp"
 
+#include <switchboard/auth/limits.hpp>
 #include <switchboard/server/config.hpp>
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
@@ -59,6 +60,15 @@ int main(int argc, char** argv) {
         auto sopts = server::engine_options_from(cfg);
         if (sopts.metrics_key.empty())
             sopts.metrics_key = gcfg.api_key;  // /metrics: METRICS_KEY, else the API's
+        // Sessions are counted per client address at the handshake (MAX_CONNECTIONS_PER_IP): the
+        // peer, or behind TRUSTED_PROXIES the X-Forwarded-For client. A session keeps only the
+        // handshake headers the gateway reads.
+        sopts.client_address = [proxies = gcfg.trusted_proxies](const server::handshake& hs) {
+            return auth::client_address(hs.address, hs.headers.find("x-forwarded-for"), proxies);
+        };
+        sopts.handshake_headers = {"authorization", "x-forwarded-for"};
+        for (const auto& w : server::weaker_settings(cfg))
+            log::warn("setting keeps a weaker behaviour", {{"setting", w}});
         server::server srv(std::move(sopts));
         if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
         log::info("store", {{"store", app::describe_store(dcfg)}});

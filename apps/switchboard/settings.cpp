@@ -67,14 +67,6 @@ std::vector<server::setting> gateway_settings() {
          k::integer,
          0,
          1000000},
-        {"MAX_CONNECTIONS_PER_IP",
-         {},
-         "max-connections-per-ip",
-         "0",
-         "Sockets per client address (0: no limit)",
-         k::integer,
-         0,
-         1000000},
         {"TRUSTED_PROXIES",
          {},
          "trusted-proxies",
@@ -138,7 +130,6 @@ std::optional<std::string> load_gateway_config(const server::config& c, gateway_
     auto after = c.integer("RATE_LIMIT_DISCONNECT_AFTER");
     out.rate_disconnect_after =
         static_cast<std::uint32_t>(after ? after : c.integer("RATE_LIMIT_MAX_MESSAGES"));
-    out.max_connections_per_ip = static_cast<std::size_t>(c.integer("MAX_CONNECTIONS_PER_IP"));
     std::string bad;
     if (!out.trusted_proxies.parse(c.list("TRUSTED_PROXIES"), &bad))
         return "TRUSTED_PROXIES: '" + bad + "' is not an address or CIDR";

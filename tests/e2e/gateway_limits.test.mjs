@@ -37,6 +37,8 @@ describe("gateway: rate limit", () => {
   });
 });
 
+// MAX_CONNECTIONS_PER_IP counts Engine.IO sessions at the handshake (audit #11): the third
+// session from one address gets HTTP 403, which a WebSocket client reports as "websocket error".
 describe("gateway: connections per IP", () => {
   const direct = gatewayFixture({ MAX_CONNECTIONS_PER_IP: "2" });
   const proxied = gatewayFixture({ MAX_CONNECTIONS_PER_IP: "2", TRUSTED_PROXIES: "loopback" });
@@ -44,11 +46,11 @@ describe("gateway: connections per IP", () => {
   test("the third socket from one address is refused until one leaves", async () => {
     const [a] = await join(direct.url, token({ userId: "a" }));
     const [b] = await join(direct.url, token({ userId: "b" }));
-    assert.equal(await refused(direct.url, { auth: { token: token({ userId: "c" }) } }), "Too many connections from this IP");
+    assert.equal(await refused(direct.url, { auth: { token: token({ userId: "c" }) } }), "websocket error");
     // X-Forwarded-For from an untrusted peer changes nothing.
     assert.equal(
       await refused(direct.url, { auth: { token: token({ userId: "c" }) }, extraHeaders: { "x-forwarded-for": "203.0.113.7" } }),
-      "Too many connections from this IP",
+      "websocket error",
     );
     a.disconnect();
     await sleep(200);
@@ -56,7 +58,7 @@ describe("gateway: connections per IP", () => {
     b.disconnect();
     c.disconnect();
     const text = await metricsText(direct);
-    assert.match(text, /switchboard_connections_refused_total\{limit="per_ip"\} 2\n/);
+    assert.match(text, /switchboard_engine_refused_total\{reason="per_ip"\} 2\n/);
   });
 
   test("behind a trusted proxy each forwarded address has its own quota", async () => {
@@ -66,7 +68,7 @@ describe("gateway: connections per IP", () => {
     const [b1] = await as("203.0.113.2", "b1");
     assert.equal(
       await refused(proxied.url, { auth: { token: token({ userId: "a3" }) }, extraHeaders: { "x-forwarded-for": "203.0.113.1" } }),
-      "Too many connections from this IP",
+      "websocket error",
     );
     for (const s of [a1, a2, b1]) s.disconnect();
   });

@@ -26,7 +26,8 @@ void engine_fsm::close(errc reason, engine_actions& out) {
     if (closed_) return;
     closed_ = true;
     upgrading_ = false;
-    ping_deadline_ = pong_deadline_ = connect_deadline_ = upgrade_deadline_ = noop_deadline_ = no_deadline;
+    ping_deadline_ = pong_deadline_ = connect_deadline_ = upgrade_deadline_ = noop_deadline_ =
+        write_deadline_ = no_deadline;
     out.push_back({engine_action_kind::close, engine_type::close, false, reason, {}});
 }
 
@@ -66,6 +67,9 @@ void engine_fsm::on_packet(millis now, engine_packet packet, bool from_probe, en
     }
     switch (packet.type) {
         case engine_type::pong:
+            // Only the answer to our ping is a heartbeat: an unsolicited pong would otherwise
+            // push the next ping (and the check that the peer reads) away for ever.
+            if (!awaiting_pong_) break;
             awaiting_pong_ = false;
             pong_deadline_ = no_deadline;
             ping_deadline_ = now + opts_.ping_interval_ms;
@@ -96,6 +100,7 @@ void engine_fsm::on_tick(millis now, engine_actions& out) {
     if (closed_) return;
     if (now >= connect_deadline_) return close(errc::connect_timeout, out);
     if (awaiting_pong_ && now >= pong_deadline_) return close(errc::ping_timeout, out);
+    if (now >= write_deadline_) return close(errc::write_timeout, out);
     if (!awaiting_pong_ && now >= ping_deadline_) {
         awaiting_pong_ = true;
         ping_deadline_ = no_deadline;
@@ -145,7 +150,7 @@ bool engine_fsm::begin_upgrade(millis now) {
 millis engine_fsm::next_deadline() const noexcept {
     if (closed_) return no_deadline;
     return std::min({awaiting_pong_ ? pong_deadline_ : ping_deadline_, connect_deadline_, upgrade_deadline_,
-                     noop_deadline_});
+                     noop_deadline_, write_deadline_});
 }
 
 }  // namespace switchboard::protocol

@@ -79,6 +79,8 @@ public:
                 return "upgrade timeout";
             case errc::slow_consumer:
                 return "slow consumer";
+            case errc::write_timeout:
+                return "write timeout";
         }
         return "unknown switchboard.protocol error";
     }
@@ -102,6 +104,7 @@ const char* close_reason(errc e) noexcept {
         case errc::transport_close:
             return "transport close";
         case errc::slow_consumer:
+        case errc::write_timeout:
             return "forced close";
         case errc::connect_timeout:
             return "forced close";

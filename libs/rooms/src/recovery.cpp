@@ -28,10 +28,32 @@ std::pair<std::uint64_t, std::string> recovery_log::next_offset() {
     return {seq, prefix_ + s};
 }
 
+// What a logged packet holds, roughly: its payloads (shared with the deliveries, but kept alive
+// by the log alone once they are written), offset, targeting, and the map nodes.
+std::size_t recovery_log::cost(const logged_packet& p) noexcept {
+    std::size_t n = 2 * p.offset.size() + 160;
+    if (p.packet.frame) n += p.packet.frame->size();
+    for (const auto& a : p.packet.attachments)
+        if (a) n += a->size() + 16;
+    for (const auto& r : p.opts.rooms)
+        n += r.size() + 32;
+    for (const auto& r : p.opts.except)
+        n += r.size() + 32;
+    return n;
+}
+
+void recovery_log::drop_oldest() {
+    bytes_ -= cost(packets_.begin()->second);
+    by_offset_.erase(packets_.begin()->second.offset);
+    packets_.erase(packets_.begin());
+}
+
 void recovery_log::append(std::uint64_t seq, logged_packet p) {
-    trim(p.at);
+    bytes_ += cost(p);
     by_offset_[p.offset] = seq;
+    auto at = p.at;
     packets_.emplace(seq, std::move(p));
+    trim(at);
 }
 
 void recovery_log::session_live(const std::string& pid, const std::string& sid) {
@@ -67,10 +89,12 @@ std::optional<recovery_log::restored> recovery_log::restore(const std::string& p
 }
 
 void recovery_log::trim(std::int64_t now) {
-    while (!packets_.empty() && packets_.begin()->second.at + window_ < now) {
-        by_offset_.erase(packets_.begin()->second.offset);
-        packets_.erase(packets_.begin());
-    }
+    while (!packets_.empty() && packets_.begin()->second.at + window_ < now)
+        drop_oldest();
+    // Over the byte budget: the oldest go first (a session whose offset is gone then starts fresh,
+    // as after the window). The newest packet stays whatever its size.
+    while (max_bytes_ && bytes_ > max_bytes_ && packets_.size() > 1)
+        drop_oldest();
     std::erase_if(sessions_, [&](const auto& kv) {
         return kv.second.lost_at != 0 && kv.second.lost_at + window_ < now;
     });

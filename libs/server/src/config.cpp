@@ -173,7 +173,7 @@ std::vector<setting> engine_settings() {
         {"CONNECT_TIMEOUT",
          {},
          "connect-timeout",
-         "45000",
+         "10000",
          "close a session that joins no namespace within this, ms (0: never)",
          k::integer,
          0,
@@ -192,6 +192,56 @@ std::vector<setting> engine_settings() {
          k::integer,
          1000,
          86400000},
+        {"RECOVERY_MAX_BYTES",
+         {},
+         "recovery-max-bytes",
+         "67108864",
+         "bytes of events kept for recovery per namespace; the oldest go first (0: RECOVERY_WINDOW only)",
+         k::integer,
+         0,
+         1LL << 40},
+        {"MAX_CONNECTIONS",
+         {},
+         "max-connections",
+         "0",
+         "open connections and Engine.IO sessions; more are closed at accept or refused at handshake (0: "
+         "the descriptor limit less 64)",
+         k::integer,
+         0,
+         100000000},
+        {"MAX_CONNECTIONS_PER_IP",
+         {},
+         "max-connections-per-ip",
+         "1000",
+         "Engine.IO sessions per client address (behind TRUSTED_PROXIES: the X-Forwarded-For address), "
+         "refused at handshake with 403 (0: no limit)",
+         k::integer,
+         0,
+         100000000},
+        {"HTTP_HEADER_TIMEOUT",
+         {},
+         "http-header-timeout",
+         "10000",
+         "time for a request's header to arrive, and the grace before HTTP_MIN_BODY_RATE applies, ms",
+         k::integer,
+         100,
+         3600000},
+        {"HTTP_IDLE_TIMEOUT",
+         {},
+         "http-idle-timeout",
+         "15000",
+         "time a keep-alive connection may wait for its next request, ms",
+         k::integer,
+         100,
+         3600000},
+        {"HTTP_MIN_BODY_RATE",
+         {},
+         "http-min-body-rate",
+         "1024",
+         "slowest request body accepted, bytes/s (0: no rate, each read within HTTP_HEADER_TIMEOUT)",
+         k::integer,
+         0,
+         1000000000},
         {"SOCKET_IO_PATH", {}, "path", "/socket.io/", "HTTP path of the Socket.IO endpoint", k::string},
         {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
         {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},
@@ -211,12 +261,33 @@ server_options engine_options_from(const config& c) {
     o.engine.max_payload = static_cast<std::size_t>(c.integer("MAX_PAYLOAD"));
     o.engine.connect_timeout_ms = static_cast<std::uint32_t>(c.integer("CONNECT_TIMEOUT"));
     o.recovery_window_ms = c.boolean("CONNECTION_STATE_RECOVERY") ? c.integer("RECOVERY_WINDOW") : 0;
+    o.recovery_max_bytes = static_cast<std::size_t>(c.integer("RECOVERY_MAX_BYTES"));
+    o.max_connections = static_cast<std::size_t>(c.integer("MAX_CONNECTIONS"));
+    o.max_connections_per_ip = static_cast<std::size_t>(c.integer("MAX_CONNECTIONS_PER_IP"));
+    o.http_header_timeout = std::chrono::milliseconds(c.integer("HTTP_HEADER_TIMEOUT"));
+    o.http_idle_timeout = std::chrono::milliseconds(c.integer("HTTP_IDLE_TIMEOUT"));
+    o.http_min_body_rate = static_cast<std::size_t>(c.integer("HTTP_MIN_BODY_RATE"));
     o.path = c.str("SOCKET_IO_PATH");
     if (o.path.empty() || o.path.front() != '/') o.path.insert(o.path.begin(), '/');
     if (o.path.back() != '/') o.path += '/';
     o.threads = static_cast<unsigned>(c.integer("THREADS"));
     o.service_name = c.str("SERVICE_NAME");
     return o;
+}
+
+std::vector<std::string> weaker_settings(const config& c) {
+    std::vector<std::string> out;
+    auto connect = c.integer("CONNECT_TIMEOUT");
+    if (connect == 0 || connect > 10000)
+        out.push_back("CONNECT_TIMEOUT=" + c.str("CONNECT_TIMEOUT") +
+                      ": sessions that join no namespace are held longer than 10 s");
+    if (c.integer("MAX_CONNECTIONS_PER_IP") == 0)
+        out.push_back("MAX_CONNECTIONS_PER_IP=0: no limit of sessions per client address");
+    if (c.boolean("CONNECTION_STATE_RECOVERY") && c.integer("RECOVERY_MAX_BYTES") == 0)
+        out.push_back("RECOVERY_MAX_BYTES=0: the recovery log is bounded by time only");
+    if (c.integer("HTTP_MIN_BODY_RATE") == 0)
+        out.push_back("HTTP_MIN_BODY_RATE=0: request bodies may trickle in");
+    return out;
 }
 
 }  // namespace switchboard::server

@@ -97,7 +97,9 @@ void engine_session::start() {
 
 void engine_session::rearm() {
     protocol::millis d = fsm_.next_deadline();
-    if (d == armed_) return;
+    // A deadline that moved later leaves the timer as it is: it fires early, finds nothing due and
+    // arms again (the write deadline moves at every completed write; this saves a rearm each).
+    if (d == armed_ || (armed_ != protocol::no_deadline && d > armed_ && d != protocol::no_deadline)) return;
     armed_ = d;
     if (d == protocol::no_deadline) {
         timer_.cancel();
@@ -172,10 +174,11 @@ void engine_session::process(protocol::engine_actions& actions) {
                     }
                 ws_probe_.reset();
                 if (ws_) {
-                    // A peer that stopped reading would hold the writer (and the close) forever.
+                    // A peer that stopped reading would hold the writer (and the close) forever;
+                    // its reader may have ended already (a frame after the close), the write not.
                     timer_.expires_after(std::chrono::seconds(3));
                     timer_.async_wait([conn = ws_](error_code ec) {
-                        if (!ec && !conn->dead) close_socket(*conn);
+                        if (!ec) close_socket(*conn);
                     });
                 }
                 log::debug("session closed",
@@ -223,6 +226,7 @@ bool engine_session::send(out_item item, bool is_volatile) {
     queue_.push_back(std::move(item));
     srv_.queued_packets.fetch_add(1, std::memory_order_relaxed);
     schedule_flush();
+    note_polling_output();
     return true;
 }
 
@@ -236,6 +240,7 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
     queued_bytes_ += bytes;
     srv_.queued_packets.fetch_add(static_cast<std::int64_t>(items.size()), std::memory_order_relaxed);
     schedule_flush();
+    note_polling_output();
     return true;
 }
 
@@ -311,7 +316,7 @@ void engine_session::write_now(const std::shared_ptr<ws_conn>& conn) {
     constexpr std::size_t max_frames = 64;
     constexpr std::size_t max_bytes = 256 * 1024;
     while (!queue_.empty()) {
-        if (conn->writing || conn->dead || conn->closing || !conn->raw_out.empty() ||
+        if (conn->writing || conn->dead || conn->closing || !conn->raw_out.empty() || conn->pong ||
             !conn->probe_out.empty())
             return pump(conn);
         std::array<std::array<std::uint8_t, 10>, max_frames> headers;
@@ -333,6 +338,7 @@ void engine_session::write_now(const std::shared_ptr<ws_conn>& conn) {
         auto w = ::sendmsg(conn->sock.native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w <= 0) return pump(conn);  // a full socket buffer or an error: the asynchronous path
         srv_.bytes_out->inc(static_cast<std::size_t>(w));
+        fsm_.on_write_progress(0, false);
         // Frames written whole leave the queue; what is left of one cut short is written first.
         auto left = static_cast<std::size_t>(w);
         std::size_t done = 0;
@@ -397,7 +403,15 @@ void engine_session::cancel_poll(std::uint64_t seq) {
     close(protocol::errc::poll_aborted);
 }
 
+void engine_session::note_polling_output() {
+    // Polling: output with no GET to carry it is blocked until the client polls again.
+    if (ws_ || poll_ || fsm_.closed()) return;
+    fsm_.on_write_progress(now_ms(), true);
+    rearm();
+}
+
 void engine_session::complete_poll(error_code ec, std::string body) {
+    fsm_.on_write_progress(0, false);
     srv_.bytes_out->inc(body.size());
     fsm_.on_poll_done();
     poll_.complete(ex_, ec, std::move(body));
@@ -454,6 +468,7 @@ void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
         batch->raw(std::move(conn->raw_out.front()));
         conn->raw_out.pop_front();
     }
+    if (conn->pong) batch->raw(std::move(conn->pong));
     while (!conn->probe_out.empty() && !batch->full()) {
         batch->frame(protocol::ws::opcode::text, std::move(conn->probe_out.front()));
         conn->probe_out.pop_front();
@@ -477,11 +492,17 @@ void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
         batch->has_close = true;
     }
     conn->writing = true;
+    if (conn == ws_) {
+        // No progress until this write completes: past PING_TIMEOUT the machine closes the session.
+        fsm_.on_write_progress(now_ms(), true);
+        rearm();
+    }
     auto& bufs = batch->bufs;
     asio::async_write(
         conn->sock, bufs,
         [self = shared_from_this(), conn, batch = std::move(batch)](error_code ec, std::size_t n) {
             conn->writing = false;
+            if (conn == self->ws_) self->fsm_.on_write_progress(0, false);
             if (ec || conn->dead) {
                 close_socket(*conn);
                 conn->dead = true;
@@ -572,8 +593,10 @@ bool engine_session::on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol:
     using kind = protocol::ws::frame_event::kind;
     switch (e.type) {
         case kind::ping:
-            conn->raw_out.push_back(std::make_shared<const std::string>(
-                protocol::ws::encode_frame(protocol::ws::opcode::pong, e.data)));
+            // Replaces a pong not written yet: a ping flood from a peer that does not read costs
+            // one frame, not one per ping.
+            conn->pong = std::make_shared<const std::string>(
+                protocol::ws::encode_frame(protocol::ws::opcode::pong, e.data));
             pump(conn);
             return true;
         case kind::pong:

@@ -15,11 +15,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <switchboard/server/admission.hpp>
 
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 namespace switchboard::server::detail {
 
@@ -104,6 +109,30 @@ private:
     std::size_t head_ = 0;
 };
 
+// One accepted TCP connection counted against MAX_CONNECTIONS; moves with the socket (HTTP
+// connection, then its WebSocket) and is given back when its owner goes.
+class conn_slot {
+public:
+    conn_slot() = default;
+    explicit conn_slot(std::atomic<std::size_t>& n) noexcept : n_(&n) {}
+    conn_slot(conn_slot&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+    conn_slot& operator=(conn_slot&& o) noexcept {
+        if (this != &o) {
+            release();
+            n_ = std::exchange(o.n_, nullptr);
+        }
+        return *this;
+    }
+    ~conn_slot() { release(); }
+    void release() noexcept {
+        if (n_) n_->fetch_sub(1, std::memory_order_relaxed);
+        n_ = nullptr;
+    }
+
+private:
+    std::atomic<std::size_t>* n_ = nullptr;
+};
+
 // One WebSocket connection (RFC 6455 framing of our own, libs/protocol/ws_frame): the socket and
 // the decoder's leftovers only. An idle connection holds no read buffer (reads go through a
 // per-thread buffer after the socket reports data) and no write buffers.
@@ -111,10 +140,14 @@ struct ws_conn {
     ws_conn(tcp::socket s, std::size_t max_message) : sock(std::move(s)), dec(max_message) {}
     tcp::socket sock;
     protocol::ws::decoder dec;
-    fifo<std::shared_ptr<const std::string>> raw_out;    // bytes written as they are: handshake, pong, close
+    fifo<std::shared_ptr<const std::string>> raw_out;    // bytes written as they are: handshake, close
     fifo<std::shared_ptr<const std::string>> probe_out;  // Engine.IO text of an upgrade probe
-    std::unique_ptr<asio::steady_timer> linger;          // after our close frame: the peer's answer
-    bool writing = false;                                // an async_write is in flight
+    // The pong frame for the latest ping not answered yet: one at most, whatever the number of
+    // pings a peer sends without reading (RFC 6455 5.5.3 lets us answer only the most recent).
+    std::shared_ptr<const std::string> pong;
+    std::unique_ptr<asio::steady_timer> linger;  // after our close frame: the peer's answer
+    conn_slot slot;
+    bool writing = false;  // an async_write is in flight
     bool close_sent = false;
     bool closing = false;  // send a close frame once the queue is written
     bool dead = false;     // the reader has ended
@@ -180,6 +213,10 @@ public:
         fsm_.mark_attached();
         rearm();
     }
+    void mark_detached() {
+        fsm_.mark_detached(now_ms());
+        rearm();
+    }
     bool closed() const noexcept { return fsm_.closed(); }
 
     // Polling (callable from any thread; they hop to the session's thread).
@@ -196,6 +233,9 @@ public:
     const std::string& sid() const noexcept { return sid_; }
     const executor_t& executor() const noexcept { return ex_; }
     const std::shared_ptr<const handshake>& handshake_ptr() const noexcept { return hs_; }
+    // The address counted for MAX_CONNECTIONS_PER_IP (the peer, or the forwarded client).
+    const std::string& client_address() const noexcept { return client_address_; }
+    void set_client_address(std::string a) { client_address_ = std::move(a); }
     server::impl& srv() noexcept { return srv_; }
 
     std::atomic<std::uint64_t> poll_seq{0};
@@ -209,6 +249,8 @@ private:
     void start_poll(poll_handler h, std::uint64_t seq);
     void cancel_poll(std::uint64_t seq);
     void complete_poll(error_code ec, std::string body);
+    // Output queued while no poll is pending starts the machine's write deadline.
+    void note_polling_output();
     std::string drain_payload();
     void clear_queue();
     void schedule_flush();
@@ -234,6 +276,7 @@ private:
     executor_t ex_;
     std::string sid_;
     std::shared_ptr<const handshake> hs_;
+    std::string client_address_;
     protocol::engine_fsm fsm_;
     asio::steady_timer timer_;
     protocol::millis armed_ = protocol::no_deadline;
@@ -334,6 +377,8 @@ public:
     void on_close(protocol::errc reason) override;
     void remove(const std::string& nsp) {
         std::erase_if(sockets_, [&](auto& p) { return p.first == nsp; });
+        // An Engine.IO session in no namespace is held only for the connect timeout.
+        if (sockets_.empty() && connecting_.empty()) session_.mark_detached();
     }
     void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);
     // CONNECT {pid, offset}: restores a kept session; false when it cannot.
@@ -351,6 +396,20 @@ private:
     std::vector<std::pair<std::string, std::shared_ptr<socket_impl>>> sockets_;
     std::vector<std::string> connecting_;
 };
+
+// HTTP/1.1 connections (server.cpp): serves requests until the connection ends or becomes a
+// WebSocket (which then takes `slot`).
+asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                               std::string remote, conn_slot slot);
+// The listener (listener.cpp): accepts within MAX_CONNECTIONS, survives the descriptor limit.
+asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc);
+
+// Reads one request (http_read.cpp): the first byte of a keep-alive request within the idle
+// timeout (`first`: the connection's first request, which gets the header timeout from accept),
+// the header within the header timeout, the body at the minimum rate after that grace.
+asio::awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buf,
+                                         beast::http::request_parser<beast::http::string_body>& parser,
+                                         const server_options& opts, bool first);
 
 // Encodes an event once as the frame and attachments every receiver shares.
 rooms::encoded_packet encode_event(std::string_view nsp, std::optional<std::uint64_t> id,
@@ -372,7 +431,9 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::size_t broadcast(detail::namespace_state* ns, std::string_view nsp,
                           const rooms::broadcast_options& opts, std::string_view event, const payload& p);
     std::shared_ptr<detail::engine_session> find_session(const std::string& sid);
-    void add_session(const std::shared_ptr<detail::engine_session>& s);
+    // Admits and registers a new session under MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP; false:
+    // refused (counted in `refused`), nothing registered.
+    bool add_session(const std::shared_ptr<detail::engine_session>& s);
     void remove_session(const std::string& sid);
     detail::namespace_state* find_namespace(std::string_view name);
 
@@ -408,7 +469,14 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::atomic<bool> ready_set_by_app{false};
     std::shared_ptr<rooms::cluster_bus> bus;
 
+    // Open TCP connections (conn_slot) and the limit applied to them and to sessions; declared
+    // before the sessions, whose WebSockets give their slots back here when they go.
+    std::atomic<std::size_t> open_connections{0};
+    std::size_t max_connections = 0;
+    counter_family* refused = nullptr;  // by reason: max_connections, per_ip, fd_limit
+
     std::mutex sessions_mu;
+    address_counts per_address{0};  // guarded by sessions_mu
     std::unordered_map<std::string, std::shared_ptr<detail::engine_session>> sessions;
     std::atomic<std::size_t> session_count{0};
     std::atomic<std::uint16_t> port{0};

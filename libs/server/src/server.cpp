@@ -16,6 +16,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <switchboard/protocol/json_write.hpp>
 
+#include <sys/resource.h>
 #include <algorithm>
 #include <cctype>
 #include <thread>
@@ -142,35 +143,48 @@ bool is_engine_path(const server_options& o, std::string_view path) {
     return path == o.path || (!o.raw_echo_path.empty() && path == o.raw_echo_path);
 }
 
-std::shared_ptr<const handshake> make_handshake(const request& req, const std::string& remote,
+// Is the header `name` one the app keeps (server_options::handshake_headers; empty: all)?
+bool kept_header(const server_options& o, std::string_view name) {
+    if (o.handshake_headers.empty()) return true;
+    for (const auto& k : o.handshake_headers)
+        if (beast::iequals(k, name)) return true;
+    return false;
+}
+
+std::shared_ptr<const handshake> make_handshake(const server_options& o, const request& req,
+                                                const std::string& remote,
                                                 const protocol::query_list& query) {
     auto hs = std::make_shared<handshake>();
     hs->url = std::string(req.target());
     hs->query = query;
     std::size_t bytes = 0, fields = 0;
-    for (const auto& f : req) {
-        bytes += f.name_string().size() + f.value().size();
-        ++fields;
-    }
+    for (const auto& f : req)
+        if (kept_header(o, f.name_string())) {
+            bytes += f.name_string().size() + f.value().size();
+            ++fields;
+        }
     hs->headers.reserve(bytes, fields);
     for (const auto& f : req)
-        hs->headers.add(f.name_string(), f.value());
+        if (kept_header(o, f.name_string())) hs->headers.add(f.name_string(), f.value());
     hs->address = remote;
     hs->xdomain = req.find(http::field::origin) != req.end();
     return hs;
 }
 
+// A new session, admitted under MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP; null: refused.
 std::shared_ptr<detail::engine_session> new_session(server::impl& srv, executor_t ex,
                                                     protocol::transport_kind t,
                                                     std::shared_ptr<const handshake> hs, bool raw) {
+    std::string address = srv.opts.client_address ? srv.opts.client_address(*hs) : hs->address;
     auto s =
         std::make_shared<detail::engine_session>(srv, std::move(ex), detail::random_id(), t, std::move(hs));
+    s->set_client_address(std::move(address));
+    if (!srv.add_session(s)) return nullptr;
     srv.handshakes->inc(t == protocol::transport_kind::websocket ? "websocket" : "polling");
     if (raw)
         s->set_handler(std::make_unique<echo_handler>(*s));
     else
         s->set_handler(std::make_unique<detail::sio_client>(*s));
-    srv.add_session(s);
     return s;
 }
 
@@ -208,8 +222,10 @@ asio::awaitable<void> accept_delay(const server_options& o) {
 
 // Upgrade of an existing polling session: runs on the session's thread.
 void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
-                   std::shared_ptr<const std::string> accepted, std::size_t max_payload) {
+                   std::shared_ptr<const std::string> accepted, std::size_t max_payload,
+                   detail::conn_slot slot) {
     auto conn = std::make_shared<detail::ws_conn>(std::move(sock), max_payload);
+    conn->slot = std::move(slot);
     if (!s->begin_upgrade()) {
         // Not upgradable now: the handshake, a close frame (policy), then the end.
         static const auto refused =
@@ -228,7 +244,7 @@ void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
 
 asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
                                        request& req, std::string_view query, bool raw,
-                                       const std::string& remote, executor_t ex) {
+                                       const std::string& remote, executor_t ex, detail::conn_slot& slot) {
     const auto& opts = srv->opts;
     auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
         auto res = engine_error(req, e);
@@ -252,17 +268,19 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
         auto proto = raw_sock.local_endpoint().protocol();
         tcp::socket moved(s->executor(), proto, raw_sock.release());
         asio::dispatch(s->executor(), [s, sock = std::move(moved), accepted = ws_accept(req),
-                                       max = opts.engine.max_payload]() mutable {
-            start_upgrade(std::move(s), std::move(sock), std::move(accepted), max);
+                                       max = opts.engine.max_payload, slot = std::move(slot)]() mutable {
+            start_upgrade(std::move(s), std::move(sock), std::move(accepted), max, std::move(slot));
         });
         co_return true;
     }
 
     co_await accept_delay(opts);
-    auto hs = make_handshake(req, remote, parsed->query);
-    auto conn = std::make_shared<detail::ws_conn>(stream.release_socket(), opts.engine.max_payload);
-    conn->raw_out.push_back(ws_accept(req));
+    auto hs = make_handshake(opts, req, remote, parsed->query);
     auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
+    if (!s) co_return co_await fail(protocol::errc::forbidden);
+    auto conn = std::make_shared<detail::ws_conn>(stream.release_socket(), opts.engine.max_payload);
+    conn->slot = std::move(slot);
+    conn->raw_out.push_back(ws_accept(req));
     s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
     s->start();
     s->start_websocket(std::move(conn), false);  // the 101 and the open packet leave in one write
@@ -284,7 +302,8 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
     if (parsed->sid.empty()) {
         co_await accept_delay(opts);
         auto s = new_session(*srv, ex, protocol::transport_kind::polling,
-                             make_handshake(req, remote, parsed->query), raw);
+                             make_handshake(opts, req, remote, parsed->query), raw);
+        if (!s) co_return engine_error(req, protocol::errc::forbidden);
         s->start();
         co_return make_response(req, http::status::ok, s->open_frame());
     }
@@ -338,18 +357,19 @@ asio::awaitable<http_reply> answer_later(const async_http_route& route, http_req
     co_return std::move(*p->reply);
 }
 
-asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
-                               std::string remote) {
+}  // namespace
+
+asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                                       std::string remote, detail::conn_slot slot) {
     error_code ignored;
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buf;
     const auto& opts = srv->opts;
-    for (;;) {
+    for (bool first = true;; first = false) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(16 * 1024);
         parser.body_limit(opts.engine.max_payload);
-        stream.expires_after(std::chrono::seconds(60));
-        auto [ec, n] = co_await http::async_read(stream, buf, parser, as_tuple(use_awaitable));
+        auto ec = co_await detail::read_request(stream, buf, parser, opts, first);
         if (ec == http::error::body_limit) {
             srv->dropped->inc("payload_too_large");
             request dummy;
@@ -376,7 +396,7 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
         bool raw = !opts.raw_echo_path.empty() && path == opts.raw_echo_path;
 
         if (is_engine && websocket::is_upgrade(req)) {
-            co_await handle_websocket(srv, stream, req, query, raw, remote, ex);
+            co_await handle_websocket(srv, stream, req, query, raw, remote, ex, slot);
             co_return;
         }
         response res;
@@ -443,38 +463,16 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
     stream.close();
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc) {
-    for (;;) {
-        auto& ctx = srv->pick_context();
-        executor_t ex = ctx.get_executor();
-        tcp::socket sock(ctx);
-        tcp::endpoint peer;  // from accept itself: no getpeername per connection
-        auto [ec] = co_await acc.async_accept(sock, peer, as_tuple(use_awaitable));
-        if (ec) {
-            if (ec == asio::error::operation_aborted || srv->stopping) co_return;
-            log::warn("accept failed", {{"error", ec.message()}});
-            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
-            co_await t.async_wait(as_tuple(use_awaitable));
-            continue;
-        }
-        sock.set_option(tcp::no_delay(true), ec);
-        asio::co_spawn(ex, run_http(srv, std::move(sock), ex, peer.address().to_string()),
-                       [](std::exception_ptr e) {
-                           if (!e) return;
-                           try {
-                               std::rethrow_exception(e);
-                           } catch (const std::exception& x) {
-                               log::error("connection task failed", {{"what", x.what()}});
-                           }
-                       });
-    }
-}
-
-}  // namespace
-
 // ---- server::impl
 
 namespace {
+// The soft descriptor limit, which MAX_CONNECTIONS=0 follows.
+std::uint64_t descriptor_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1u << 20;
+    return rl.rlim_cur;
+}
+
 // THREADS=0 means one per core. Each I/O thread runs an io_context of its own (concurrency hint
 // 1: only that thread runs it; other threads may still post to it).
 server_options with_threads(server_options o) {
@@ -483,7 +481,12 @@ server_options with_threads(server_options o) {
 }
 }  // namespace
 
-server::impl::impl(server& s, server_options o) : api(s), opts(with_threads(std::move(o))), ioc(1) {
+server::impl::impl(server& s, server_options o)
+    : api(s),
+      opts(with_threads(std::move(o))),
+      ioc(1),
+      max_connections(effective_max_connections(opts.max_connections, descriptor_limit())),
+      per_address(opts.max_connections_per_ip) {
     for (unsigned i = 1; i < opts.threads; ++i)
         workers.push_back(std::make_unique<detail::io_ctx>(1));
     started_ms = detail::now_ms();
@@ -500,15 +503,27 @@ std::shared_ptr<detail::engine_session> server::impl::find_session(const std::st
     return it == sessions.end() ? nullptr : it->second;
 }
 
-void server::impl::add_session(const std::shared_ptr<detail::engine_session>& s) {
+bool server::impl::add_session(const std::shared_ptr<detail::engine_session>& s) {
     std::lock_guard lock(sessions_mu);
+    if (sessions.size() >= max_connections) {
+        refused->inc("max_connections");
+        return false;
+    }
+    if (!per_address.try_add(s->client_address())) {
+        refused->inc("per_ip");
+        return false;
+    }
     sessions.emplace(s->sid(), s);
     session_count = sessions.size();
+    return true;
 }
 
 void server::impl::remove_session(const std::string& sid) {
     std::lock_guard lock(sessions_mu);
-    sessions.erase(sid);
+    auto it = sessions.find(sid);
+    if (it == sessions.end()) return;
+    per_address.remove(it->second->client_address());
+    sessions.erase(it);
     session_count = sessions.size();
 }
 
@@ -606,6 +621,11 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
         "Packets dropped (volatile under back-pressure), sessions closed as slow consumers, messages and "
         "bodies over MAX_PAYLOAD",
         "reason");
+    impl_->refused =
+        &m.add_family("switchboard_engine_refused_total",
+                      "Connections closed at accept and handshakes refused, by the limit reached "
+                      "(max_connections, per_ip, fd_limit)",
+                      "reason");
     impl_->deliveries =
         &m.add_counter("switchboard_deliveries_total", "Broadcast packets queued for a socket");
     impl_->broadcasts =
@@ -681,7 +701,8 @@ namespace_& server::of(std::string_view name) {
     st->api = ns.get();
     if (impl_->opts.recovery_window_ms > 0)
         st->recovery = std::make_unique<rooms::recovery_log>(impl_->opts.recovery_window_ms,
-                                                             detail::random_id().substr(0, 8) + "-");
+                                                             detail::random_id().substr(0, 8) + "-",
+                                                             impl_->opts.recovery_max_bytes);
     impl_->ns_state.emplace(key, std::move(st));
     return *impl_->namespaces.emplace(key, std::move(ns)).first->second;
 }
@@ -774,7 +795,7 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
     impl_->port = acc.local_endpoint().port();
     if (!impl_->ready_set_by_app) impl_->ready = true;
 
-    asio::co_spawn(ioc, accept_loop(impl_, acc), asio::detached);
+    asio::co_spawn(ioc, detail::accept_loop(impl_, acc), asio::detached);
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([this](error_code ec, int) {
         if (!ec) stop();
@@ -785,7 +806,9 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
         acc.close(ignored);
         signals.cancel(ignored);
     };
-    log::info("listening", {{"host", impl_->opts.host}, {"port", std::to_string(impl_->port.load())}});
+    log::info("listening", {{"host", impl_->opts.host},
+                            {"port", std::to_string(impl_->port.load())},
+                            {"max_connections", std::to_string(impl_->max_connections)}});
     if (on_ready) on_ready(impl_->port);
 
     std::vector<std::thread> threads;

@@ -80,6 +80,56 @@ TEST_CASE("heartbeat: ping after the interval, pong re-arms, no pong closes") {
     CHECK(f.next_deadline() == no_deadline);
 }
 
+TEST_CASE("audit #4: only a pong that answers our ping is a heartbeat", "[audit-4]") {
+    engine_fsm f(opts(), transport_kind::websocket, 0);
+    f.mark_attached();
+    engine_actions out;
+    // Unsolicited pongs before our ping change nothing: the ping still goes at 300.
+    f.on_packet(100, pkt(engine_type::pong), false, out);
+    f.on_packet(250, pkt(engine_type::pong), false, out);
+    CHECK(out.empty());
+    CHECK(f.next_deadline() == 300);
+    f.on_tick(300, out);
+    CHECK(out == engine_actions{send(engine_type::ping)});
+    out.clear();
+    // The answer re-arms; a second pong for the same ping does not push the next ping away.
+    f.on_packet(350, pkt(engine_type::pong), false, out);
+    CHECK(f.next_deadline() == 650);
+    f.on_packet(600, pkt(engine_type::pong), false, out);
+    CHECK(f.next_deadline() == 650);
+    f.on_tick(650, out);
+    CHECK(out == engine_actions{send(engine_type::ping)});
+    out.clear();
+    f.on_tick(850, out);
+    CHECK(out == engine_actions{closed(errc::ping_timeout)});
+}
+
+TEST_CASE("audit #4: output the transport does not take for pingTimeout closes the session", "[audit-4]") {
+    engine_fsm f(opts(), transport_kind::websocket, 0);
+    f.mark_attached();
+    engine_actions out;
+    f.on_write_progress(10, true);
+    CHECK(f.next_deadline() == 210);
+    f.on_write_progress(100, true);  // still blocked: the deadline stays where it started
+    CHECK(f.next_deadline() == 210);
+    f.on_write_progress(150, false);  // a write completed
+    CHECK(f.next_deadline() == 300);
+    f.on_write_progress(160, true);
+    // Pongs do not help a peer that reads nothing.
+    f.on_tick(300, out);
+    CHECK(out == engine_actions{send(engine_type::ping)});
+    out.clear();
+    f.on_packet(320, pkt(engine_type::pong), false, out);
+    CHECK(out.empty());
+    f.on_tick(359, out);
+    CHECK(out.empty());
+    f.on_tick(360, out);
+    CHECK(out == engine_actions{closed(errc::write_timeout)});
+    CHECK(f.next_deadline() == no_deadline);
+    f.on_write_progress(400, true);  // closed: no deadline comes back
+    CHECK(f.next_deadline() == no_deadline);
+}
+
 TEST_CASE("the session is gone by pingInterval + pingTimeout without a pong") {
     engine_fsm f(opts(), transport_kind::polling, 0);
     engine_actions out;
@@ -96,6 +146,24 @@ TEST_CASE("connect timeout closes a session that joins no namespace") {
     CHECK(f.next_deadline() == 1000);
     f.on_tick(1000, out);
     CHECK(out == engine_actions{closed(errc::connect_timeout)});
+}
+
+TEST_CASE("audit #11: a session that leaves its last namespace has the connect timeout again", "[audit-11]") {
+    auto o = opts();
+    o.ping_interval_ms = 5000;
+    engine_fsm f(o, transport_kind::websocket, 0);
+    engine_actions out;
+    f.mark_attached();
+    CHECK(f.next_deadline() == 5000);
+    f.mark_detached(2000);
+    CHECK(f.next_deadline() == 3000);
+    f.on_tick(3000, out);
+    CHECK(out == engine_actions{closed(errc::connect_timeout)});
+    // No connect timeout configured (0): none comes back.
+    o.connect_timeout_ms = 0;
+    engine_fsm g(o, transport_kind::websocket, 0);
+    g.mark_detached(100);
+    CHECK(g.next_deadline() == 5000);
 }
 
 TEST_CASE("messages are delivered; client close, ping and junk end the session") {

@@ -99,3 +99,32 @@ TEST_CASE("the log keeps only the window") {
     REQUIRE(r);
     CHECK(texts(*r) == std::vector<std::string>{"new"});
 }
+
+TEST_CASE("audit #18: the recovery log is bounded by bytes as well as by time", "[audit-18]") {
+    // A window of a day, 64 KiB of packets: a flood of 1 KiB events keeps only the newest ones.
+    recovery_log log(86'400'000, "x", 64 * 1024);
+    std::string first;
+    for (int i = 0; i < 1000; ++i) {
+        auto off = log_event(log, i, {}, std::string(1024, 'a'));
+        if (i == 0) first = off;
+        CHECK(log.bytes() <= 64 * 1024);
+    }
+    CHECK(log.packet_count() < 64);
+    CHECK(log.packet_count() > 32);
+    // A session whose offset was dropped starts fresh; one whose offset is kept gets the rest.
+    log.session_live("p", "s");
+    log.session_lost("p", {}, 1000, true);
+    CHECK_FALSE(log.restore("p", first, 1000));
+    auto mid = log_event(log, 1001, {}, "m");
+    log_event(log, 1002, {}, "n");
+    log.session_live("q", "t");
+    log.session_lost("q", {}, 1002, true);
+    auto r = log.restore("q", mid, 1003);
+    REQUIRE(r);
+    CHECK(texts(*r) == std::vector<std::string>{"n"});
+    // Without a byte bound (0), only the window applies.
+    recovery_log unbounded(86'400'000, "y");
+    for (int i = 0; i < 1000; ++i)
+        log_event(unbounded, i, {}, std::string(1024, 'a'));
+    CHECK(unbounded.packet_count() == 1000);
+}

@@ -27,7 +27,7 @@ TEST_CASE("config: defaults, environment, flags in that order") {
     CHECK(o.engine.ping_interval_ms == 1000);
     CHECK(o.engine.ping_timeout_ms == 20000);
     CHECK(o.engine.max_payload == 1000000);
-    CHECK(o.engine.connect_timeout_ms == 45000);
+    CHECK(o.engine.connect_timeout_ms == 10000);
     CHECK(o.path == "/socket.io/");
 }
 

@@ -21,7 +21,7 @@ struct engine_options {
     std::uint32_t ping_interval_ms = 25000;
     std::uint32_t ping_timeout_ms = 20000;
     std::size_t max_payload = 1'000'000;
-    std::uint32_t connect_timeout_ms = 45000;  // 0: no Socket.IO connect timeout
+    std::uint32_t connect_timeout_ms = 10000;  // 0: no Socket.IO connect timeout
     std::uint32_t upgrade_timeout_ms = 10000;
     std::uint32_t noop_interval_ms = 100;  // pending poll released this long after the probe, then again
 };
@@ -77,6 +77,21 @@ public:
 
     // The Socket.IO layer joined a namespace: the connect timeout no longer applies.
     void mark_attached() noexcept { connect_deadline_ = no_deadline; }
+    // It left its last namespace: the session must join one again within the connect timeout.
+    void mark_detached(millis now) noexcept {
+        if (!closed_ && opts_.connect_timeout_ms) connect_deadline_ = now + opts_.connect_timeout_ms;
+    }
+
+    // The shell's writer: `blocked` while output waits for a transport that takes none of it (a
+    // write in flight that has not completed), false once a write completes or nothing waits. A
+    // session blocked for ping_timeout closes with write_timeout: a peer that stops reading cannot
+    // hold our output (and its socket) for longer, whatever pongs it sends.
+    void on_write_progress(millis now, bool blocked) noexcept {
+        if (!blocked)
+            write_deadline_ = no_deadline;
+        else if (write_deadline_ == no_deadline && !closed_)
+            write_deadline_ = now + opts_.ping_timeout_ms;
+    }
 
     millis next_deadline() const noexcept;
     bool closed() const noexcept { return closed_; }
@@ -99,6 +114,7 @@ private:
     millis connect_deadline_;
     millis upgrade_deadline_ = no_deadline;
     millis noop_deadline_ = no_deadline;
+    millis write_deadline_ = no_deadline;
 };
 
 }  // namespace switchboard::protocol

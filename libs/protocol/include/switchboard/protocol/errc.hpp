@@ -45,6 +45,7 @@ enum class errc {
     invalid_heartbeat_direction,
     upgrade_timeout,
     slow_consumer,
+    write_timeout,  // the transport took none of our output for PING_TIMEOUT
 };
 
 const boost::system::error_category& category() noexcept;

@@ -34,10 +34,13 @@ struct logged_packet {
 
 class recovery_log {
 public:
-    recovery_log(std::int64_t window_ms, std::string offset_prefix)
-        : window_(window_ms), prefix_(std::move(offset_prefix)) {}
+    // `max_bytes`: the log also drops its oldest packets once the packets it holds (frames,
+    // attachments, offsets, targeting) exceed this (0: bounded by the window only).
+    recovery_log(std::int64_t window_ms, std::string offset_prefix, std::size_t max_bytes = 0)
+        : window_(window_ms), prefix_(std::move(offset_prefix)), max_bytes_(max_bytes) {}
 
     std::int64_t window_ms() const noexcept { return window_; }
+    std::size_t bytes() const noexcept { return bytes_; }
 
     // A new offset; its packet must then be appended with the returned sequence number.
     std::pair<std::uint64_t, std::string> next_offset();
@@ -57,14 +60,19 @@ public:
     };
     std::optional<restored> restore(const std::string& pid, const std::string& offset, std::int64_t now);
 
-    // Drops packets and kept sessions older than the window.
+    // Drops packets and kept sessions older than the window, and the oldest packets over max_bytes.
     void trim(std::int64_t now);
     std::size_t packet_count() const noexcept { return packets_.size(); }
     std::size_t session_count() const noexcept { return sessions_.size(); }
 
 private:
+    static std::size_t cost(const logged_packet& p) noexcept;
+    void drop_oldest();
+
     std::int64_t window_;
     std::string prefix_;
+    std::size_t max_bytes_;
+    std::size_t bytes_ = 0;
     std::uint64_t next_seq_ = 1;
     std::map<std::uint64_t, logged_packet> packets_;
     std::unordered_map<std::string, std::uint64_t> by_offset_;

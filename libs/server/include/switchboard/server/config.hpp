@@ -52,5 +52,8 @@ private:
 std::vector<setting> engine_settings();
 struct server_options;
 server_options engine_options_from(const config& c);
+// The engine settings set to an older, weaker behaviour than their defaults (for a start-up
+// warning), each as "NAME=value: why".
+std::vector<std::string> weaker_settings(const config& c);
 
 }  // namespace switchboard::server

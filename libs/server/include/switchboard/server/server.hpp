@@ -33,6 +33,8 @@ struct string_hash {
 template <class V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
 
+struct handshake;
+
 struct server_options {
     std::string host = "0.0.0.0";
     std::uint16_t port = 3001;
@@ -50,7 +52,24 @@ struct server_options {
     // Connection-state recovery: sessions lost by their transport are kept this long, with the
     // events sent meanwhile (0: off).
     std::int64_t recovery_window_ms = 0;
+    std::size_t recovery_max_bytes = 64u << 20;  // per namespace; then the oldest events go (0: no bound)
     std::string service_name = "switchboard";
+    // Admission. max_connections: open TCP connections (checked at accept) and Engine.IO sessions
+    // (checked at handshake); 0: the descriptor limit less a reserve. max_connections_per_ip:
+    // Engine.IO sessions per client address, checked at handshake (0: no limit).
+    std::size_t max_connections = 0;
+    std::size_t max_connections_per_ip = 0;
+    // The client address of a handshake (default: the peer), e.g. from X-Forwarded-For behind
+    // trusted proxies; called before the session exists, on any I/O thread.
+    std::function<std::string(const handshake&)> client_address;
+    // Request headers a session keeps in its handshake (lower-case names); empty: all of them.
+    std::vector<std::string> handshake_headers;
+    // HTTP: the request header must arrive within header_timeout; a keep-alive connection may wait
+    // idle_timeout for its next request; a body must arrive at min_body_rate bytes/s after a grace
+    // of header_timeout (0: each read within header_timeout).
+    std::chrono::milliseconds http_header_timeout{10000};
+    std::chrono::milliseconds http_idle_timeout{15000};
+    std::size_t http_min_body_rate = 1024;
 };
 
 // Arguments of an event or ack: JSON values, with binary attachments referenced by placeholders
