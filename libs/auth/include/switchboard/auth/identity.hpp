@@ -29,7 +29,7 @@ struct principal {
     // at most max_extra_claims claims of at most max_claim_values ids each.
     std::vector<std::pair<std::string, std::vector<std::string>>> claims;
 };
-inline constexpr std::size_t max_extra_claims = 16;
+inline constexpr std::size_t max_extra_claims = 32;
 inline constexpr std::size_t max_claim_values = 256;
 
 struct found_token {
