@@ -254,7 +254,8 @@ void gateway::install_events() {
         return room != s->id() && root->in_room(s->id(), room);
     };
 
-    auto join = [self, root, tell_room](const socket_ptr& s, const std::string& room, const ack_reply& ack) {
+    auto join = [self, member, tell_room](const socket_ptr& s, const std::string& room,
+                                          const ack_reply& ack) {
         auto joined = [s, room, ack, tell_room](bool already) {
             auto ts = now_iso();
             if (ack)
@@ -262,12 +263,17 @@ void gateway::install_events() {
             emit(s, "room_joined", json::object{{"room", room}, {"timestamp", ts}});
             if (!already) tell_room(s, room, "user_joined", ts, true);
         };
-        if (root->in_room(s->id(), room)) return joined(true);
+        if (member(s, room)) return joined(true);  // its own id never: the rules refuse it
         // The rules decide now, or the backend later (another thread: back to the socket's).
         auto* st = state_of(*s);
         self->access_->decide(st->who, room, joined_rooms(s).size(),
-                              [self, s, room, ack, joined](auto verdict) {
-                                  s->post([self, s, room, ack, joined, verdict] {
+                              [self, member, s, room, ack, joined](auto verdict) {
+                                  s->post([self, member, s, room, ack, joined, verdict]() mutable {
+                                      // Joins decided at once by the backend: one user_joined, the cap kept.
+                                      if (member(s, room)) return joined(true);
+                                      if (verdict == auth::join_verdict::allowed &&
+                                          joined_rooms(s).size() >= self->cfg_.rules.max_rooms_per_socket)
+                                          verdict = auth::join_verdict::too_many_rooms;
                                       if (verdict != auth::join_verdict::allowed) {
                                           self->m_->joins_refused->inc(auth::join_verdict_label(verdict));
                                           return refuse(s, ack, auth::join_refusal_message(verdict));

@@ -24,6 +24,7 @@ describe("audit #2: a socket's own-id room", () => {
     assert.equal(r.success, false);
     assert.equal(r.message, "Access denied to this room");
     assert.ok(!(await ask(mallory, "get_rooms")).rooms.includes(alice.id));
+    assert.equal((await ask(alice, "join_room", alice.id)).success, false); // not even its own
     // A direct emit (pong) reaches alice, never mallory.
     const malloryGets = arrives(mallory, "pong", 400);
     const pong = waitFor(alice, "pong");
