@@ -6,6 +6,7 @@
 #include <switchboard/server/log.hpp>
 
 #include <chrono>
+#include <set>
 
 namespace switchboard::app {
 
@@ -19,6 +20,7 @@ struct gateway::state {
     std::string address;
     auth::rate_window rate;
     bool warned = false;
+    std::set<std::string> requested;  // rooms joined by request (typing is told there only)
 };
 
 namespace {
@@ -70,7 +72,8 @@ gateway::state* state_of(const server::socket& s) {
 }  // namespace
 
 gateway::gateway(server::server& srv, gateway_config cfg, communication& comm)
-    : srv_(srv), cfg_(std::move(cfg)), comm_(comm) {
+    : srv_(srv), cfg_(std::move(cfg)), comm_(comm), rest_rates_(cfg_.rate_window_ms, cfg_.rate_max) {
+    access_ = std::make_unique<room_access>(cfg_.rules, cfg_.room_auth);
     auto& m = srv_.metrics();
     m_ = std::make_unique<counters>();
     m_->auth_failures =
@@ -161,6 +164,8 @@ void gateway::install_events() {
             if (err) return decide(server::connect_error{*err, nullptr});
             // MAX_CONNECTIONS_PER_IP is enforced by the server at the Engine.IO handshake.
             s->app_state = st;
+            // A kept session (connection-state recovery) goes to this owner only.
+            s->owner = st->who.anonymous ? std::string{} : "user:" + st->who.user_id;
             decide(std::nullopt);
         });
     });
@@ -185,21 +190,12 @@ void gateway::install_events() {
         self->comm_.on_connected(caller_of(st->who, s->id()), s);
     };
 
-    ns.on_connection([authenticate, welcome](const socket_ptr& s) {
-        if (s->app_state) return welcome(s);
-        // A recovered session skips the connect hook: identify it again from its CONNECT auth
-        // (on the socket's thread: app_state belongs to that thread).
-        authenticate(*s, [s, welcome](std::optional<std::string> err, std::shared_ptr<state> fresh) {
-            s->set_timer(std::chrono::milliseconds(0), [s, err, fresh, welcome] {
-                if (err) {
-                    emit(s, "error", json::object{{"message", *err}});
-                    s->disconnect();
-                    return;
-                }
-                s->app_state = fresh;
-                welcome(s);
-            });
-        });
+    // A recovered session passed the connect hook too (its owner checked by the server): its
+    // restored rooms are checked again for the principal of the new token.
+    ns.on_connection([self, welcome](const socket_ptr& s) {
+        if (!s->app_state) return s->disconnect();
+        if (s->recovered()) self->recheck_rooms(s, state_of(*s)->who, state_of(*s)->requested);
+        welcome(s);
     });
 
     ns.on_disconnect([self](const socket_ptr& s, std::string_view) {
@@ -240,11 +236,11 @@ void gateway::install_events() {
         to_room.rooms = {room};
         if (except_self) to_room.except = {s->id()};
         to_room.is_volatile = is_volatile;
-        self->srv_.broadcast("/", to_room, event,
-                             one(json::object{{"socketId", s->id()},
-                                              {"userId", user_id_json(state_of(*s)->who)},
-                                              {"room", room},
-                                              {"timestamp", std::move(ts)}}));
+        // No socket id: it names the socket's own room, which is the socket's alone (audit #2).
+        self->srv_.broadcast(
+            "/", to_room, event,
+            one(json::object{
+                {"userId", user_id_json(state_of(*s)->who)}, {"room", room}, {"timestamp", std::move(ts)}}));
     };
     // In the room by request (its own-id room does not count).
     auto* root = &ns;  // the namespace outlives every handler
@@ -252,22 +248,35 @@ void gateway::install_events() {
         return room != s->id() && root->in_room(s->id(), room);
     };
 
-    auto join = [self, root, tell_room](const socket_ptr& s, const std::string& room, const ack_reply& ack) {
+    auto join = [self, member, tell_room](const socket_ptr& s, const std::string& room,
+                                          const ack_reply& ack) {
+        auto joined = [s, room, ack, tell_room](bool already) {
+            auto ts = now_iso();
+            if (ack)
+                ack(one(json::object{{"success", true}, {"room", room}, {"message", "Joined room " + room}}));
+            emit(s, "room_joined", json::object{{"room", room}, {"timestamp", ts}});
+            if (!already) tell_room(s, room, "user_joined", ts, true);
+        };
+        if (member(s, room)) return joined(true);  // its own id never: the rules refuse it
+        // The rules decide now, or the backend later (another thread: back to the socket's).
         auto* st = state_of(*s);
-        bool already = root->in_room(s->id(), room);
-        if (!already) {
-            auto verdict = auth::check_join(self->cfg_.rules, st->who, room, joined_rooms(s).size());
-            if (verdict != auth::join_verdict::allowed) {
-                self->m_->joins_refused->inc(auth::join_verdict_label(verdict));
-                return refuse(s, ack, auth::join_refusal_message(verdict));
-            }
-            s->join(room);
-        }
-        auto ts = now_iso();
-        if (ack)
-            ack(one(json::object{{"success", true}, {"room", room}, {"message", "Joined room " + room}}));
-        emit(s, "room_joined", json::object{{"room", room}, {"timestamp", ts}});
-        if (!already) tell_room(s, room, "user_joined", ts, true);
+        self->access_->decide(st->who, room, joined_rooms(s).size(),
+                              [self, member, s, room, ack, joined](auto verdict) {
+                                  s->post([self, member, s, room, ack, joined, verdict]() mutable {
+                                      // Joins decided at once by the backend: one user_joined, the cap kept.
+                                      if (member(s, room)) return joined(true);
+                                      if (verdict == auth::join_verdict::allowed &&
+                                          joined_rooms(s).size() >= self->cfg_.rules.max_rooms_per_socket)
+                                          verdict = auth::join_verdict::too_many_rooms;
+                                      if (verdict != auth::join_verdict::allowed) {
+                                          self->m_->joins_refused->inc(auth::join_verdict_label(verdict));
+                                          return refuse(s, ack, auth::join_refusal_message(verdict));
+                                      }
+                                      s->join(room);
+                                      state_of(*s)->requested.insert(room);
+                                      joined(false);
+                                  });
+                              });
     };
 
     ns.on("join_room", [join](const socket_ptr& s, payload&& p, ack_reply ack) {
@@ -294,6 +303,7 @@ void gateway::install_events() {
         if (!room) return refuse(s, ack, "Invalid room: expected a name, {room} or {roomType, roomId}");
         if (!member(s, *room)) return refuse(s, ack, "Not in room");
         s->leave(*room);
+        state_of(*s)->requested.erase(*room);
         auto ts = now_iso();
         if (ack)
             ack(one(json::object{{"success", true}, {"room", *room}, {"message", "Left room " + *room}}));
@@ -309,12 +319,15 @@ void gateway::install_events() {
     });
 
     // typing / stop_typing {roomId} or {roomType, roomId}; typing with isTyping:false means stop.
+    // Only in rooms joined by request: never in global or another auto-joined room, which would tell
+    // everyone (direct conversations have chat:typing).
     auto typing = [member, tell_room](bool start_default) {
         return [member, tell_room, start_default](const socket_ptr& s, payload&& p, ack_reply ack) {
             const auto& a = first_arg(p);
             auto room = auth::room_from_arg(a);
             if (!room) return refuse(s, ack, "Invalid room: expected {roomId} or {roomType, roomId}");
-            if (!member(s, *room)) return refuse(s, ack, "Not in room");
+            if (!member(s, *room) || !state_of(*s)->requested.count(*room))
+                return refuse(s, ack, "Not in room");
             bool start = start_default;
             if (a.is_object())
                 if (auto* t = a.get_object().if_contains("isTyping"); t && t->is_bool())

@@ -3,10 +3,12 @@
 // rules, typing, rate limits, token expiry, and the HTTP API for backend services (issue #5); chat and
 // notifications as socket events and REST (issue #6).
 #include "communication.hpp"
+#include "room_access.hpp"
 
 #include <switchboard/auth/access.hpp>
 #include <switchboard/auth/jwt.hpp>
 #include <switchboard/auth/limits.hpp>
+#include <switchboard/auth/user_rates.hpp>
 #include <switchboard/presence/registry.hpp>
 #include <switchboard/server/config.hpp>
 #include <switchboard/server/server.hpp>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,7 @@ struct gateway_config {
     bool allow_anonymous = false;
     std::int64_t expiry_warning_s = 300;
     auth::room_rules rules;
+    room_auth_settings room_auth;
     std::int64_t rate_window_ms = 60000;
     std::uint32_t rate_max = 100;
     std::uint32_t rate_disconnect_after = 100;
@@ -65,12 +69,18 @@ private:
     // [{userId, devices}] of this node's connected users.
     boost::json::array online_users();
     void schedule_expiry(const server::socket_ptr& s, state& st);
+    // A recovered session's restored rooms, checked again for `who`: kept and marked requested when
+    // still allowed, else left (room_access.cpp). On the socket's thread.
+    void recheck_rooms(const server::socket_ptr& s, const auth::principal& who,
+                       std::set<std::string>& requested);
 
     server::server& srv_;
     gateway_config cfg_;
     communication& comm_;
-    std::mutex mu_;  // guards presence_
+    std::mutex mu_;  // guards presence_ and rest_rates_
     presence::registry presence_;
+    auth::user_rates rest_rates_;  // REST requests per user (RATE_LIMIT_WINDOW, RATE_LIMIT_MAX_MESSAGES)
+    std::unique_ptr<room_access> access_;
     struct counters {
         server::counter_family* auth_failures;
         server::counter_family* refused;

@@ -8,12 +8,21 @@
 #include <switchboard/protocol/json_write.hpp>
 #include <switchboard/server/log.hpp>
 
+#include <chrono>
 #include <variant>
 
 namespace switchboard::app {
 
 namespace json = boost::json;
 using server::http_reply;
+
+namespace {
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
 
 void gateway::install_rest_api() {
     srv_.route_async(
@@ -56,8 +65,20 @@ void gateway::install_rest_api() {
                 comm_.run(ep.op, caller_of(who), std::move(args),
                           [respond](outcome o) { respond(json_reply(o.status, o.body)); });
             };
-            identify(*token, [respond, go](identity id) mutable {
+            identify(*token, [this, respond, go](identity id) mutable {
                 if (!id.who) return respond(json_error(id.unavailable ? 503 : 401, id.refusal));
+                // The socket path's window, per user (audit #13).
+                std::int64_t wait_ms;
+                {
+                    std::lock_guard lock(mu_);
+                    wait_ms = rest_rates_.hit(id.who->user_id, steady_ms());
+                }
+                if (wait_ms > 0) {
+                    m_->rate_limited->inc("rest");
+                    auto reply = json_error(429, "Too many requests");
+                    reply.headers.emplace_back("Retry-After", std::to_string((wait_ms + 999) / 1000));
+                    return respond(std::move(reply));
+                }
                 go(*id.who);
             });
         },

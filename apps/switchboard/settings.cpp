@@ -42,7 +42,33 @@ std::vector<server::setting> gateway_settings() {
          k::integer,
          0,
          86400},
-        {"ROOM_RULES_FILE", {}, "room-rules-file", "", "JSON room access rules (empty: built-in defaults)"},
+        {"ROOM_RULES_FILE",
+         {},
+         "room-rules-file",
+         "",
+         "JSON room access rules (empty: built-in defaults; prefixes without a rule are denied)"},
+        {"ROOM_AUTH_URL",
+         {},
+         "room-auth-url",
+         "",
+         "Backend asked about rooms whose prefix has the 'backend' rule: POST {userId, room, ...} → "
+         "200 {allowed: bool} (http:// only; empty: such rooms are refused)"},
+        {"ROOM_AUTH_CACHE_TTL",
+         {},
+         "room-auth-cache-ttl",
+         "60000",
+         "How long a backend room answer is reused, ms (0: ask every time)",
+         k::integer,
+         0,
+         86400000},
+        {"ROOM_AUTH_TIMEOUT",
+         {},
+         "room-auth-timeout",
+         "2000",
+         "Deadline of a backend room check, ms (no answer: refused)",
+         k::integer,
+         50,
+         60000},
         {"RATE_LIMIT_WINDOW",
          {},
          "rate-limit-window",
@@ -125,6 +151,7 @@ std::optional<std::string> load_gateway_config(const server::config& c, gateway_
         if (!r) return "ROOM_RULES_FILE: " + f + ": " + why;
         out.rules = std::move(*r);
     }
+    if (auto e = load_room_access(c, out.rules, out.room_auth)) return e;
     out.rate_window_ms = c.integer("RATE_LIMIT_WINDOW");
     out.rate_max = static_cast<std::uint32_t>(c.integer("RATE_LIMIT_MAX_MESSAGES"));
     auto after = c.integer("RATE_LIMIT_DISCONNECT_AFTER");

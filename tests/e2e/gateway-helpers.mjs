@@ -174,3 +174,17 @@ export function arrives(emitter, event, ms = 300) {
     () => false,
   );
 }
+
+// A room rules file (ROOM_RULES_FILE) with these rules, in a fresh temp dir; returns its path.
+// Prefixes without a rule are denied by default (audit #12): tests open the ones they use.
+export function rulesFile(rules) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-rules-"));
+  const file = path.join(dir, "rules.json");
+  fs.writeFileSync(file, JSON.stringify(rules));
+  return file;
+}
+
+// Opens these prefixes (or bare names) to every authenticated user.
+export function openRooms(...prefixes) {
+  return rulesFile({ prefixes: Object.fromEntries(prefixes.map((p) => [p, "open"])) });
+}

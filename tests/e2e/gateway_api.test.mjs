@@ -3,12 +3,18 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import { waitFor, sleep } from "./helpers.mjs";
-import { gatewayFixture, startGateway, SECRET, token, join, api, arrives, metricsText } from "./gateway-helpers.mjs";
+import { gatewayFixture, startGateway, SECRET, token, join, api, arrives, metricsText, openRooms } from "./gateway-helpers.mjs";
 
 const KEY = "service-key-123";
 
 describe("gateway: HTTP API with SERVICE_API_KEY", () => {
-  const gw = gatewayFixture({ SERVICE_API_KEY: KEY, ALLOW_ANONYMOUS: "true", SERVICE_NAME: "websocket-service", MAX_PAYLOAD: "4096" });
+  const gw = gatewayFixture({
+    SERVICE_API_KEY: KEY,
+    ALLOW_ANONYMOUS: "true",
+    SERVICE_NAME: "websocket-service",
+    MAX_PAYLOAD: "4096",
+    ROOM_RULES_FILE: openRooms("survey", "project"), // unknown prefixes are denied (audit #12)
+  });
   const auth = { authorization: `Bearer ${KEY}` };
   let u1a, u1b, u2, anon;
   before(async () => {

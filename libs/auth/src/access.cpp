@@ -1,4 +1,5 @@
 #include <switchboard/auth/access.hpp>
+#include <switchboard/auth/ids.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -8,7 +9,13 @@ namespace switchboard::auth {
 
 namespace {
 
-std::optional<room_rule> rule_from_name(std::string_view s) {
+std::optional<prefix_rule> rule_from_name(std::string_view s) {
+    if (s.starts_with("claim:")) {
+        auto name = s.substr(6);
+        if (!valid_id(name)) return std::nullopt;
+        return prefix_rule{room_rule::claim, std::string(name)};
+    }
+    if (s == "backend") return room_rule::backend;
     if (s == "open") return room_rule::open;
     if (s == "deny") return room_rule::deny;
     if (s == "self") return room_rule::self;
@@ -20,13 +27,6 @@ std::optional<room_rule> rule_from_name(std::string_view s) {
     return std::nullopt;
 }
 
-bool valid_room_name(std::string_view room, std::size_t max) {
-    if (room.empty() || room.size() > max) return false;
-    for (unsigned char c : room)
-        if (c < 0x20 || c == 0x7f) return false;
-    return true;
-}
-
 bool anonymous_may(const room_rules& r, std::string_view room) {
     for (const auto& a : r.anonymous_rooms) {
         if (a == room) return true;
@@ -34,6 +34,12 @@ bool anonymous_may(const room_rules& r, std::string_view room) {
             room.substr(0, a.size() - 1) == std::string_view(a).substr(0, a.size() - 1))
             return true;
     }
+    return false;
+}
+
+bool claim_holds(const principal& p, std::string_view claim, std::string_view id) {
+    for (const auto& [name, values] : p.claims)
+        if (name == claim) return std::find(values.begin(), values.end(), id) != values.end();
     return false;
 }
 
@@ -69,8 +75,8 @@ boost::system::result<room_rules> parse_rules(std::string_view json, std::string
                 auto k = rule.is_string() ? rule_from_name(rule.get_string()) : std::nullopt;
                 if (!k)
                     return fail(why, "prefixes." + std::string(prefix) +
-                                         ": expected open, deny, self, collegeId, companyId, shopIds, role "
-                                         "or superAdmin"),
+                                         ": expected open, deny, self, collegeId, companyId, shopIds, role, "
+                                         "superAdmin, claim:<name> or backend"),
                            errc::bad_rules;
                 auto it = std::find_if(r.prefixes.begin(), r.prefixes.end(),
                                        [&](auto& p) { return p.first == prefix; });
@@ -81,9 +87,9 @@ boost::system::result<room_rules> parse_rules(std::string_view json, std::string
             }
         } else if (key == "default") {
             auto k = val.is_string() ? rule_from_name(val.get_string()) : std::nullopt;
-            if (!k || (*k != room_rule::open && *k != room_rule::deny))
+            if (!k || (k->kind != room_rule::open && k->kind != room_rule::deny))
                 return fail(why, "default: expected open or deny"), errc::bad_rules;
-            r.default_rule = *k;
+            r.default_rule = k->kind;
         } else if (key == "superAdminBypass") {
             if (!val.is_bool()) return fail(why, "superAdminBypass: expected a boolean"), errc::bad_rules;
             r.super_admin_bypass = val.get_bool();
@@ -102,14 +108,20 @@ join_verdict check_join(const room_rules& rules, const principal& p, std::string
                         std::size_t rooms_now) {
     if (!valid_room_name(room, rules.max_room_name)) return join_verdict::invalid_name;
     if (rooms_now >= rules.max_rooms_per_socket) return join_verdict::too_many_rooms;
-    if (p.anonymous)
-        return anonymous_may(rules, room) ? join_verdict::allowed : join_verdict::anonymous_denied;
     auto colon = room.find(':');
     std::string_view prefix = room.substr(0, colon);
     std::string_view rest = colon == std::string_view::npos ? std::string_view{} : room.substr(colon + 1);
-    room_rule rule = rules.default_rule;
+    const prefix_rule* found = nullptr;
     for (const auto& [name, r] : rules.prefixes)
-        if (name == prefix) rule = r;
+        if (name == prefix) found = &r;
+    // A bare name must be listed: socket ids (own-id rooms) hold no ':' and are never listed.
+    bool listed_anonymous = std::find(rules.anonymous_rooms.begin(), rules.anonymous_rooms.end(), room) !=
+                            rules.anonymous_rooms.end();
+    if (colon == std::string_view::npos && !found && !listed_anonymous)
+        return p.anonymous ? join_verdict::anonymous_denied : join_verdict::forbidden;
+    if (p.anonymous)
+        return anonymous_may(rules, room) ? join_verdict::allowed : join_verdict::anonymous_denied;
+    room_rule rule = found ? found->kind : rules.default_rule;
     auto ok = [](bool b) { return b ? join_verdict::allowed : join_verdict::forbidden; };
     bool bypass = p.super_admin && rules.super_admin_bypass;
     switch (rule) {
@@ -130,8 +142,25 @@ join_verdict check_join(const room_rules& rules, const principal& p, std::string
             return ok(bypass || (!p.role.empty() && rest == p.role));
         case room_rule::super_admin:
             return ok(p.super_admin);
+        case room_rule::claim:
+            return ok(bypass || (!rest.empty() && found && claim_holds(p, found->claim, rest)));
+        case room_rule::backend:
+            return rest.empty() ? join_verdict::forbidden : join_verdict::ask_backend;
     }
     return join_verdict::forbidden;
+}
+
+std::vector<std::string> open_rules(const room_rules& rules) {
+    std::vector<std::string> out;
+    if (rules.default_rule == room_rule::open) out.emplace_back("default open");
+    for (const auto& [name, r] : rules.prefixes)
+        if (r.kind == room_rule::open && name != "global") out.push_back("prefix " + name + " open");
+    return out;
+}
+
+bool uses_backend(const room_rules& rules) {
+    return std::any_of(rules.prefixes.begin(), rules.prefixes.end(),
+                       [](const auto& kv) { return kv.second.kind == room_rule::backend; });
 }
 
 const char* join_refusal_message(join_verdict v) noexcept {
@@ -146,6 +175,8 @@ const char* join_refusal_message(join_verdict v) noexcept {
             return "Access denied to this room";
         case join_verdict::too_many_rooms:
             return "Too many rooms";
+        case join_verdict::ask_backend:
+            return "Access denied to this room";
     }
     return "Access denied to this room";
 }
@@ -162,6 +193,8 @@ const char* join_verdict_label(join_verdict v) noexcept {
             return "forbidden";
         case join_verdict::too_many_rooms:
             return "too_many_rooms";
+        case join_verdict::ask_backend:
+            return "backend";
     }
     return "forbidden";
 }

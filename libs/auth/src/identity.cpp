@@ -4,6 +4,7 @@
 
 #include "text.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace switchboard::auth {
@@ -20,6 +21,24 @@ std::string text_or_empty(const boost::json::object& o, std::initializer_list<st
     auto* v = first_of(o, names);
     if (!v) return {};
     return id_text(*v).value_or(std::string{});
+}
+// Claims that hold an id or an array of ids, for "claim:<name>" room rules; bounded.
+void keep_id_claims(const boost::json::object& c, principal& p) {
+    for (const auto& [key, v] : c) {
+        if (p.claims.size() >= max_extra_claims) return;
+        static constexpr std::string_view registered[] = {"exp", "iat", "nbf", "iss", "aud", "sub", "jti"};
+        if (!valid_id(key) ||
+            std::find(std::begin(registered), std::end(registered), key) != std::end(registered))
+            continue;
+        std::vector<std::string> ids;
+        if (v.is_array()) {
+            for (const auto& x : v.get_array())
+                if (auto t = id_text(x); t && ids.size() < max_claim_values) ids.push_back(std::move(*t));
+        } else if (auto t = id_text(v)) {
+            ids.push_back(std::move(*t));
+        }
+        if (!ids.empty()) p.claims.emplace_back(std::string(key), std::move(ids));
+    }
 }
 }  // namespace
 
@@ -93,6 +112,7 @@ boost::system::result<principal> principal_from_claims(const boost::json::object
     if (auto* s = first_of(c, {"isSuperAdmin", "is_super_admin"}); s && s->is_bool())
         p.super_admin = s->get_bool();
     if (p.role == "super_admin") p.super_admin = true;
+    keep_id_claims(c, p);
     if (auto* e = c.if_contains("exp")) {
         if (e->is_int64()) p.expires_at = e->get_int64();
         if (e->is_uint64()) p.expires_at = static_cast<std::int64_t>(e->get_uint64());

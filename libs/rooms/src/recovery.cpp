@@ -56,8 +56,8 @@ void recovery_log::append(std::uint64_t seq, logged_packet p) {
     trim(at);
 }
 
-void recovery_log::session_live(const std::string& pid, const std::string& sid) {
-    sessions_[pid] = kept_session{sid, pid, {}, 0};
+void recovery_log::session_live(const std::string& pid, const std::string& sid, std::string owner) {
+    sessions_[pid] = kept_session{sid, pid, {}, 0, std::move(owner)};
 }
 
 void recovery_log::session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now,
@@ -73,10 +73,10 @@ void recovery_log::session_lost(const std::string& pid, std::vector<std::string>
 }
 
 std::optional<recovery_log::restored> recovery_log::restore(const std::string& pid, const std::string& offset,
-                                                            std::int64_t now) {
+                                                            std::int64_t now, const std::string& owner) {
     trim(now);
     auto sit = sessions_.find(pid);
-    if (sit == sessions_.end() || sit->second.lost_at == 0) return std::nullopt;
+    if (sit == sessions_.end() || sit->second.lost_at == 0 || sit->second.owner != owner) return std::nullopt;
     auto oit = by_offset_.find(offset);
     if (oit == by_offset_.end()) return std::nullopt;
     restored r;

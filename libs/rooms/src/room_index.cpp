@@ -25,6 +25,8 @@ std::vector<std::string> room_index::remove(const std::string& id) {
 bool room_index::join(const std::string& id, const std::string& room) {
     auto it = members_.find(id);
     if (it == members_.end() || room.empty()) return false;
+    if (room == id) return true;
+    if (members_.count(room)) return false;
     if (rooms_[room].insert(id).second) it->second.push_back(room);
     return true;
 }
@@ -42,6 +44,7 @@ bool room_index::leave(const std::string& id, const std::string& room) {
 
 bool room_index::in_room(const std::string& id, const std::string& room) const {
     if (id == room) return members_.count(id) != 0;
+    if (members_.count(room)) return false;  // another member's own-id room
     auto rit = rooms_.find(room);
     return rit != rooms_.end() && rit->second.count(id) != 0;
 }
@@ -52,6 +55,7 @@ std::vector<std::string> room_index::rooms_of(const std::string& id) const {
 }
 
 std::size_t room_index::room_size(const std::string& room) const {
+    if (members_.count(room)) return 1;
     auto rit = rooms_.find(room);
     if (rit != rooms_.end()) return rit->second.size();
     return members_.count(room);

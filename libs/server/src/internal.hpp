@@ -333,6 +333,7 @@ public:
     void disconnect(bool close_transport) override;
     void set_timer(std::chrono::milliseconds delay, std::function<void()> f) override;
     void cancel_timer() override;
+    void post(std::function<void()> f) override;
 
     // On the session's thread.
     void send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p);
@@ -382,7 +383,9 @@ public:
     }
     void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);
     // CONNECT {pid, offset}: restores a kept session; false when it cannot.
-    bool try_restore(namespace_state& ns, const std::string& nsp, const boost::json::object& auth);
+    // After admission: the kept session of the CONNECT's {pid, offset} when it belongs to the owner
+    // the connect hook set on `fresh` (its id, rooms and missed events); false for a fresh session.
+    bool try_restore(const std::shared_ptr<socket_impl>& fresh);
     void send_connect_reply(const socket_impl& s);
     void run_connection_handler(const std::shared_ptr<socket_impl>& s);
 

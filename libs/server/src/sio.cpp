@@ -183,9 +183,20 @@ void socket_impl::mark_connected(const std::vector<std::string>& rooms) {
         for (const auto& r : rooms)
             ns_.index.join(id_, r);
         ns_.sockets[id_] = weak_from_this();
-        if (ns_.recovery) ns_.recovery->session_live(pid_, id_);
+        if (ns_.recovery) ns_.recovery->session_live(pid_, id_, owner);
     }
     connected_ = true;
+}
+
+void socket_impl::post(std::function<void()> f) {
+    asio::post(session_->executor(), [self = shared_from_this(), f = std::move(f)] {
+        if (!self->connected_) return;
+        try {
+            f();
+        } catch (const std::exception& e) {
+            log::error("socket task threw", {{"what", e.what()}});
+        }
+    });
 }
 
 void socket_impl::set_timer(std::chrono::milliseconds delay, std::function<void()> f) {
@@ -360,7 +371,8 @@ void sio_client::handle_connect(protocol::sio_packet&& p) {
     }
     if (find(p.nsp) || std::find(connecting_.begin(), connecting_.end(), p.nsp) != connecting_.end()) return;
     boost::json::object auth = p.has_data ? std::move(p.data.get_object()) : boost::json::object{};
-    if (ns->recovery && try_restore(*ns, p.nsp, auth)) return;
+    // A recovery request passes the connect hook like any CONNECT; the kept session is looked up
+    // after it (finish_connect), for the owner it set.
     auto sock = std::make_shared<socket_impl>(session_.shared_from_this(), *this, *ns, random_id(),
                                               random_id(), std::move(auth));
     connecting_.push_back(p.nsp);
@@ -391,6 +403,7 @@ void sio_client::finish_connect(const std::shared_ptr<socket_impl>& s, std::opti
         session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
         return;
     }
+    if (s->ns().recovery && try_restore(s)) return;
     sockets_.emplace_back(s->nsp(), s);
     s->mark_connected();
     send_connect_reply(*s);
@@ -417,20 +430,26 @@ void sio_client::send_connect_reply(const socket_impl& s) {
     session_.send(out_item{std::make_shared<const std::string>(std::move(frame)), false});
 }
 
-bool sio_client::try_restore(namespace_state& ns, const std::string& nsp, const boost::json::object& auth) {
+bool sio_client::try_restore(const std::shared_ptr<socket_impl>& fresh) {
+    auto& ns = fresh->ns();
+    const auto& nsp = fresh->nsp();
+    const auto& auth = fresh->auth();
     const auto* pid = auth.if_contains("pid");
     const auto* offset = auth.if_contains("offset");
     if (!pid || !offset || !pid->is_string() || !offset->is_string()) return false;
     std::optional<rooms::recovery_log::restored> r;
     {
         std::lock_guard lock(ns.mu);
-        r = ns.recovery->restore(std::string(pid->get_string()), std::string(offset->get_string()),
-                                 wall_ms());
+        r = ns.recovery->restore(std::string(pid->get_string()), std::string(offset->get_string()), wall_ms(),
+                                 fresh->owner);
     }
     if (!r) return false;
-    // Admission is skipped for a restored session: it was admitted before.
+    // Admitted just now, as its owner: the kept session continues with what the hook set.
     auto s = std::make_shared<socket_impl>(session_.shared_from_this(), *this, ns, r->session.sid,
                                            r->session.pid, auth);
+    s->data = std::move(fresh->data);
+    s->app_state = std::move(fresh->app_state);
+    s->owner = std::move(fresh->owner);
     s->set_recovered();
     sockets_.emplace_back(nsp, s);
     s->mark_connected(r->session.rooms);

@@ -128,3 +128,17 @@ TEST_CASE("audit #18: the recovery log is bounded by bytes as well as by time", 
         log_event(unbounded, i, {}, std::string(1024, 'a'));
     CHECK(unbounded.packet_count() == 1000);
 }
+
+TEST_CASE("audit #17: a kept session is restored only for its owner", "[audit-17]") {
+    recovery_log log(1000, "o");
+    log.session_live("pid1", "sid1", "user:alice");
+    auto [seq, off] = log.next_offset();
+    log.append(seq, logged_packet{off, 10, {}, {}});
+    log.session_lost("pid1", {"room:1"}, 20, true);
+    CHECK_FALSE(log.restore("pid1", off, 30, "user:mallory"));  // another user's token
+    CHECK_FALSE(log.restore("pid1", off, 30));                  // anonymous
+    auto r = log.restore("pid1", off, 30, "user:alice");        // still kept for its owner
+    REQUIRE(r);
+    CHECK(r->session.sid == "sid1");
+    CHECK(r->session.rooms == std::vector<std::string>{"room:1"});
+}

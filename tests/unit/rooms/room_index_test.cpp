@@ -51,3 +51,21 @@ TEST_CASE("room index: broadcast targets each member once, honours except") {
     CHECK(targets(idx, {{"c"}}) == std::vector<std::string>{"c"});  // a socket id as a room
     CHECK(targets(idx, {{"nobody"}}).empty());
 }
+
+TEST_CASE("audit #2: a socket's own-id room reaches that socket only, and cannot be joined", "[audit-2]") {
+    room_index idx;
+    idx.add("attacker");
+    // A room named like a socket that does not exist yet (or lives on another node)...
+    CHECK(idx.join("attacker", "victim"));
+    idx.add("victim");
+    // ...never takes that socket's deliveries once it is here.
+    CHECK(targets(idx, {{"victim"}}) == std::vector<std::string>{"victim"});
+    CHECK(idx.room_size("victim") == 1);
+    // Joining a live member's id is refused, and membership of it is never reported.
+    idx.add("other");
+    CHECK_FALSE(idx.join("attacker", "other"));
+    CHECK_FALSE(idx.in_room("attacker", "other"));
+    CHECK(targets(idx, {{"other"}}) == std::vector<std::string>{"other"});
+    CHECK(idx.in_room("other", "other"));
+    CHECK(idx.join("other", "other"));  // its own room: already in it
+}

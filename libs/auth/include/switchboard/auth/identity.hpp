@@ -25,7 +25,12 @@ struct principal {
     bool super_admin = false;
     std::optional<std::int64_t> expires_at;  // the token's exp, seconds since the epoch
     std::string source;                      // "jwt", later "drf"
+    // Other claims whose value is an id or an array of ids (for "claim:<name>" room rules):
+    // at most max_extra_claims claims of at most max_claim_values ids each.
+    std::vector<std::pair<std::string, std::vector<std::string>>> claims;
 };
+inline constexpr std::size_t max_extra_claims = 32;
+inline constexpr std::size_t max_claim_values = 256;
 
 struct found_token {
     std::string value;
@@ -45,7 +50,7 @@ std::optional<found_token> find_token(const boost::json::object& auth,
 
 // Claims → principal. User id from userId, user_id or sub (strings, or integers written in decimal);
 // email, role, collegeId/college_id, companyId/company_id, shopIds/shop_ids (array), isSuperAdmin
-// or role "super_admin".
+// or role "super_admin"; any other claim holding an id or an array of ids into `claims` (bounded).
 boost::system::result<principal> principal_from_claims(const boost::json::object& claims);
 
 class key_set;

@@ -23,6 +23,7 @@ struct kept_session {
     std::string pid;
     std::vector<std::string> rooms;
     std::int64_t lost_at = 0;  // ms; 0 while the socket is live
+    std::string owner;         // whom the session belongs to (the app's user id)
 };
 
 struct logged_packet {
@@ -48,17 +49,19 @@ public:
 
     // A socket connected (the record exists from then on) / ended. `keep`: the end was a transport
     // loss, so the session may be restored within the window; otherwise it is forgotten.
-    void session_live(const std::string& pid, const std::string& sid);
+    void session_live(const std::string& pid, const std::string& sid, std::string owner = {});
     void session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now, bool keep);
 
     // For a CONNECT with {pid, offset}: the kept session and the packets after `offset` that reach
-    // it, in order. nullopt when the pid is unknown, live or expired, or the offset is unknown;
-    // on success the kept session is consumed.
+    // it, in order. nullopt when the pid is unknown, live or expired, the offset is unknown, or the
+    // session belongs to another `owner` (then it stays kept for its owner); on success the kept
+    // session is consumed.
     struct restored {
         kept_session session;
         std::vector<encoded_packet> missed;
     };
-    std::optional<restored> restore(const std::string& pid, const std::string& offset, std::int64_t now);
+    std::optional<restored> restore(const std::string& pid, const std::string& offset, std::int64_t now,
+                                    const std::string& owner = {});
 
     // Drops packets and kept sessions older than the window, and the oldest packets over max_bytes.
     void trim(std::int64_t now);

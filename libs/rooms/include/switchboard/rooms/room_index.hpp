@@ -16,7 +16,8 @@ public:
     void add(const std::string& id);
     // Removes a member from every room; returns the rooms it was in (not counting its own id).
     std::vector<std::string> remove(const std::string& id);
-    // false when `id` is not a member (added) or `room` is empty.
+    // false when `id` is not a member (added), `room` is empty or is another member's id (an own-id
+    // room has one member, always).
     bool join(const std::string& id, const std::string& room);
     bool leave(const std::string& id, const std::string& room);
 
@@ -55,13 +56,15 @@ public:
     }
 
 private:
+    // A member's own-id room reaches that member only, whoever else holds a room of that name
+    // (joined before the member existed).
     template <class F>
     void visit_room(const std::string& room, F&& f) const {
-        if (auto it = rooms_.find(room); it != rooms_.end())
+        if (members_.count(room))
+            f(room);
+        else if (auto it = rooms_.find(room); it != rooms_.end())
             for (const auto& id : it->second)
                 f(id);
-        else if (members_.count(room))
-            f(room);  // the member's own-id room
     }
 
     std::unordered_map<std::string, std::vector<std::string>> members_;  // id → rooms

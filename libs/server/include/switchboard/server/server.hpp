@@ -138,10 +138,16 @@ public:
     // after `delay`, unless replaced by another set_timer, cancelled, or the socket disconnects.
     virtual void set_timer(std::chrono::milliseconds delay, std::function<void()> f) = 0;
     virtual void cancel_timer() = 0;
+    // Runs `f` on the socket's thread (soon, not inline), unless the socket has disconnected.
+    virtual void post(std::function<void()> f) = 0;
 
     boost::json::object data;
     // Typed state of the app, set in the connect hook or on connection; used on the session's thread.
     std::shared_ptr<void> app_state;
+    // Whom the session belongs to, set by the connect hook (e.g. the user id). A CONNECT that asks
+    // for connection-state recovery passes the hook first, and gets the kept session (its id, rooms
+    // and missed events) only when the hook set the same owner; otherwise it starts a fresh session.
+    std::string owner;
 };
 
 class server;

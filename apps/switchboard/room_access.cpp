@@ -1,0 +1,69 @@
+#include "room_access.hpp"
+#include "util.hpp"
+
+#include <switchboard/server/log.hpp>
+
+#include <chrono>
+
+namespace switchboard::app {
+
+namespace {
+std::int64_t steady_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+std::optional<std::string> load_room_access(const server::config& c, const auth::room_rules& rules,
+                                            room_auth_settings& out) {
+    out.url = c.str("ROOM_AUTH_URL");
+    out.cache_ttl_ms = c.integer("ROOM_AUTH_CACHE_TTL");
+    out.timeout_ms = c.integer("ROOM_AUTH_TIMEOUT");
+    if (!out.url.empty() && !server::parse_http_url(out.url))
+        return "ROOM_AUTH_URL: expected http://host[:port]/path";
+    if (out.url.empty() && auth::uses_backend(rules))
+        return "ROOM_RULES_FILE: a prefix has the backend rule but ROOM_AUTH_URL is empty";
+    for (const auto& what : auth::open_rules(rules))
+        log::warn("room rules: " + what +
+                  ": every authenticated user may join such rooms (the default is deny)");
+    return std::nullopt;
+}
+
+room_access::room_access(const auth::room_rules& rules, room_auth_settings s)
+    : rules_(rules),
+      settings_(std::move(s)),
+      url_(server::parse_http_url(settings_.url)),
+      cache_(settings_.cache_ttl_ms, 100000) {
+    if (url_) http_ = std::make_unique<server::http_client>();
+}
+
+room_access::~room_access() = default;
+
+void room_access::decide(const auth::principal& who, const std::string& room, std::size_t rooms_now,
+                         std::function<void(auth::join_verdict)> done) {
+    auto v = auth::check_join(rules_, who, room, rooms_now);
+    if (v != auth::join_verdict::ask_backend) return done(v);
+    if (!http_) return done(auth::join_verdict::forbidden);
+    {
+        std::lock_guard lock(mu_);
+        if (auto hit = cache_.find(who.user_id, room, steady_now_ms()))
+            return done(*hit ? auth::join_verdict::allowed : auth::join_verdict::forbidden);
+    }
+    http_->post_json(
+        *url_, auth::room_auth_request(who, room), std::chrono::milliseconds(settings_.timeout_ms),
+        [this, user = who.user_id, room, done = std::move(done)](server::http_client::response r) {
+            auto allowed = auth::room_auth_decision(r.status, r.body);
+            if (!allowed) {
+                log::warn("room check: no decision from the backend", {{"status", std::to_string(r.status)}});
+                return done(auth::join_verdict::forbidden);
+            }
+            {
+                std::lock_guard lock(mu_);
+                cache_.put(user, room, *allowed, steady_now_ms());
+            }
+            done(*allowed ? auth::join_verdict::allowed : auth::join_verdict::forbidden);
+        });
+}
+
+}  // namespace switchboard::app
