@@ -11,7 +11,8 @@ import { BIN_DIR, connect, connected, waitFor } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 export const jwt = require("jsonwebtoken");
-export const SECRET = "e2e-secret-" + process.pid;
+// At least 32 bytes: shorter JWT secrets are refused unless JWT_ALLOW_WEAK_SECRET=true.
+export const SECRET = "e2e-secret-" + process.pid + "-0123456789abcdefghijklmnopqrstuv";
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 // Starts the gateway on a free port with only the given settings (plus PATH, and a fresh DATA_DIR
