@@ -64,7 +64,9 @@ void gateway::schedule_expiry(const socket_ptr& s, state& st) {
     auto warn_at = exp_ms - cfg_.expiry_warning_s * 1000;
     if (!st.warned && cfg_.expiry_warning_s > 0 && now >= warn_at && now < end_ms) {
         st.warned = true;
-        emit(s, "token_expiring_soon", json::object{{"expiresIn", (end_ms - now + 999) / 1000}});
+        // Seconds to exp (0 within the leeway): when the client should have refreshed.
+        emit(s, "token_expiring_soon",
+             json::object{{"expiresIn", (std::max<std::int64_t>(exp_ms - now, 0) + 999) / 1000}});
     }
     if (!st.warned && cfg_.expiry_warning_s > 0 && now < warn_at) {
         s->set_timer(std::chrono::milliseconds(std::min(warn_at - now, max_timer_ms)), rearm);
