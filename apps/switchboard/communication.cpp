@@ -31,6 +31,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace switchboard::app {
 
@@ -210,7 +211,8 @@ std::shared_ptr<db::database> open_store(asio::any_io_executor ex, const data_se
         return db::open_postgres(std::move(ex), o);
     }
     std::string why;
-    auto r = db::open_sqlite(s.data_dir + "/switchboard.db", &why);
+    auto r =
+        db::open_sqlite(s.data_dir + "/switchboard.db", &why, std::chrono::milliseconds(s.query_timeout_ms));
     if (!r) throw std::runtime_error("cannot open " + s.data_dir + "/switchboard.db: " + why);
     return *r;
 }
@@ -374,6 +376,9 @@ struct communication::impl : std::enable_shared_from_this<impl> {
 
     // Typing: (sender, receiver) → the timer that ends it.
     std::map<std::pair<std::string, std::string>, std::shared_ptr<asio::steady_timer>> typing;
+    // Messages delivered live whose delivery is being recorded: a retry arriving meanwhile (its
+    // row still says undelivered) must not deliver them again.
+    std::unordered_set<std::int64_t> marking;
     // DRF tokens: key → principal (or nullopt for an unknown key), bounded, with a TTL.
     auth::token_cache tokens{
         {cfg.drf_cache_ttl_s * 1000, cfg.drf_cache_max_entries, cfg.drf_cache_max_bytes}};
@@ -420,7 +425,9 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     static asio::awaitable<void> mark_delivered(std::shared_ptr<impl> self, std::string receiver,
                                                 std::vector<std::int64_t> ids) {
         auto now = wall_ms();
-        auto r = co_await self->chat.mark_delivered(receiver, std::move(ids), now);
+        auto r = co_await self->chat.mark_delivered(receiver, ids, now);
+        for (auto id : ids)
+            self->marking.erase(id);
         if (!r) {
             self->store_error(r.error(), "mark_delivered");  // stays undelivered: resent on next connect
             co_return;
@@ -443,26 +450,45 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         if (m.receiver_id == who.user_id) co_return fail(400, "receiverId must be another user");
         if (auto e = need_string(a, "message", self->cfg.max_message_length, m.body)) co_return *e;
         if (auto e = attachments_of(a, m.attachments)) co_return *e;
-        if (auto* c = field(a, "clientMessageId")) {
-            auto t = auth::id_text(*c);
-            if (!t || t->size() > 128)
-                co_return fail(400, "clientMessageId must be a string of at most 128 characters");
-            m.client_message_id = std::move(*t);
-        }
+        if (auto e = client_message_id(a, m.client_message_id)) co_return *e;
+        // The retry key: the client's, or one made here and returned in every answer, so that a
+        // send whose outcome is unknown can be retried without storing a second copy.
+        if (!m.client_message_id) m.client_message_id = "sb-" + random_hex(16);
+        auto key = *m.client_message_id;
         m.sender_id = who.user_id;
         m.created_at = wall_ms();
         auto r = co_await self->chat.send(std::move(m));
-        if (!r) co_return self->store_error(r.error(), "chat.send");
+        if (!r) {
+            auto answer = self->store_error(r.error(), "chat.send");
+            if (answer.status == 503) {
+                // Timed out or lost mid-call: the row may have been committed. The same key finds it.
+                answer = fail(503, "Outcome unknown: retry with the same clientMessageId");
+                answer.body["clientMessageId"] = key;
+            }
+            co_return answer;
+        }
         auto msg = message_json(r->message);
-        if (!r->created) co_return ok({{"message", std::move(msg)}, {"duplicate", true}});
+        if (!r->created) {
+            // A retry. If the first attempt was stored but never told (its answer was lost), the
+            // receiver hears of it now, once: delivery marks it, so a third attempt does not resend.
+            if (!r->message.delivered_at && !self->marking.contains(r->message.id))
+                deliver_new(self, who, r->message, msg, false);
+            co_return ok({{"message", std::move(msg)}, {"duplicate", true}});
+        }
         self->messages->inc();
-        // The receiver's devices, then the sender's other devices.
-        auto reached = self->to_user(r->message.receiver_id, "chat:message", msg);
-        self->to_user(who.user_id, "chat:message", msg, who.socket_id);
-        if (reached > 0)
-            asio::co_spawn(self->ctx, mark_delivered(self, r->message.receiver_id, {r->message.id}),
-                           asio::detached);
+        deliver_new(self, who, r->message, msg, true);
         co_return ok({{"message", std::move(msg)}}, 201);
+    }
+
+    // A stored message to the receiver's devices (and, when new, the sender's other devices);
+    // marked delivered when a device of the receiver got it.
+    static void deliver_new(const std::shared_ptr<impl>& self, const caller& who, const db::chat_message& m,
+                            const json::object& msg, bool to_sender) {
+        auto reached = self->to_user(m.receiver_id, "chat:message", msg);
+        if (to_sender) self->to_user(who.user_id, "chat:message", msg, who.socket_id);
+        if (reached == 0) return;
+        self->marking.insert(m.id);
+        asio::co_spawn(self->ctx, mark_delivered(self, m.receiver_id, {m.id}), asio::detached);
     }
 
     static asio::awaitable<outcome> typing_op(std::shared_ptr<impl> self, caller who, json::object a) {
@@ -509,7 +535,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         std::optional<std::int64_t> up_to;
         if (auto e = opt_int(a, "upToId", up_to)) co_return *e;
         auto now = wall_ms();
-        auto r = co_await self->chat.mark_read(who.user_id, conv, ids, up_to, now);
+        auto r = co_await self->chat.mark_read(who.user_id, other, ids, up_to, now);
         if (!r) co_return self->store_error(r.error(), "chat.mark_read");
         std::vector<std::int64_t> changed;
         for (const auto& m : *r)
@@ -536,7 +562,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         if (auto e = opt_int(a, "before", before)) co_return *e;
         std::int64_t limit = 50;
         if (auto e = limit_of(a, 50, 100, limit)) co_return *e;
-        auto r = co_await self->chat.history(conv, before, limit + 1);
+        auto r = co_await self->chat.history(who.user_id, other, before, limit + 1);
         if (!r) co_return self->store_error(r.error(), "chat.history");
         bool more = trim_page(*r, limit);
         co_return ok({{"conversationId", conv}, {"messages", messages_json(*r)}, {"hasMore", more}});
@@ -724,8 +750,10 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             }
             auto s = w.lock();
             if (r->empty() || !s || !s->connected()) co_return;
+            // Rows being delivered live right now are the live path's: sent once, not twice.
             std::vector<std::int64_t> ids;
             for (const auto& m : *r) {
+                if (!self->marking.insert(m.id).second) continue;
                 s->emit("chat:message", one(message_json(m)));
                 ids.push_back(m.id);
             }

@@ -37,7 +37,8 @@ struct gateway_config {
     std::size_t max_connections_per_ip = 0;  // 0: no limit
     auth::address_set trusted_proxies;
     auth::connect_refusals::limits refusals;  // refused CONNECTs per session and per address
-    std::string api_key;                      // empty: the HTTP API answers loopback callers only
+    std::string api_key;             // empty: the HTTP API refuses every call unless api_loopback_only
+    bool api_loopback_only = false;  // the HTTP API answers loopback clients only (without a key if none)
     std::string service_name = "switchboard";
 };
 

@@ -159,7 +159,7 @@ std::size_t gateway::disconnect_user(const std::string& user_id, const std::stri
 // keys are forgotten so a reconnection is checked against the database.
 server::http_reply gateway::disconnect_user_route(const server::http_request_view& req) {
     json::object b;
-    if (auto e = parse_body(req.body, b)) return *e;
+    if (auto e = parse_body(req, b)) return *e;
     auto* v = b.if_contains("userId");
     if (!v || v->is_null()) return json_error(400, "userId is required");
     auto id = auth::id_text(*v);

@@ -80,8 +80,20 @@ json::array gateway::online_users() {
 }
 
 void gateway::install_http_api() {
-    if (cfg_.api_key.empty())
-        log::warn("SERVICE_API_KEY is not set: the HTTP API answers loopback callers only");
+    if (cfg_.api_key.empty() && cfg_.api_loopback_only)
+        log::warn(
+            "API_LOOPBACK_ONLY=true without SERVICE_API_KEY: the HTTP API answers loopback clients "
+            "without a key");
+    else if (cfg_.api_key.empty())
+        log::warn(
+            "SERVICE_API_KEY is not set: the HTTP API refuses every call (set it, or "
+            "API_LOOPBACK_ONLY=true for loopback clients without a key)");
+
+    // The service API is for services, never for browsers: no CORS headers, preflights included.
+    srv_.set_no_cors([](std::string_view path) {
+        if (path.starts_with(rest_prefix)) return false;
+        return path.starts_with("/api/") || path == "/connected-users" || path.starts_with("/user-status/");
+    });
 
     // The method check and the service authentication: the answer when the request fails them.
     auto refused = [this](const http_request_view& req,
@@ -92,11 +104,14 @@ void gateway::install_http_api() {
             r.headers.emplace_back("Allow", method);
             return r;
         }
-        if (cfg_.api_key.empty()) {
-            if (!loopback().contains(req.remote_address))
-                return json_error(
-                    403, "Forbidden: the API takes only loopback callers while SERVICE_API_KEY is unset");
-            return std::nullopt;
+        if (cfg_.api_loopback_only) {
+            // The client's address, not a same-host proxy's: X-Forwarded-For behind TRUSTED_PROXIES.
+            auto client =
+                auth::client_address(req.remote_address, req.header("x-forwarded-for"), cfg_.trusted_proxies);
+            if (!loopback().contains(client)) return json_error(403, "Forbidden: loopback clients only");
+            if (cfg_.api_key.empty()) return std::nullopt;
+        } else if (cfg_.api_key.empty()) {
+            return json_error(403, "Forbidden: the API needs SERVICE_API_KEY (or API_LOOPBACK_ONLY=true)");
         }
         std::string key(req.header("x-api-key"));
         if (key.empty())
@@ -120,7 +135,7 @@ void gateway::install_http_api() {
             [this, refused, broadcast](server::http_request req, server::http_responder respond) {
                 if (auto r = refused(req.view(), "POST")) return respond(std::move(*r));
                 json::object b;
-                if (auto e = parse_body(req.body, b)) return respond(std::move(*e));
+                if (auto e = parse_body(req, b)) return respond(std::move(*e));
                 comm_.service_notify(broadcast, std::move(b),
                                      [respond](outcome o) { respond(json_reply(o.status, o.body)); });
             });
@@ -139,7 +154,7 @@ void gateway::install_http_api() {
     srv_.route(
         "/api/broadcast/room", api("POST", [send, data_of](const http_request_view& req) {
             json::object b;
-            if (auto e = parse_body(req.body, b)) return *e;
+            if (auto e = parse_body(req, b)) return *e;
             std::string room, event;
             if (auto e = need_text(b, "room", room)) return *e;
             if (auto e = need_event(b, event)) return *e;
@@ -150,7 +165,7 @@ void gateway::install_http_api() {
         }));
     srv_.route("/api/broadcast/user", api("POST", [send, data_of](const http_request_view& req) {
                    json::object b;
-                   if (auto e = parse_body(req.body, b)) return *e;
+                   if (auto e = parse_body(req, b)) return *e;
                    std::string user, event;
                    if (auto e = need_text(b, "userId", user, true)) return *e;
                    if (auto e = need_event(b, event)) return *e;
@@ -162,7 +177,7 @@ void gateway::install_http_api() {
                }));
     srv_.route("/api/broadcast/global", api("POST", [send, data_of](const http_request_view& req) {
                    json::object b;
-                   if (auto e = parse_body(req.body, b)) return *e;
+                   if (auto e = parse_body(req, b)) return *e;
                    std::string event;
                    if (auto e = need_event(b, event)) return *e;
                    rooms::broadcast_options to;
@@ -174,7 +189,7 @@ void gateway::install_http_api() {
     srv_.route(
         "/api/broadcast/survey-response", api("POST", [send](const http_request_view& req) {
             json::object b;
-            if (auto e = parse_body(req.body, b)) return *e;
+            if (auto e = parse_body(req, b)) return *e;
             std::string survey;
             if (auto e = need_text(b, "surveyId", survey, true)) return *e;
             json::object out{{"type", "response.new"}, {"surveyId", b["surveyId"]}};
@@ -194,7 +209,7 @@ void gateway::install_http_api() {
     srv_.route(
         "/api/broadcast/location", api("POST", [send](const http_request_view& req) {
             json::object b;
-            if (auto e = parse_body(req.body, b)) return *e;
+            if (auto e = parse_body(req, b)) return *e;
             std::string surveyor;
             if (auto e = need_text(b, "surveyorId", surveyor, true)) return *e;
             auto* loc = b.if_contains("location");

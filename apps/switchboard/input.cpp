@@ -2,6 +2,7 @@
 #include "input.hpp"
 
 #include <switchboard/auth/identity.hpp>
+#include <switchboard/auth/ids.hpp>
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/json_write.hpp>
 
@@ -52,13 +53,14 @@ const json::value* field(const json::object& o, std::string_view name) {
     return v && !v->is_null() ? v : nullptr;
 }
 
-// A user id (string or integer), ≤ 128 characters.
+// A user id: an integer, or a string of the id character set (auth::valid_id).
 check need_user(const json::object& o, std::string_view name, std::string& out) {
     auto* v = field(o, name);
     if (!v) return fail(400, std::string(name) + " is required");
     auto t = auth::id_text(*v);
-    if (!t || t->size() > 128)
-        return fail(400, std::string(name) + " must be a user id (a string or an integer)");
+    if (!t)
+        return fail(400,
+                    std::string(name) + " must be a user id (an integer, or " + auth::id_rule_text + ")");
     out = std::move(*t);
     return std::nullopt;
 }
@@ -152,6 +154,8 @@ check need_string(const json::object& o, std::string_view name, std::size_t max,
     if (!v) return fail(400, std::string(name) + " is required");
     if (!v->is_string()) return fail(400, std::string(name) + " must be a string");
     if (blank(v->get_string())) return fail(400, std::string(name) + " must not be empty");
+    if (v->get_string().find('\0') != json::string::npos)
+        return fail(400, std::string(name) + " must not contain NUL characters");
     if (utf8_length(v->get_string()) > max)
         return fail(400, std::string(name) + " is longer than " + std::to_string(max) + " characters");
     out = v->get_string();
@@ -210,13 +214,17 @@ check need_member(const caller& who) {
 check conversation_of(const json::object& o, const caller& who, std::string& conv, std::string& other) {
     if (auto* c = field(o, "conversationId")) {
         if (!c->is_string()) return fail(400, "conversationId must be a string");
+        // "dm:" a ":" b: ids hold no ':', so the name splits one way only.
         std::string_view s = c->get_string();
-        std::string mine_first = "dm:" + who.user_id + ":", mine_last = ":" + who.user_id;
-        if (s.starts_with(mine_first))
-            other = s.substr(mine_first.size());
-        else if (s.starts_with("dm:") && s.ends_with(mine_last) && s.size() > 3 + mine_last.size())
-            other = s.substr(3, s.size() - 3 - mine_last.size());
-        if (other.empty() || dm_conversation(who.user_id, other) != s)
+        auto colon = s.starts_with("dm:") ? s.find(':', 3) : std::string_view::npos;
+        if (colon == std::string_view::npos || !auth::valid_id(s.substr(3, colon - 3)) ||
+            !auth::valid_id(s.substr(colon + 1)))
+            return fail(400, "conversationId must be dm:<userId>:<userId>");
+        auto a = s.substr(3, colon - 3), b = s.substr(colon + 1);
+        if (a != who.user_id && b != who.user_id)
+            return fail(403, "conversationId is not one of your conversations");
+        other = a == who.user_id ? b : a;
+        if (other == who.user_id || dm_conversation(who.user_id, other) != s)
             return fail(403, "conversationId is not one of your conversations");
         conv = s;
         return std::nullopt;
@@ -224,6 +232,21 @@ check conversation_of(const json::object& o, const caller& who, std::string& con
     if (!field(o, "userId")) return fail(400, "conversationId or userId is required");
     if (auto e = need_user(o, "userId", other)) return e;
     conv = dm_conversation(who.user_id, other);
+    return std::nullopt;
+}
+
+check client_message_id(const json::object& o, std::optional<std::string>& out) {
+    auto* c = field(o, "clientMessageId");
+    if (!c) return std::nullopt;
+    std::optional<std::string> t;
+    if (c->is_string() && auth::valid_client_message_id(c->get_string()))
+        t = std::string(c->get_string());
+    else if (!c->is_string())
+        t = auth::id_text(*c);
+    if (!t)
+        return fail(400,
+                    "clientMessageId must be 1-128 characters of A-Z a-z 0-9 . _ - @ + : (or an integer)");
+    out = std::move(*t);
     return std::nullopt;
 }
 
@@ -273,20 +296,21 @@ check notification_audience(const json::object& o, bool broadcast, persistence::
     return std::nullopt;
 }
 
-std::string dm_conversation(const std::string& a, const std::string& b) {
-    return a < b ? "dm:" + a + ":" + b : "dm:" + b + ":" + a;
-}
-
 namespace {
 
-// Path segments after the prefix, without empty ones ("chats/conversation/7/" → chats, conversation, 7).
-std::vector<std::string> segments(std::string_view path) {
+// Path segments after the prefix, without empty ones ("chats/conversation/7/" → chats, conversation, 7);
+// nullopt when a segment's escapes are malformed or it does not decode to UTF-8.
+std::optional<std::vector<std::string>> segments(std::string_view path) {
     std::vector<std::string> out;
     if (path.starts_with(rest_prefix)) path.remove_prefix(rest_prefix.size());
     while (!path.empty()) {
         auto slash = path.find('/');
         auto part = path.substr(0, slash);
-        if (!part.empty()) out.emplace_back(protocol::url_decode(part, false).value_or(std::string{}));
+        if (!part.empty()) {
+            auto decoded = protocol::url_decode(part, false);
+            if (!decoded) return std::nullopt;
+            out.push_back(std::move(*decoded));
+        }
         if (slash == std::string_view::npos) break;
         path.remove_prefix(slash + 1);
     }
@@ -296,7 +320,9 @@ std::vector<std::string> segments(std::string_view path) {
 }  // namespace
 
 std::variant<rest_endpoint, outcome> resolve_rest(std::string_view path, std::string_view method) {
-    auto p = segments(path);
+    auto decoded = segments(path);
+    if (!decoded) return fail(400, "Path must be valid UTF-8 with well-formed escapes");
+    const auto& p = *decoded;
     auto is = [&](std::initializer_list<std::string_view> want) {
         if (p.size() != want.size()) return false;
         std::size_t i = 0;

@@ -2,6 +2,7 @@
 // What clients send to the chat and notification operations, checked before anything touches the
 // database: pure (Boost.JSON only), so the fuzz target `requests` drives it directly. Every check
 // returns the answer to give ({success:false, error} naming the problem) or nothing.
+#include <switchboard/persistence/conversation.hpp>
 #include <switchboard/persistence/notification.hpp>
 
 #include <boost/json/object.hpp>
@@ -61,7 +62,7 @@ using check = std::optional<outcome>;
 boost::json::object camel_keys(boost::json::object in);
 // A present, non-null field.
 const boost::json::value* field(const boost::json::object& o, std::string_view name);
-// A user id (string or integer), ≤ 128 characters.
+// A user id: a string of auth::valid_id (1-128 characters of A-Z a-z 0-9 . _ - @ +) or an integer.
 check need_user(const boost::json::object& o, std::string_view name, std::string& out);
 // An optional integer in [min, max] (a JSON number, or decimal text as query strings carry it).
 check opt_int(const boost::json::object& o, std::string_view name, std::optional<std::int64_t>& out,
@@ -73,16 +74,18 @@ check id_list(const boost::json::object& o, std::string_view name, std::vector<s
               bool optional);
 std::size_t utf8_length(std::string_view s);
 bool blank(std::string_view s);
-// A required non-blank string of at most `max` characters.
+// A required non-blank string of at most `max` characters, without NUL.
 check need_string(const boost::json::object& o, std::string_view name, std::size_t max, std::string& out);
 // Attachments metadata [{url, name?, mime?, size?}] (≤ 10), normalised to JSON text ("[]" when absent).
 check attachments_of(const boost::json::object& o, std::string& out);
 check need_member(const caller& who);
 
-// The conversation of two users, the same whoever sends ("dm:" smaller ":" larger).
-std::string dm_conversation(const std::string& a, const std::string& b);
-// conversationId (one the caller takes part in) or userId → the conversation and the other user.
+using persistence::dm_conversation;
+// conversationId (one the caller takes part in: "dm:" a ":" b with both valid ids) or userId → the
+// conversation and the other user. The store is then addressed by (caller, other), never by the name.
 check conversation_of(const boost::json::object& o, const caller& who, std::string& conv, std::string& other);
+// clientMessageId: absent (nullopt), or a string of auth::valid_client_message_id / an integer.
+check client_message_id(const boost::json::object& o, std::optional<std::string>& out);
 
 // type?, title, message, priority?, metadata?
 check notification_fields(const boost::json::object& o, persistence::notification& n);
@@ -92,7 +95,7 @@ check notification_audience(const boost::json::object& o, bool broadcast, persis
 inline constexpr std::string_view rest_prefix = "/api/v1/communication/";
 
 // The REST API: a path under rest_prefix and its method → the operation and the
-// arguments the path carries, or the 404 / 405 to answer.
+// arguments the path carries, or the 404 / 405 to answer (400 when a segment does not decode to UTF-8).
 struct rest_endpoint {
     const char* method;
     operation op;

@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        server::server srv(server::engine_options_from(cfg));
+        auto sopts = server::engine_options_from(cfg);
+        if (sopts.metrics_key.empty())
+            sopts.metrics_key = gcfg.api_key;  // /metrics: METRICS_KEY, else the API's
+        server::server srv(std::move(sopts));
         if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
         log::info("store", {{"store", app::describe_store(dcfg)}});
         app::communication comm(srv, std::move(dcfg));

@@ -28,13 +28,15 @@ void gateway::install_rest_api() {
             auto ep = std::get<rest_endpoint>(std::move(route));
 
             // Arguments: the query string, then the JSON body, then the path (which wins).
-            auto query = protocol::parse_query(req.query);
+            auto parsed = protocol::parse_query(req.query);
+            if (!parsed) return respond(json_error(400, "Query string must be valid UTF-8"));
+            const auto& query = *parsed;
             json::object args;
             for (const auto& [k, v] : query)
                 if (k != "token") args[k] = v;
             if (ep.method == std::string_view("POST") && !req.body.empty()) {
                 json::object body;
-                if (auto e = parse_body(req.body, body)) return respond(std::move(*e));
+                if (auto e = parse_body(req, body)) return respond(std::move(*e));
                 for (auto& [k, x] : body)
                     args[k] = std::move(x);
             }

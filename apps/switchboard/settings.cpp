@@ -98,11 +98,19 @@ std::vector<server::setting> gateway_settings() {
          {"API_KEY"},
          "service-api-key",
          "",
-         "Key for the HTTP API (Bearer or X-API-Key); empty: loopback callers only",
+         "Key for the HTTP API (Bearer or X-API-Key); empty: the API refuses every call unless "
+         "API_LOOPBACK_ONLY=true",
          k::string,
          0,
          0,
          true},
+        {"API_LOOPBACK_ONLY",
+         {},
+         "api-loopback-only",
+         "false",
+         "The HTTP API answers only loopback clients (the address behind TRUSTED_PROXIES); without "
+         "SERVICE_API_KEY they need no key (warned at start-up)",
+         k::boolean},
         {"CONNECT_REFUSALS_PER_SESSION",
          {},
          "connect-refusals-per-session",
@@ -194,6 +202,7 @@ std::optional<std::string> load_gateway_config(const server::config& c, gateway_
     out.refusals.per_address = static_cast<std::uint32_t>(c.integer("CONNECT_REFUSALS_PER_ADDRESS"));
     out.refusals.window_ms = c.integer("CONNECT_REFUSAL_WINDOW");
     out.api_key = c.str("SERVICE_API_KEY");
+    out.api_loopback_only = c.boolean("API_LOOPBACK_ONLY");
     out.service_name = c.str("SERVICE_NAME");
     return std::nullopt;
 }

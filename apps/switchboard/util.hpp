@@ -4,9 +4,12 @@
 #include <switchboard/server/log.hpp>
 #include <switchboard/server/server.hpp>
 
+#include <openssl/rand.h>
 #include <boost/json/parse.hpp>
 
+#include <cctype>
 #include <chrono>
+#include <stdexcept>
 
 namespace switchboard::app {
 
@@ -21,6 +24,19 @@ inline std::int64_t wall_s() {
 inline std::string now_iso() {
     return log::iso_time(wall_ms());
 }
+// `bytes` random bytes from the OS's source, as lower-case hex.
+inline std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0'), out;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+        throw std::runtime_error("RAND_bytes failed");
+    static constexpr char digits[] = "0123456789abcdef";
+    for (unsigned char c : raw) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
 // A payload of one JSON argument.
 inline server::payload one(boost::json::value v) {
     server::payload p;
@@ -36,8 +52,27 @@ inline server::http_reply json_error(unsigned status, std::string_view message) 
     return json_reply(status, boost::json::object{{"success", false}, {"error", message}});
 }
 
-// A request body that must be a JSON object: the object, or the 400 to answer.
-inline std::optional<server::http_reply> parse_body(std::string_view body, boost::json::object& out) {
+// A Content-Type of application/json (parameters such as charset allowed, case ignored).
+inline bool is_json_type(std::string_view type) {
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
+        type.remove_suffix(1);
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
+        type.remove_prefix(1);
+    constexpr std::string_view json = "application/json";
+    if (type.size() != json.size()) return false;
+    for (std::size_t i = 0; i < json.size(); ++i)
+        if (static_cast<char>(std::tolower(static_cast<unsigned char>(type[i]))) != json[i]) return false;
+    return true;
+}
+
+// A request body that must be a JSON object sent as application/json (a browser cannot send that
+// cross-origin without a preflight): the object, or the 415 / 400 to answer.
+template <class Request>
+std::optional<server::http_reply> parse_body(const Request& req, boost::json::object& out) {
+    std::string_view body = req.body;
+    if (!is_json_type(req.header("content-type")))
+        return json_error(415, "Content-Type must be application/json");
     if (body.empty()) return json_error(400, "Request body must be a JSON object");
     boost::system::error_code ec;
     boost::json::parse_options po;

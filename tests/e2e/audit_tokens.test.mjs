@@ -178,7 +178,7 @@ describe("audit #18: JWT secrets", () => {
     const keyFile = path.join(dir, "key");
     fs.writeFileSync(secretFile, SECRET + "\n");
     fs.writeFileSync(keyFile, KEY + "\n");
-    const gw = await startGateway({ JWT_SECRET_FILE: secretFile, SERVICE_API_KEY_FILE: keyFile });
+    const gw = await startGateway({ JWT_SECRET_FILE: secretFile, SERVICE_API_KEY_FILE: keyFile, SERVICE_API_KEY: undefined });
     try {
       const [s] = await join(gw.url, token({ userId: "f18" }));
       const r = await api(gw, "GET", "/api/stats", undefined, { "x-api-key": KEY });

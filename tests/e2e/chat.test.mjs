@@ -148,7 +148,7 @@ for (const [backend, dbEnv] of backends()) {
       const before = (await ask(a1, "chat:getMessages", { userId: "bob", limit: 100 })).messages.length;
       const cases = [
         [{ message: "x" }, "receiverId is required"],
-        [{ receiverId: { id: 1 }, message: "x" }, "receiverId must be a user id (a string or an integer)"],
+        [{ receiverId: { id: 1 }, message: "x" }, "receiverId must be a user id (an integer, or 1-128 characters of A-Z a-z 0-9 . _ - @ +)"],
         [{ receiverId: "alice", message: "x" }, "receiverId must be another user"],
         [{ receiverId: "bob" }, "message is required"],
         [{ receiverId: "bob", message: "   " }, "message must not be empty"],
@@ -158,7 +158,8 @@ for (const [backend, dbEnv] of backends()) {
         [{ receiverId: "bob", message: "x", attachments: [{ name: "n" }] }, "attachments[0].url is required (a string of at most 2048 characters)"],
         [{ receiverId: "bob", message: "x", attachments: [{ url: "javascript:alert(1)" }] }, "attachments[0].url must be an http(s) URL or an absolute path"],
         [{ receiverId: "bob", message: "x", attachments: [{ url: "/f", size: -1 }] }, "attachments[0].size must be a non-negative integer (bytes)"],
-        [{ receiverId: "bob", message: "x", clientMessageId: "c".repeat(129) }, "clientMessageId must be a string of at most 128 characters"],
+        [{ receiverId: "bob", message: "x", clientMessageId: "c".repeat(129) }, "clientMessageId must be 1-128 characters of A-Z a-z 0-9 . _ - @ + : (or an integer)"],
+        [{ receiverId: "bob", message: "nul\u0000cut" }, "message must not contain NUL characters"],
       ];
       for (const [args, error] of cases) assert.deepEqual(await ask(a1, "chat:send", args), { success: false, error }, JSON.stringify(args));
       assert.deepEqual(await ask(a1, "chat:send", "hello"), { success: false, error: "Expected an object argument" });

@@ -14,6 +14,9 @@ export const jwt = require("jsonwebtoken");
 // At least 32 bytes: shorter JWT secrets are refused unless JWT_ALLOW_WEAK_SECRET=true.
 export const SECRET = "e2e-secret-" + process.pid + "-0123456789abcdefghijklmnopqrstuv";
 const here = path.dirname(fileURLToPath(import.meta.url));
+// The HTTP API's key every gateway gets unless a test sets SERVICE_API_KEY itself ("" for none):
+// without a key the API refuses every call, and /metrics takes the same key.
+export const SERVICE_KEY = "e2e-service-key-" + process.pid;
 
 // Starts the gateway on a free port with only the given settings (plus PATH, and a fresh DATA_DIR
 // for the embedded SQLite unless given); resolves when it listens and (unless waitReady is false)
@@ -22,7 +25,7 @@ export async function startGateway(env = {}, args = [], { waitReady = true } = {
   const dataDir = env.DATA_DIR || fs.mkdtempSync(path.join(os.tmpdir(), "sb-e2e-"));
   const proc = spawn(path.join(BIN_DIR, "switchboard"), ["--port", "0", ...args], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { PATH: process.env.PATH, LOG_LEVEL: "info", PING_INTERVAL: "1000", PING_TIMEOUT: "2000", DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: "info", PING_INTERVAL: "1000", PING_TIMEOUT: "2000", DATA_DIR: dataDir, SERVICE_API_KEY: SERVICE_KEY, ...env },
     cwd: here,
   });
   let markReady;
@@ -65,6 +68,9 @@ export async function startGateway(env = {}, args = [], { waitReady = true } = {
     port,
     log,
     dataDir,
+    // The keys this gateway takes: the HTTP API's, and /metrics' (METRICS_KEY, else the API's).
+    apiKey: env.SERVICE_API_KEY ?? SERVICE_KEY,
+    metricsKey: env.METRICS_KEY || (env.SERVICE_API_KEY ?? SERVICE_KEY),
     url: `http://127.0.0.1:${port}`,
     exited,
     async stop() {
@@ -129,6 +135,18 @@ export async function refused(url, opts) {
     s.disconnect();
   }
   throw new Error("connection was accepted");
+}
+
+// The Prometheus text of /metrics, asked with the gateway's metrics key.
+export async function metricsText(gw) {
+  const res = await fetch(gw.url + "/metrics", { headers: { authorization: `Bearer ${gw.metricsKey}` } });
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return res.text();
+}
+
+// The headers that authenticate a call to the gateway's service API.
+export function service(gw) {
+  return { "x-api-key": gw.apiKey };
 }
 
 export async function api(gw, method, route, body, headers = {}) {

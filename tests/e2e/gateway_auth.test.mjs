@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connect, connected, waitFor, sleep } from "./helpers.mjs";
-import { gatewayFixture, startGateway, jwt, SECRET, token, join, refused, ask } from "./gateway-helpers.mjs";
+import { gatewayFixture, startGateway, jwt, SECRET, token, join, refused, ask, metricsText } from "./gateway-helpers.mjs";
 
 describe("gateway: JWT (HS256) with anonymous off", () => {
   const gw = gatewayFixture();
@@ -64,7 +64,7 @@ describe("gateway: JWT (HS256) with anonymous off", () => {
   });
 
   test("refusals are counted by reason in /metrics", async () => {
-    const text = await (await fetch(gw.url + "/metrics")).text();
+    const text = await metricsText(gw);
     assert.match(text, /switchboard_auth_failures_total\{reason="missing_token"\} [1-9]/);
     assert.match(text, /switchboard_auth_failures_total\{reason="expired"\} [1-9]/);
     assert.match(text, /switchboard_auth_failures_total\{reason="bad_signature"\} [1-9]/);

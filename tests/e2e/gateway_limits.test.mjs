@@ -2,7 +2,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { waitFor, sleep } from "./helpers.mjs";
-import { gatewayFixture, token, join, refused, ask, arrives } from "./gateway-helpers.mjs";
+import { gatewayFixture, token, join, refused, ask, arrives, metricsText } from "./gateway-helpers.mjs";
 
 describe("gateway: rate limit", () => {
   const gw = gatewayFixture({ RATE_LIMIT_MAX_MESSAGES: "5", RATE_LIMIT_WINDOW: "60000", RATE_LIMIT_DISCONNECT_AFTER: "3" });
@@ -31,7 +31,7 @@ describe("gateway: rate limit", () => {
     const [s] = await join(gw.url, token({ userId: "calm" }));
     assert.ok((await ask(s, "heartbeat")).timestamp);
     s.disconnect();
-    const text = await (await fetch(gw.url + "/metrics")).text();
+    const text = await metricsText(gw);
     assert.match(text, /switchboard_rate_limited_total\{action="dropped"\} 3\n/);
     assert.match(text, /switchboard_rate_limited_total\{action="disconnected"\} 1\n/);
   });
@@ -55,7 +55,7 @@ describe("gateway: connections per IP", () => {
     const [c] = await join(direct.url, token({ userId: "c" }));
     b.disconnect();
     c.disconnect();
-    const text = await (await fetch(direct.url + "/metrics")).text();
+    const text = await metricsText(direct);
     assert.match(text, /switchboard_connections_refused_total\{limit="per_ip"\} 2\n/);
   });
 

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { waitFor, sleep } from "./helpers.mjs";
-import { gatewayFixture, startGateway, SECRET, token, join, ask, arrives } from "./gateway-helpers.mjs";
+import { gatewayFixture, startGateway, SECRET, token, join, ask, arrives, metricsText, service } from "./gateway-helpers.mjs";
 
 describe("gateway: rooms and events", () => {
   const gw = gatewayFixture({ ALLOW_ANONYMOUS: "true" });
@@ -83,7 +83,7 @@ describe("gateway: rooms and events", () => {
   });
 
   test("a refused join is counted in /metrics", async () => {
-    const text = await (await fetch(gw.url + "/metrics")).text();
+    const text = await metricsText(gw);
     assert.match(text, /switchboard_joins_refused_total\{reason="forbidden"\} [1-9]/);
   });
 
@@ -169,7 +169,7 @@ describe("gateway: rooms and events", () => {
     bob.on("response.new", (d) => got.push(d));
     const r = await fetch(gw.url + "/api/broadcast/survey-response", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...service(gw) },
       body: JSON.stringify({ surveyId: 1, responseId: "r1", response: { q1: "yes" }, metadata: { projectId: 9 } }),
     }).then((x) => x.json());
     assert.equal(r.success, true);

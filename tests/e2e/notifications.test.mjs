@@ -4,7 +4,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { waitFor, sleep } from "./helpers.mjs";
-import { startGateway, SECRET, token, join, ask, arrives, api, backends, pgEnv, refused } from "./gateway-helpers.mjs";
+import { startGateway, SECRET, token, join, ask, arrives, api, backends, pgEnv, refused, service } from "./gateway-helpers.mjs";
 
 const KEY = "notify-key";
 const svc = { "x-api-key": KEY };
@@ -234,7 +234,7 @@ describe("Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (
     assert.equal(hj.userId, "jwt-user");
     // A college broadcast reaches the token user.
     const got = waitFor(a, "notification:new");
-    await api(gw, "POST", "/api/broadcast", { collegeId: 7, title: "t", message: "m" });
+    await api(gw, "POST", "/api/broadcast", { collegeId: 7, title: "t", message: "m" }, service(gw));
     assert.equal((await got)[0].collegeId, "7");
     // The REST API takes the same token.
     const r = await api(gw, "GET", "/api/v1/communication/notifications/unread/", undefined, { authorization: `Token ${key}` });

@@ -1,6 +1,7 @@
 // Repository tests against both backends: SQLite in a temp dir always; PostgreSQL when
 // SB_TEST_DATABASE_URL names one (scripts/test starts a throwaway server and sets it).
 #include <switchboard/persistence/chat_store.hpp>
+#include <switchboard/persistence/conversation.hpp>
 #include <switchboard/persistence/django_users.hpp>
 #include <switchboard/persistence/migrations.hpp>
 #include <switchboard/persistence/notification_store.hpp>
@@ -120,8 +121,8 @@ TEST_CASE("persistence: chat store on both backends") {
         run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
             auto db = co_await open_migrated(b, ex);
             chat_store chat(db, b.schema);
-            auto conv = chat_store::conversation_of(alice, bob);
-            CHECK(conv == chat_store::conversation_of(bob, alice));
+            auto conv = dm_conversation(alice, bob);
+            CHECK(conv == dm_conversation(bob, alice));
 
             // Send, and a retry with the same clientMessageId returns the stored message.
             auto m1 = msg(alice, bob, hello, "c-1");
@@ -170,11 +171,11 @@ TEST_CASE("persistence: chat store on both backends") {
             CHECK(twice->empty());
 
             // History: newest first, keyset pages.
-            auto page1 = co_await chat.history(conv, std::nullopt, 3);
+            auto page1 = co_await chat.history(bob, alice, std::nullopt, 3);
             REQUIRE(page1.has_value());
             REQUIRE(page1->size() == 3);
             CHECK(page1->at(0).body == m4);
-            auto page2 = co_await chat.history(conv, page1->back().id, 10);
+            auto page2 = co_await chat.history(alice, bob, page1->back().id, 10);
             REQUIRE(page2.has_value());
             REQUIRE(page2->size() == 4);
             CHECK(page2->back().id == first->message.id);
@@ -194,7 +195,7 @@ TEST_CASE("persistence: chat store on both backends") {
 
             // Read receipts: up to an id, then explicit ids; reading implies delivery.
             std::vector<std::int64_t> none;
-            auto read = co_await chat.mark_read(bob, conv, none, page2->at(0).id, 1700000001000);
+            auto read = co_await chat.mark_read(bob, alice, none, page2->at(0).id, 1700000001000);
             REQUIRE(read.has_value());
             CHECK(read->size() == 3);  // first, m0, m1 (bob's own "hi" is not his to read)
             for (const auto& m : *read) {
@@ -202,11 +203,11 @@ TEST_CASE("persistence: chat store on both backends") {
                 CHECK(m.delivered_at.has_value());
             }
             std::vector<std::int64_t> newest(1, page1->at(0).id);
-            auto read2 = co_await chat.mark_read(bob, conv, newest, std::nullopt, 1700000002000);
+            auto read2 = co_await chat.mark_read(bob, alice, newest, std::nullopt, 1700000002000);
             REQUIRE(read2.has_value());
             CHECK(read2->size() == 1);
             std::vector<std::int64_t> second(1, page1->at(1).id);
-            auto wrong_reader = co_await chat.mark_read(alice, conv, second, std::nullopt, 1);
+            auto wrong_reader = co_await chat.mark_read(alice, bob, second, std::nullopt, 1);
             REQUIRE(wrong_reader.has_value());
             CHECK(wrong_reader->empty());  // alice cannot mark bob's incoming messages
             auto after = co_await chat.conversations(bob);
@@ -228,6 +229,75 @@ TEST_CASE("persistence: chat store on both backends") {
             CHECK(quoted->size() == 1);
         });
     }
+}
+
+TEST_CASE("audit #1: a conversation is read and marked by its participants only, NUL refused not cut",
+          "[audit-1]") {
+    // The audit's probe: user 9 asked for the history of "12:345\0" and got the 12-345 history,
+    // because a NUL cut the parameter and the conversation id was a parsed string.
+    const std::string u12 = "12", u345 = "345", u9 = "9";
+    for (const auto& b : backends()) {
+        INFO(b.name);
+        run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            auto db = co_await open_migrated(b, ex);
+            chat_store chat(db, b.schema);
+            auto m = msg(u12, u345, "private");
+            auto sent = co_await chat.send(std::move(m));
+            REQUIRE(sent.has_value());
+            // The attacker's own conversations with either participant hold nothing of theirs.
+            auto h1 = co_await chat.history(u9, u345, std::nullopt, 10);
+            REQUIRE(h1.has_value());
+            CHECK(h1->empty());
+            auto h2 = co_await chat.history(u9, u12, std::nullopt, 10);
+            REQUIRE(h2.has_value());
+            CHECK(h2->empty());
+            // A parameter with a NUL is refused whole on both backends (libpq used to cut it).
+            std::string cut = "12:345\0"s;
+            auto h3 = co_await chat.history(u9, cut, std::nullopt, 10);
+            REQUIRE_FALSE(h3.has_value());
+            CHECK(h3.error() == errc::bad_parameter);
+            auto m2 = msg(u9, cut, "into it");
+            auto write = co_await chat.send(std::move(m2));
+            REQUIRE_FALSE(write.has_value());
+            CHECK(write.error() == errc::bad_parameter);
+            // Marking read needs the reader to be the receiver and the other the sender.
+            std::vector<std::int64_t> ids(1, sent->message.id);
+            auto by_outsider = co_await chat.mark_read(u9, u12, ids, std::nullopt, 1);
+            REQUIRE(by_outsider.has_value());
+            CHECK(by_outsider->empty());
+            auto by_sender = co_await chat.mark_read(u12, u345, ids, std::nullopt, 1);
+            REQUIRE(by_sender.has_value());
+            CHECK(by_sender->empty());
+            auto own = co_await chat.history(u345, u12, std::nullopt, 10);
+            REQUIRE(own.has_value());
+            REQUIRE(own->size() == 1);
+            CHECK(own->at(0).body == "private");
+            CHECK_FALSE(own->at(0).read_at);
+        });
+    }
+}
+
+TEST_CASE("audit #18: a SQLite call has a deadline: one running past it is interrupted", "[audit-18]") {
+    auto dir = std::filesystem::temp_directory_path() / ("sb-sqlite-deadline-" + unique_suffix());
+    auto opened = open_sqlite((dir / "switchboard.db").string(), nullptr, std::chrono::milliseconds(200));
+    REQUIRE(opened.has_value());
+    auto db = *opened;
+    run([&](asio::any_io_executor) -> asio::awaitable<void> {
+        // A statement that would run for minutes: counting to 10^10 in a recursive CTE.
+        std::vector<param> none;
+        auto slow = co_await db->query(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) "
+            "SELECT COUNT(*) FROM c",
+            none);
+        REQUIRE_FALSE(slow.has_value());
+        CHECK(slow.error() == errc::timeout);
+        // The connection is usable afterwards.
+        std::vector<param> one_param(1, param{std::int64_t{41}});
+        auto fast = co_await db->query("SELECT $1 + 1", one_param);
+        REQUIRE(fast.has_value());
+        CHECK(as_int(fast->rows.at(0).at(0)) == 42);
+    });
+    std::filesystem::remove_all(dir);
 }
 
 notification note(audience to, std::string id, std::string title) {

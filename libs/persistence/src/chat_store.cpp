@@ -41,12 +41,8 @@ std::string chat_store::table(const char* name) const {
     return prefix_ + name;
 }
 
-std::string chat_store::conversation_of(const std::string& a, const std::string& b) {
-    return a < b ? "dm:" + a + ":" + b : "dm:" + b + ":" + a;
-}
-
 boost::asio::awaitable<boost::system::result<sent_message>> chat_store::send(chat_message m) {
-    m.conversation_id = conversation_of(m.sender_id, m.receiver_id);
+    m.conversation_id = dm_conversation(m.sender_id, m.receiver_id);
     param client = m.client_message_id ? param{*m.client_message_id} : param{nullptr};
     std::vector<param> r_params{m.conversation_id, m.sender_id, m.receiver_id, m.body,
                                 m.attachments,     client,      m.created_at};
@@ -69,12 +65,13 @@ boost::asio::awaitable<boost::system::result<sent_message>> chat_store::send(cha
 }
 
 boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::history(
-    std::string conversation_id, std::optional<std::int64_t> before_id, std::int64_t limit) {
-    auto sql = "SELECT " + std::string(columns) + " FROM " + table("chat_messages") +
-               " WHERE conversation_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
-    std::vector<param> r_params{conversation_id, before_id.value_or(INT64_MAX), limit};
-    std::string r_sql = sql;
-    auto r = co_await db_->query(std::move(r_sql), std::move(r_params));
+    std::string reader, std::string other, std::optional<std::int64_t> before_id, std::int64_t limit) {
+    // The conversation's index finds the rows; the participant test keeps them the reader's own.
+    std::string sql = "SELECT " + std::string(columns) + " FROM " + table("chat_messages") +
+                      " WHERE conversation_id = $1 AND ((sender_id = $2 AND receiver_id = $3) OR"
+                      " (sender_id = $3 AND receiver_id = $2)) AND id < $4 ORDER BY id DESC LIMIT $5";
+    std::vector<param> p{dm_conversation(reader, other), reader, other, before_id.value_or(INT64_MAX), limit};
+    auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
     co_return all(*r);
 }
@@ -104,16 +101,17 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
 }
 
 boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::mark_read(
-    std::string reader, std::string conversation_id, std::vector<std::int64_t> ids,
+    std::string reader, std::string other, std::vector<std::int64_t> ids,
     std::optional<std::int64_t> up_to_id, std::int64_t now) {
-    std::vector<param> p{now, reader, conversation_id};
-    std::string where = " WHERE receiver_id = $2 AND conversation_id = $3 AND read_at IS NULL";
+    std::vector<param> p{now, reader, dm_conversation(reader, other), other};
+    std::string where =
+        " WHERE receiver_id = $2 AND conversation_id = $3 AND sender_id = $4 AND read_at IS NULL";
     if (!ids.empty()) {
-        where += " AND id IN (" + sql_placeholders(4, ids.size()) + ")";
+        where += " AND id IN (" + sql_placeholders(5, ids.size()) + ")";
         for (auto id : ids)
             p.emplace_back(id);
     } else if (up_to_id) {
-        where += " AND id <= $4";
+        where += " AND id <= $5";
         p.emplace_back(*up_to_id);
     }
     // Reading implies delivery.

@@ -19,11 +19,17 @@ struct category_impl final : boost::system::error_category {
                 return "constraint violation";
             case errc::bad_config:
                 return "bad database settings";
+            case errc::bad_parameter:
+                return "parameter holds a NUL byte";
         }
         return "database error";
     }
 };
 }  // namespace
+
+bool storable_text(std::string_view s) noexcept {
+    return s.find('\0') == std::string_view::npos;
+}
 
 const boost::system::error_category& category() noexcept {
     static const category_impl c;

@@ -17,7 +17,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace switchboard::persistence {
 
@@ -32,7 +32,9 @@ struct pg_conn {
     PGconn* c = nullptr;
     std::unique_ptr<asio::posix::stream_descriptor> sd;
     int fd = -1;
-    std::unordered_set<std::string> prepared;
+    // SQL text → the name it was prepared under on this connection ("s1", "s2", …): a name per
+    // distinct text, never a hash of it (two texts with one hash would run the wrong statement).
+    std::unordered_map<std::string, std::string> prepared;
 
     ~pg_conn() {
         if (sd) sd->release();  // the socket belongs to libpq
@@ -196,7 +198,10 @@ private:
 
     asio::awaitable<std::unique_ptr<pg_conn>> connect(clock_type::time_point deadline) {
         auto pc = std::make_unique<pg_conn>();
-        std::string options = "-c search_path=\"" + opts_.schema + "\",public";
+        // statement_timeout: the server ends a statement by itself at our deadline, so a call we
+        // gave up on does not keep running (and committing) long after its caller was answered.
+        std::string options = "-c search_path=\"" + opts_.schema +
+                              "\",public -c statement_timeout=" + std::to_string(opts_.query_timeout.count());
         const char* keys[] = {"dbname", "options", "application_name", nullptr};
         const char* values[] = {opts_.conninfo.c_str(), options.c_str(), "switchboard", nullptr};
         pc->c = PQconnectStartParams(keys, values, 1);
@@ -286,18 +291,10 @@ private:
     asio::awaitable<boost::system::result<result_set>> run(pg_conn& pc, const std::string& sql,
                                                            const std::vector<param>& params,
                                                            clock_type::time_point deadline) {
-        auto name = "sb" + std::to_string(std::hash<std::string>{}(sql));
-        if (!pc.prepared.count(name)) {
-            if (!PQsendPrepare(pc.c, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr)) {
-                set_error(PQerrorMessage(pc.c));
-                co_return make_error_code(errc::unavailable);
-            }
-            auto r = co_await finish(pc, deadline);
-            if (!r) co_return r.error();
-            pc.prepared.insert(name);
-        }
+        // Text parameters go with their lengths; one holding NUL is refused, not cut short there.
         std::vector<std::string> text(params.size());
         std::vector<const char*> values(params.size());
+        std::vector<int> lengths(params.size(), 0);
         for (std::size_t i = 0; i < params.size(); ++i) {
             if (std::holds_alternative<std::nullptr_t>(params[i])) {
                 values[i] = nullptr;
@@ -307,10 +304,26 @@ private:
                 text[i] = std::to_string(*v);
             else
                 text[i] = std::get<std::string>(params[i]);
+            if (!storable_text(text[i]) || text[i].size() > static_cast<std::size_t>(INT32_MAX)) {
+                set_error("parameter $" + std::to_string(i + 1) + " holds a NUL byte");
+                co_return make_error_code(errc::bad_parameter);
+            }
             values[i] = text[i].c_str();
+            lengths[i] = static_cast<int>(text[i].size());
         }
-        if (!PQsendQueryPrepared(pc.c, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
-                                 nullptr, 0)) {
+        auto found = pc.prepared.find(sql);
+        if (found == pc.prepared.end()) {
+            auto name = "s" + std::to_string(pc.prepared.size() + 1);
+            if (!PQsendPrepare(pc.c, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr)) {
+                set_error(PQerrorMessage(pc.c));
+                co_return make_error_code(errc::unavailable);
+            }
+            auto r = co_await finish(pc, deadline);
+            if (!r) co_return r.error();
+            found = pc.prepared.emplace(sql, std::move(name)).first;
+        }
+        if (!PQsendQueryPrepared(pc.c, found->second.c_str(), static_cast<int>(params.size()), values.data(),
+                                 lengths.data(), nullptr, 0)) {
             set_error(PQerrorMessage(pc.c));
             co_return make_error_code(errc::unavailable);
         }

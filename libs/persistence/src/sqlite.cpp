@@ -7,7 +7,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -21,7 +23,15 @@ namespace {
 
 class sqlite_database final : public database {
 public:
-    explicit sqlite_database(sqlite3* db) : db_(db), thread_(1) {}
+    sqlite_database(sqlite3* db, std::chrono::milliseconds timeout) : db_(db), timeout_(timeout), thread_(1) {
+        // Interrupts a statement past its deadline (checked every 1,000 virtual machine steps).
+        sqlite3_progress_handler(
+            db_, 1000,
+            [](void* self) -> int {
+                return std::chrono::steady_clock::now() > static_cast<sqlite_database*>(self)->deadline_;
+            },
+            this);
+    }
     ~sqlite_database() override {
         thread_.join();
         for (auto& [sql, st] : cache_)
@@ -34,7 +44,8 @@ public:
     // awaitable of its result (GCC 12 mishandles lambdas that capture a coroutine's parameters).
     asio::awaitable<boost::system::result<result_set>> query(std::string sql,
                                                              std::vector<param> params) override {
-        return asio::co_spawn(thread_, run_query(this, std::move(sql), std::move(params)),
+        auto deadline = std::chrono::steady_clock::now() + timeout_;
+        return asio::co_spawn(thread_, run_query(this, std::move(sql), std::move(params), deadline),
                               asio::use_awaitable);
     }
 
@@ -48,13 +59,27 @@ public:
     }
 
 private:
-    static asio::awaitable<boost::system::result<result_set>> run_query(sqlite_database* self,
-                                                                        std::string sql,
-                                                                        std::vector<param> params) {
-        co_return self->run(sql, params);
+    static asio::awaitable<boost::system::result<result_set>> run_query(
+        sqlite_database* self, std::string sql, std::vector<param> params,
+        std::chrono::steady_clock::time_point deadline) {
+        // Still queued at its deadline (the thread was busy): not run at all, so the answer
+        // "timeout" means exactly that nothing was written.
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            self->set_error("deadline passed before the statement ran");
+            co_return make_error_code(errc::timeout);
+        }
+        self->deadline_ = deadline;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+        sqlite3_busy_timeout(self->db_, static_cast<int>(std::max<std::int64_t>(1, left.count())));
+        auto r = self->run(sql, params);
+        self->deadline_ = std::chrono::steady_clock::time_point::max();
+        co_return r;
     }
 
     static asio::awaitable<boost::system::error_code> run_script(sqlite_database* self, std::string sql) {
+        self->deadline_ = std::chrono::steady_clock::time_point::max();  // migrations: no deadline
+        sqlite3_busy_timeout(self->db_, 60000);
         char* err = nullptr;
         int rc = sqlite3_exec(self->db_, sql.c_str(), nullptr, nullptr, &err);
         if (rc != SQLITE_OK) {
@@ -102,6 +127,10 @@ private:
                 sqlite3_bind_int64(st, i, *v);
             else {
                 const auto& s = std::get<std::string>(p);
+                if (!storable_text(s)) {
+                    set_error("parameter " + std::string(name) + " holds a NUL byte");
+                    return errc::bad_parameter;
+                }
                 sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
             }
         }
@@ -114,7 +143,7 @@ private:
                 int ext = sqlite3_extended_errcode(db_);
                 sqlite3_reset(st);
                 if ((ext & 0xff) == SQLITE_CONSTRAINT) return errc::constraint;
-                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return errc::timeout;
+                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_INTERRUPT) return errc::timeout;
                 return errc::query_failed;
             }
             int cols = sqlite3_column_count(st);
@@ -136,6 +165,9 @@ private:
     }
 
     sqlite3* db_;
+    std::chrono::milliseconds timeout_;
+    // The running call's deadline (read by the progress handler on the SQLite thread only).
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     asio::thread_pool thread_;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;  // used on thread_ only
     mutable std::mutex mu_;
@@ -144,7 +176,8 @@ private:
 
 }  // namespace
 
-boost::system::result<std::shared_ptr<database>> open_sqlite(const std::string& path, std::string* why) {
+boost::system::result<std::shared_ptr<database>> open_sqlite(const std::string& path, std::string* why,
+                                                             std::chrono::milliseconds query_timeout) {
     std::error_code fec;
     auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, fec);
@@ -159,7 +192,7 @@ boost::system::result<std::shared_ptr<database>> open_sqlite(const std::string& 
     sqlite3_busy_timeout(db, 2000);
     sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
                  nullptr, nullptr);
-    return std::shared_ptr<database>(std::make_shared<sqlite_database>(db));
+    return std::shared_ptr<database>(std::make_shared<sqlite_database>(db, query_timeout));
 }
 
 }  // namespace switchboard::persistence

@@ -1,6 +1,7 @@
 #include <switchboard/protocol/base64.hpp>
 #include <switchboard/protocol/engine_packet.hpp>
 #include <switchboard/protocol/errc.hpp>
+#include <switchboard/protocol/ws_frame.hpp>
 
 namespace switchboard::protocol {
 
@@ -38,6 +39,8 @@ std::string encode_engine_text(engine_type type, std::string_view data) {
 boost::system::result<std::vector<engine_packet>> decode_payload(std::string_view body,
                                                                  const payload_limits& limits) {
     if (body.size() > limits.max_bytes) return errc::payload_too_large;
+    // A polling body is text (binary packets travel base64-encoded): UTF-8, as a WebSocket text frame.
+    if (!ws::valid_utf8(body)) return errc::invalid_utf8;
     std::vector<engine_packet> out;
     std::size_t pos = 0;
     while (true) {

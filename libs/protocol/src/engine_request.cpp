@@ -1,5 +1,6 @@
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/errc.hpp>
+#include <switchboard/protocol/ws_frame.hpp>
 
 namespace switchboard::protocol {
 namespace {
@@ -11,14 +12,8 @@ int hex_value(char c) {
     return -1;
 }
 
-std::string decode_lenient(std::string_view s) {
-    if (auto d = url_decode(s, true)) return std::move(*d);
-    return std::string(s);
-}
-
-}  // namespace
-
-std::optional<std::string> url_decode(std::string_view s, bool plus_as_space) {
+// Percent-decoding without the UTF-8 check; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -38,7 +33,23 @@ std::optional<std::string> url_decode(std::string_view s, bool plus_as_space) {
     return out;
 }
 
-query_list parse_query(std::string_view query) {
+// Decoded, or the text itself when an escape is malformed; nullopt when the result is not UTF-8.
+std::optional<std::string> decode_lenient(std::string_view s) {
+    auto d = percent_decode(s, true);
+    std::string out = d ? std::move(*d) : std::string(s);
+    if (!ws::valid_utf8(out)) return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> url_decode(std::string_view s, bool plus_as_space) {
+    auto out = percent_decode(s, plus_as_space);
+    if (!out || !ws::valid_utf8(*out)) return std::nullopt;
+    return out;
+}
+
+boost::system::result<query_list> parse_query(std::string_view query) {
     query_list out;
     while (!query.empty()) {
         auto amp = query.find('&');
@@ -46,10 +57,11 @@ query_list parse_query(std::string_view query) {
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         if (part.empty()) continue;
         auto eq = part.find('=');
-        if (eq == std::string_view::npos)
-            out.emplace_back(decode_lenient(part), std::string{});
-        else
-            out.emplace_back(decode_lenient(part.substr(0, eq)), decode_lenient(part.substr(eq + 1)));
+        auto key = decode_lenient(part.substr(0, eq));
+        auto value = eq == std::string_view::npos ? std::optional<std::string>(std::in_place)
+                                                  : decode_lenient(part.substr(eq + 1));
+        if (!key || !value) return errc::invalid_utf8;
+        out.emplace_back(std::move(*key), std::move(*value));
     }
     return out;
 }
@@ -63,7 +75,9 @@ const std::string* find_param(const query_list& q, std::string_view key) {
 boost::system::result<engine_request> parse_engine_request(std::string_view query, http_verb_kind method,
                                                            bool websocket_upgrade) {
     engine_request r;
-    r.query = parse_query(query);
+    auto q = parse_query(query);
+    if (!q) return errc::bad_request;
+    r.query = std::move(*q);
     const std::string* transport = find_param(r.query, "transport");
     if (!transport) return errc::unknown_transport;
     if (*transport == "polling")

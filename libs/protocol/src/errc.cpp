@@ -21,6 +21,8 @@ public:
                 return "payload too large";
             case errc::too_many_packets:
                 return "too many packets in payload";
+            case errc::invalid_utf8:
+                return "text is not valid UTF-8";
             case errc::bad_attachment_count:
                 return "invalid attachment count";
             case errc::too_many_attachments:

@@ -8,6 +8,26 @@
 namespace switchboard::protocol {
 namespace {
 
+// The length of the well-formed UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 when the bytes
+// there are not one (stray continuation, overlong, surrogate, past U+10FFFF, truncated).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    unsigned char c = b(0);
+    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
+    if (len == 0 || i + len > s.size()) return 0;
+    for (std::size_t k = 1; k < len; ++k)
+        if ((b(k) & 0xC0) != 0x80) return 0;
+    // The second byte's narrower ranges exclude overlongs, surrogates and code points past U+10FFFF.
+    if (c == 0xE0 && b(1) < 0xA0) return 0;
+    if (c == 0xED && b(1) > 0x9F) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;
+    if (c == 0xF4 && b(1) > 0x8F) return 0;
+    return len;
+}
+
 void append_double(std::string& out, double d) {
     if (!std::isfinite(d)) {
         out += "null";
@@ -45,6 +65,19 @@ void json_append_string(std::string& out, std::string_view s) {
     std::size_t run = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            // Well-formed UTF-8 is copied; each byte that is not part of it becomes U+FFFD, so the
+            // output is always valid UTF-8 (a WebSocket text frame with invalid UTF-8 closes the
+            // receiver's connection).
+            if (auto len = utf8_sequence(s, i)) {
+                i += len - 1;
+                continue;
+            }
+            out.append(s.data() + run, i - run);
+            run = i + 1;
+            out += "\xEF\xBF\xBD";
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(s.data() + run, i - run);
         run = i + 1;

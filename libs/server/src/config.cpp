@@ -166,8 +166,24 @@ std::vector<setting> engine_settings() {
          {"CORS_ORIGIN"},
          "allowed-origins",
          "*",
-         "comma-separated origins allowed to connect (* for any)",
+         "comma-separated origins allowed to connect and to read HTTP answers (CORS; * for any, "
+         "without credentials)",
          k::string},
+        {"METRICS_KEY",
+         {},
+         "metrics-key",
+         "",
+         "key /metrics asks for (Bearer or X-API-Key); empty: SERVICE_API_KEY; neither: /metrics is refused",
+         k::string,
+         0,
+         0,
+         true},
+        {"METRICS_PUBLIC",
+         {},
+         "metrics-public",
+         "false",
+         "serve /metrics without a key (counts only; warned at start-up)",
+         k::boolean},
         {"PING_INTERVAL",
          {"HEARTBEAT_INTERVAL"},
          "ping-interval",
@@ -226,6 +242,8 @@ server_options engine_options_from(const config& c) {
     o.port = static_cast<std::uint16_t>(c.integer("PORT"));
     o.host = c.str("HOST");
     o.allowed_origins = c.list("ALLOWED_ORIGINS");
+    o.metrics_key = c.str("METRICS_KEY");
+    o.metrics_public = c.boolean("METRICS_PUBLIC");
     o.engine.ping_interval_ms = static_cast<std::uint32_t>(c.integer("PING_INTERVAL"));
     o.engine.ping_timeout_ms = static_cast<std::uint32_t>(c.integer("PING_TIMEOUT"));
     o.engine.max_payload = static_cast<std::size_t>(c.integer("MAX_PAYLOAD"));

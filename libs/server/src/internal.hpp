@@ -391,6 +391,7 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::vector<std::pair<std::string, http_route>> prefix_routes;
     std::vector<std::pair<std::string, async_http_route>> async_routes;
     std::vector<std::pair<std::string, async_http_route>> async_prefix_routes;
+    std::function<bool(std::string_view)> no_cors;  // paths answered without CORS headers
 
     // Metrics of the engine (registered in `metrics`).
     metrics_registry metrics;

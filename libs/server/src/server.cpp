@@ -51,11 +51,42 @@ private:
     detail::engine_session& s_;
 };
 
+bool any_origin(const server_options& o) {
+    return o.allowed_origins.empty() ||
+           std::find(o.allowed_origins.begin(), o.allowed_origins.end(), "*") != o.allowed_origins.end();
+}
+
 bool origin_allowed(const server_options& o, std::string_view origin) {
-    if (origin.empty() || o.allowed_origins.empty()) return true;
-    for (const auto& a : o.allowed_origins)
-        if (a == "*" || a == origin) return true;
-    return false;
+    if (origin.empty() || any_origin(o)) return true;
+    return std::find(o.allowed_origins.begin(), o.allowed_origins.end(), origin) != o.allowed_origins.end();
+}
+
+// Which CORS answer a response gets: the Engine.IO endpoint's (credentials for a listed origin),
+// another route's (never credentials), or none (the service API).
+enum class cors_kind { engine, route, none };
+
+// The Access-Control-* headers: ALLOWED_ORIGINS "*" (or empty) gives "*" without credentials; a
+// listed origin is echoed (with credentials on the Engine.IO endpoint only); any other origin, and
+// `none`, get no CORS header at all (a preflight's method and header lists included).
+void apply_cors(response& res, std::string_view origin, const server_options& o, cors_kind kind) {
+    res.erase(http::field::access_control_allow_origin);
+    res.erase(http::field::access_control_allow_credentials);
+    bool allow = false;
+    if (kind != cors_kind::none) {
+        if (any_origin(o)) {
+            res.set(http::field::access_control_allow_origin, "*");
+            allow = true;
+        } else if (!origin.empty() && origin_allowed(o, origin)) {
+            res.set(http::field::access_control_allow_origin, origin);
+            if (kind == cors_kind::engine) res.set(http::field::access_control_allow_credentials, "true");
+            allow = true;
+        }
+        if (!any_origin(o)) res.set(http::field::vary, "Origin");
+    }
+    if (!allow) {
+        res.erase(http::field::access_control_allow_methods);
+        res.erase(http::field::access_control_allow_headers);
+    }
 }
 
 response make_response(const request& req, http::status status, std::string body,
@@ -63,13 +94,6 @@ response make_response(const request& req, http::status status, std::string body
     response res{status, req.version()};
     res.set(http::field::server, "switchboard");
     res.set(http::field::content_type, type);
-    if (auto origin = req[http::field::origin]; !origin.empty()) {
-        res.set(http::field::access_control_allow_origin, origin);
-        res.set(http::field::access_control_allow_credentials, "true");
-        res.set(http::field::vary, "Origin");
-    } else {
-        res.set(http::field::access_control_allow_origin, "*");
-    }
     res.body() = std::move(body);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
@@ -337,6 +361,7 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
                                          : R"({"success":false,"error":"Payload too large"})",
                                      "application/json");
             res.keep_alive(false);
+            apply_cors(res, parser.get()[http::field::origin], opts, cors_kind::none);
             co_await http::async_write(stream, res, as_tuple(use_awaitable));
             break;
         }
@@ -374,7 +399,7 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
                 for (const auto& r : srv->async_prefix_routes)
                     if (path.starts_with(r.first)) deferred = &r.second;
             if ((route || deferred) && req.method() == http::verb::options) {
-                res = preflight(req, "Authorization, Content-Type, X-API-Key");
+                res = preflight(req, "Authorization, Content-Type");
             } else if (route || deferred) {
                 http_reply reply;
                 if (deferred) {
@@ -406,6 +431,10 @@ asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket so
                                     "application/json");
             }
         }
+        apply_cors(res, req[http::field::origin], opts,
+                   is_engine                            ? cors_kind::engine
+                   : srv->no_cors && srv->no_cors(path) ? cors_kind::none
+                                                        : cors_kind::route);
         stream.expires_after(std::chrono::seconds(30));
         auto [wec, wn] = co_await http::async_write(stream, res, as_tuple(use_awaitable));
         if (wec || !res.keep_alive()) break;
@@ -516,6 +545,35 @@ std::size_t server::impl::deliver_to(detail::namespace_state& ns, const rooms::b
 
 // ---- server
 
+namespace {
+
+bool same_key(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+// /metrics needs the key (X-API-Key, or Authorization: Bearer) unless metrics_public.
+std::optional<http_reply> metrics_refusal(const server_options& o, const http_request_view& req) {
+    if (o.metrics_public) return std::nullopt;
+    if (o.metrics_key.empty())
+        return http_reply{403, "application/json", R"({"success":false,"error":"Forbidden"})"};
+    std::string_view key = req.header("x-api-key");
+    if (key.empty()) {
+        std::string_view a = req.header("authorization");
+        if (a.size() > 7 && (a.substr(0, 7) == "Bearer " || a.substr(0, 7) == "bearer ")) key = a.substr(7);
+    }
+    if (!key.empty() && same_key(key, o.metrics_key)) return std::nullopt;
+    http_reply r{401, "application/json",
+                 R"({"success":false,"error":"Unauthorized: a metrics key is required"})"};
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
+}  // namespace
+
 std::string_view http_request::header(std::string_view name) const {
     return view().header(name);
 }
@@ -580,17 +638,17 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
                               {"status", ok ? "ready" : (impl_->stopping ? "draining" : "starting")}};
         return http_reply{ok ? 200u : 503u, "application/json", protocol::json_write(o)};
     });
+    if (impl_->opts.metrics_public)
+        log::warn("METRICS_PUBLIC=true: /metrics answers without a key");
+    else if (impl_->opts.metrics_key.empty())
+        log::warn("/metrics has no key: it refuses every request (set METRICS_KEY or SERVICE_API_KEY)");
     route("/metrics", [this](const http_request_view& req) {
+        if (auto refusal = metrics_refusal(impl_->opts, req)) return *refusal;
         if (req.header("accept").find("application/json") != std::string_view::npos) {
-            // The JSON the travel gateway's monitors read: sockets and rooms of the main namespace.
+            // The JSON the travel gateway's monitors read: counts only, never room or user names.
             auto& root = of("/");
-            auto sizes = root.room_sizes();
-            boost::json::array names;
-            for (std::size_t i = 0; i < sizes.size() && i < 1000; ++i)
-                names.emplace_back(sizes[i].first);
             boost::json::object o{{"connectedSockets", root.socket_count()},
-                                  {"rooms", std::move(names)},
-                                  {"totalRooms", sizes.size()}};
+                                  {"totalRooms", root.room_sizes().size()}};
             return http_reply{200, "application/json", protocol::json_write(o)};
         }
         return http_reply{200, "text/plain; version=0.0.4; charset=utf-8", impl_->metrics.render()};
@@ -640,6 +698,10 @@ void server::route(std::string path, http_route handler) {
 void server::route_async(std::string path, async_http_route handler, bool prefix) {
     (prefix ? impl_->async_prefix_routes : impl_->async_routes)
         .emplace_back(std::move(path), std::move(handler));
+}
+
+void server::set_no_cors(std::function<bool(std::string_view path)> no_cors) {
+    impl_->no_cors = std::move(no_cors);
 }
 
 void server::route_prefix(std::string prefix, http_route handler) {

@@ -34,9 +34,10 @@ TEST_CASE("input: ids, integers, limits") {
     CHECK_FALSE(need_user(obj(R"({"u":42})"), "u", id));
     CHECK(id == "42");
     CHECK(error_of(need_user(obj(R"({"u":null})"), "u", id)) == "u is required");
-    CHECK(error_of(need_user(obj(R"({"u":1.5})"), "u", id)) ==
-          "u must be a user id (a string or an integer)");
-    CHECK(error_of(need_user(obj(R"({"u":""})"), "u", id)) == "u must be a user id (a string or an integer)");
+    const std::string not_an_id =
+        "u must be a user id (an integer, or 1-128 characters of A-Z a-z 0-9 . _ - @ +)";
+    CHECK(error_of(need_user(obj(R"({"u":1.5})"), "u", id)) == not_an_id);
+    CHECK(error_of(need_user(obj(R"({"u":""})"), "u", id)) == not_an_id);
     std::optional<std::int64_t> n;
     CHECK_FALSE(opt_int(obj(R"({"b":"17"})"), "b", n));  // query strings carry text
     CHECK(n == 17);
@@ -100,6 +101,47 @@ TEST_CASE("input: a conversation must be the caller's") {
     CHECK(conv == "dm:7:b");
 }
 
+TEST_CASE("audit #1: ids with NUL or ':' are refused at every check, conversations split one way",
+          "[audit-1]") {
+    caller nine{"9", "", "", false, false, ""};
+    std::string conv, other, id;
+    // The audit's probe: {userId: "12:345\u0000"} from user 9 named the 12-345 conversation.
+    CHECK(error_of(conversation_of(obj(R"({"userId":"12:345\u0000"})"), nine, conv, other))
+              .starts_with("userId must be a user id"));
+    CHECK(error_of(need_user(obj(R"({"receiverId":"12:345"})"), "receiverId", id))
+              .starts_with("receiverId must be a user id"));
+    CHECK(error_of(need_user(obj(R"({"receiverId":"a\u0000"})"), "receiverId", id))
+              .starts_with("receiverId must be a user id"));
+    CHECK(error_of(need_user(obj(R"({"receiverId":"x y"})"), "receiverId", id))
+              .starts_with("receiverId must be a user id"));
+    CHECK_FALSE(need_user(obj(R"({"receiverId":"ann.lee+1@example.com"})"), "receiverId", id));
+    // conversationId: "dm:" two ids; the caller one of them.
+    CHECK(error_of(conversation_of(obj(R"({"conversationId":"dm:12:345"})"), nine, conv, other)) ==
+          "conversationId is not one of your conversations");
+    CHECK(error_of(conversation_of(obj(R"({"conversationId":"dm:12:345:9"})"), nine, conv, other)) ==
+          "conversationId must be dm:<userId>:<userId>");
+    CHECK(error_of(conversation_of(obj(R"({"conversationId":"dm:9:9"})"), nine, conv, other)) ==
+          "conversationId is not one of your conversations");
+    CHECK(error_of(conversation_of(obj(R"({"conversationId":"dm:12\u0000:9"})"), nine, conv, other)) ==
+          "conversationId must be dm:<userId>:<userId>");
+    CHECK_FALSE(conversation_of(obj(R"({"conversationId":"dm:12:9"})"), nine, conv, other));
+    CHECK(other == "12");
+    // Free text: NUL refused (PostgreSQL's text cannot hold it; libpq cut the value there).
+    std::string text;
+    CHECK(error_of(need_string(obj(R"({"message":"hi\u0000there"})"), "message", 100, text)) ==
+          "message must not contain NUL characters");
+    // clientMessageId: the id set plus ':'.
+    std::optional<std::string> key;
+    CHECK_FALSE(client_message_id(obj(R"({"clientMessageId":"web:1:2"})"), key));
+    CHECK(key == "web:1:2");
+    key.reset();
+    CHECK_FALSE(client_message_id(obj(R"({"clientMessageId":17})"), key));
+    CHECK(key == "17");
+    CHECK(client_message_id(obj(R"({"clientMessageId":"a\u0000"})"), key));
+    CHECK(client_message_id(obj(R"({"clientMessageId":""})"), key));
+    CHECK(client_message_id(obj(R"({"clientMessageId":{}})"), key));
+}
+
 TEST_CASE("input: notifications") {
     switchboard::persistence::notification n;
     CHECK_FALSE(notification_audience(obj(R"({"global":true})"), true, n));
@@ -133,4 +175,21 @@ TEST_CASE("input: REST routes") {
     CHECK(std::get<outcome>(wrong).status == 405);
     CHECK(std::get<outcome>(wrong).allow == "POST");
     CHECK(std::get<outcome>(ep("/api/v1/communication/chats/x/y/z/", "GET")).status == 404);
+}
+
+TEST_CASE("audit #3: REST path segments must decode to UTF-8, else 400", "[audit-3]") {
+    auto status = [](std::string_view path, std::string_view method) {
+        auto r = resolve_rest(path, method);
+        return std::holds_alternative<outcome>(r) ? std::get<outcome>(r).status : 200u;
+    };
+    auto conv = resolve_rest("/api/v1/communication/chats/conversation/%C3%A9l%C3%A9", "GET");
+    REQUIRE(std::holds_alternative<rest_endpoint>(conv));
+    CHECK(std::get<rest_endpoint>(conv).path_args.at("userId") == "\xC3\xA9l\xC3\xA9");
+    CHECK(status("/api/v1/communication/chats/conversation/%FF", "GET") == 400);
+    CHECK(status("/api/v1/communication/chats/conversation/a%C3", "GET") == 400);
+    CHECK(status("/api/v1/communication/chats/conversation/\xED\xA0\x80", "GET") == 400);
+    CHECK(status("/api/v1/communication/notifications/%C0%AF/mark-read/", "POST") == 400);
+    CHECK(status("/api/v1/communication/chats/conversation/%4", "GET") == 400);
+    auto bad = std::get<outcome>(resolve_rest("/api/v1/communication/chats/%FE/", "GET"));
+    CHECK(bad.body.at("success") == false);
 }

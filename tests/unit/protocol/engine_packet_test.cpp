@@ -60,6 +60,20 @@ TEST_CASE("polling payload: errors") {
               .error() == errc::too_many_packets);
 }
 
+TEST_CASE("audit #3: a polling body with invalid UTF-8 is refused, as a WebSocket text frame is",
+          "[audit-3]") {
+    CHECK(decode_payload("4caf\xC3\xA9\x1e"
+                         "42[\"m\",\"\xE2\x82\xAC\"]")
+              .has_value());
+    CHECK(decode_payload("42[\"chat:send\",{\"message\":\"\xFF\"}]").error() == errc::invalid_utf8);
+    CHECK(decode_payload("4ok\x1e"
+                         "4\xC0\xAF")
+              .error() == errc::invalid_utf8);
+    CHECK(decode_payload("4\xED\xA0\x80").error() == errc::invalid_utf8);
+    // Binary packets stay possible: their bytes travel base64-encoded.
+    CHECK(decode_payload("b/w==").value().front().data == "\xFF");
+}
+
 TEST_CASE("polling payload: encoding joins with 0x1e and base64s binary") {
     std::string body;
     append_payload(body, "4hello", false);

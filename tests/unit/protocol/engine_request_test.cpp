@@ -6,16 +6,39 @@
 using namespace switchboard::protocol;
 
 TEST_CASE("query strings decode keys and values, + as space") {
-    auto q = parse_query("e=f&EIO=4&transport=polling&t=b1lt&%26a=%26%3D%3Fa&s=a+b&flag");
+    auto q = parse_query("e=f&EIO=4&transport=polling&t=b1lt&%26a=%26%3D%3Fa&s=a+b&flag").value();
     REQUIRE(q.size() == 7);
     CHECK(*find_param(q, "e") == "f");
     CHECK(*find_param(q, "&a") == "&=?a");
     CHECK(*find_param(q, "s") == "a b");
     CHECK(find_param(q, "flag")->empty());
     CHECK(find_param(q, "nope") == nullptr);
-    CHECK(*find_param(parse_query("x=%zz"), "x") == "%zz");  // malformed escape kept literally
+    CHECK(*find_param(parse_query("x=%zz").value(), "x") == "%zz");  // malformed escape kept literally
     CHECK_FALSE(url_decode("%4", false));
     CHECK(url_decode("%41+", false) == std::optional<std::string>("A+"));
+}
+
+TEST_CASE("audit #3: decoded query strings and path text must be UTF-8, else refused", "[audit-3]") {
+    // Well-formed UTF-8, escaped or raw, decodes.
+    CHECK(url_decode("%C3%A9t%C3%A9", false) == std::optional<std::string>("\xC3\xA9t\xC3\xA9"));
+    CHECK(*find_param(parse_query("q=%E2%82%AC+%F0%9F%98%80").value(), "q") ==
+          "\xE2\x82\xAC \xF0\x9F\x98\x80");
+    CHECK(*find_param(parse_query("q=\xC3\xA9").value(), "q") == "\xC3\xA9");
+    // Invalid UTF-8 after decoding: a lone byte, truncated, overlong, surrogate, past U+10FFFF.
+    for (std::string_view bad : {"%FF", "a%C3", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%80"}) {
+        INFO(bad);
+        CHECK_FALSE(url_decode(bad, false));
+        CHECK_FALSE(url_decode(bad, true));
+        CHECK(parse_query("q=" + std::string(bad)).error() == errc::invalid_utf8);
+        CHECK(parse_query(std::string(bad) + "=v").error() == errc::invalid_utf8);
+        CHECK(parse_query("flag&" + std::string(bad)).error() == errc::invalid_utf8);
+    }
+    // Raw bytes, also where a malformed escape keeps the text literally.
+    CHECK(parse_query("q=\xFF").error() == errc::invalid_utf8);
+    CHECK(parse_query("q=%zz\xFF").error() == errc::invalid_utf8);
+    // An engine request with such a query is a bad request.
+    CHECK(parse_engine_request("EIO=4&transport=polling&x=%FF", http_verb_kind::get, false).error() ==
+          errc::bad_request);
 }
 
 TEST_CASE("engine requests: the handshake and its errors") {

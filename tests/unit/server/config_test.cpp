@@ -73,6 +73,21 @@ TEST_CASE("config: --help lists every setting with its env var and default") {
     CHECK(text.find("default: 3001") != std::string::npos);
 }
 
+TEST_CASE("audit #5: /metrics needs a key by default; METRICS_KEY and METRICS_PUBLIC", "[audit-5]") {
+    const char* argv[] = {"sb"};
+    config d(engine_settings());
+    REQUIRE_FALSE(d.load(1, argv, env_of({})));
+    auto o = engine_options_from(d);
+    CHECK(o.metrics_key.empty());
+    CHECK_FALSE(o.metrics_public);
+    config c(engine_settings());
+    const char* flags[] = {"sb", "--metrics-public"};
+    REQUIRE_FALSE(c.load(2, flags, env_of({{"METRICS_KEY", "k1"}})));
+    o = engine_options_from(c);
+    CHECK(o.metrics_key == "k1");
+    CHECK(o.metrics_public);
+}
+
 namespace {
 std::vector<setting> secret_table() {
     return {{"JWT_SECRET", {}, "jwt-secret", "", "secret", setting::kind::string, 0, 0, true},

@@ -1,7 +1,10 @@
 #pragma once
 // Direct chat messages: stored once, idempotent by (sender, clientMessageId), delivery and read
 // state per message, keyset-paginated history, conversations with unread counts, search.
-// The same SQL runs on PostgreSQL and SQLite.
+// The same SQL runs on PostgreSQL and SQLite. A conversation is always addressed by its two
+// participants, the caller first, and every read or change of messages checks in SQL that the
+// caller takes part (sender or receiver), whatever the caller passed.
+#include <switchboard/persistence/conversation.hpp>
 #include <switchboard/persistence/database.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -41,23 +44,21 @@ class chat_store {
 public:
     chat_store(std::shared_ptr<database> db, const std::string& schema);
 
-    // The conversation of two users, the same whoever sends.
-    static std::string conversation_of(const std::string& a, const std::string& b);
-
     boost::asio::awaitable<boost::system::result<sent_message>> send(chat_message m);
-    // Newest first; up to `limit` messages older than `before_id` (when set).
+    // The messages between `reader` and `other`, newest first; up to `limit` older than
+    // `before_id` (when set). Only rows `reader` sent or received.
     boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> history(
-        std::string conversation_id, std::optional<std::int64_t> before_id, std::int64_t limit);
+        std::string reader, std::string other, std::optional<std::int64_t> before_id, std::int64_t limit);
     // The receiver's undelivered messages, oldest first.
     boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> undelivered(std::string receiver,
                                                                                          std::int64_t limit);
     // Marks the given messages to `receiver` delivered; returns those that changed.
     boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> mark_delivered(
         std::string receiver, std::vector<std::int64_t> ids, std::int64_t now);
-    // Marks read the messages to `reader` in the conversation: the given ids, or all up to
-    // `up_to_id`, or all. Returns those that changed.
+    // Marks read the messages `other` sent to `reader`: the given ids, or all up to `up_to_id`, or
+    // all. Returns those that changed.
     boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> mark_read(
-        std::string reader, std::string conversation_id, std::vector<std::int64_t> ids,
+        std::string reader, std::string other, std::vector<std::int64_t> ids,
         std::optional<std::int64_t> up_to_id, std::int64_t now);
     boost::asio::awaitable<boost::system::result<std::vector<conversation_summary>>> conversations(
         std::string user);

@@ -26,6 +26,7 @@ enum class errc {
     query_failed,     // the database refused the statement
     constraint,       // a unique or foreign-key constraint refused it
     bad_config,       // settings that cannot work
+    bad_parameter,    // a text parameter holding NUL (refused, never cut short)
 };
 const boost::system::error_category& category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
@@ -74,9 +75,15 @@ struct pg_options {
 // off (100 ms doubling to 5 s) and, meanwhile, calls fail fast with `unavailable`.
 std::shared_ptr<database> open_postgres(boost::asio::any_io_executor ex, pg_options opts);
 
-// SQLite in `path` (created with its directory), WAL mode, on its own thread.
-boost::system::result<std::shared_ptr<database>> open_sqlite(const std::string& path,
-                                                             std::string* why = nullptr);
+// A text parameter both backends can carry whole: no NUL byte (PostgreSQL's text cannot hold one,
+// and libpq would cut the value there).
+bool storable_text(std::string_view s) noexcept;
+
+// SQLite in `path` (created with its directory), WAL mode, on its own thread. Each call has the
+// deadline `query_timeout`: one still queued then is not run, one running is interrupted.
+boost::system::result<std::shared_ptr<database>> open_sqlite(
+    const std::string& path, std::string* why = nullptr,
+    std::chrono::milliseconds query_timeout = std::chrono::milliseconds(2000));
 
 }  // namespace switchboard::persistence
 

@@ -39,6 +39,7 @@ struct payload_limits {
     std::size_t max_packets = 1000;
 };
 
+// errc::invalid_utf8 when the body is not well-formed UTF-8 (the spec makes polling bodies text).
 boost::system::result<std::vector<engine_packet>> decode_payload(std::string_view body,
                                                                  const payload_limits& limits = {});
 

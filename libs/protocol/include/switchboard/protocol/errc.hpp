@@ -13,6 +13,7 @@ enum class errc {
     bad_base64,
     payload_too_large,
     too_many_packets,
+    invalid_utf8,  // text (a payload, a query string) that is not well-formed UTF-8
     // Socket.IO packet decoding
     bad_attachment_count,
     too_many_attachments,

@@ -1,6 +1,8 @@
 #pragma once
 // Compact JSON serialisation with the output JavaScript's JSON.stringify gives for the same value
-// (integral doubles without a fraction, shortest round-trip digits, key order kept).
+// (integral doubles without a fraction, shortest round-trip digits, key order kept). The output is
+// always well-formed UTF-8: in a string that is not, each byte outside a well-formed sequence is
+// written as U+FFFD.
 #include <boost/json/fwd.hpp>
 
 #include <string>

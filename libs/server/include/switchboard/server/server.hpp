@@ -40,7 +40,10 @@ struct server_options {
     std::string path = "/socket.io/";
     protocol::engine_options engine;
     std::vector<std::string> allowed_origins;  // empty or "*": any origin
-    std::size_t max_queue_packets = 4096;      // per session, then slow-consumer policy
+    // /metrics asks for this key (Bearer or X-API-Key) unless metrics_public; empty: refused.
+    std::string metrics_key;
+    bool metrics_public = false;
+    std::size_t max_queue_packets = 4096;  // per session, then slow-consumer policy
     std::size_t max_queue_bytes = 16u << 20;
     std::chrono::milliseconds accept_delay{0};  // delay before answering a new-session request
     std::string raw_echo_path;                  // test-only: a raw Engine.IO echo endpoint here
@@ -225,6 +228,9 @@ public:
     // A route that answers later (after a database call): exact path, or every path under a
     // prefix ending in '/'. Synchronous routes with the same path win.
     void route_async(std::string path, async_http_route handler, bool prefix = false);
+    // Paths for which `no_cors` is true answer without any Access-Control-* header (APIs for
+    // services, which browsers must not call). Others follow allowed_origins. Call before run().
+    void set_no_cors(std::function<bool(std::string_view path)> no_cors);
 
     // Every broadcast goes through here: delivered locally and published to the cluster bus.
     // Returns how many local sockets it was queued for.
