@@ -5,6 +5,8 @@
 #include "communication.hpp"
 #include "util.hpp"
 
+#include <switchboard/auth/ids.hpp>
+#include <switchboard/auth/token_cache.hpp>
 #include <switchboard/persistence/chat_store.hpp>
 #include <switchboard/persistence/django_users.hpp>
 #include <switchboard/persistence/migrations.hpp>
@@ -16,6 +18,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -42,12 +45,20 @@ using boost::system::error_code;
 std::vector<server::setting> data_settings_table() {
     using k = server::setting::kind;
     return {
-        {"DATABASE_URL", {}, "database-url", "", "PostgreSQL URL (empty: DB_HOST…, else SQLite in DATA_DIR)"},
+        {"DATABASE_URL",
+         {},
+         "database-url",
+         "",
+         "PostgreSQL URL (empty: DB_HOST…, else SQLite in DATA_DIR)",
+         k::string,
+         0,
+         0,
+         true},
         {"DB_HOST", {}, "db-host", "", "PostgreSQL host, when DATABASE_URL is not set"},
         {"DB_PORT", {}, "db-port", "5432", "PostgreSQL port", k::integer, 1, 65535},
         {"DB_NAME", {}, "db-name", "", "PostgreSQL database name"},
         {"DB_USER", {}, "db-user", "", "PostgreSQL user"},
-        {"DB_PASSWORD", {}, "db-password", "", "PostgreSQL password"},
+        {"DB_PASSWORD", {}, "db-password", "", "PostgreSQL password", k::string, 0, 0, true},
         {"DB_SCHEMA", {}, "db-schema", "switchboard", "Schema of Switchboard's tables (PostgreSQL)"},
         {"DB_POOL_SIZE", {}, "db-pool-size", "10", "PostgreSQL connections at most", k::integer, 1, 200},
         {"DB_QUERY_TIMEOUT",
@@ -69,10 +80,27 @@ std::vector<server::setting> data_settings_table() {
          {},
          "drf-token-cache-ttl",
          "60",
-         "Seconds a looked-up DRF token is trusted",
+         "Seconds a looked-up DRF token is trusted; connected DRF sockets are re-checked this often "
+         "(0: no cache, re-checked every 60 s) and disconnected when the key is gone or the user inactive",
          k::integer,
          0,
          86400},
+        {"DRF_TOKEN_CACHE_MAX_BYTES",
+         {},
+         "drf-token-cache-max-bytes",
+         "8388608",
+         "Memory the DRF token cache may use, bytes (entries closest to their end are dropped first)",
+         k::integer,
+         0,
+         1073741824},
+        {"DRF_TOKEN_CACHE_MAX_ENTRIES",
+         {},
+         "drf-token-cache-max-entries",
+         "10000",
+         "DRF tokens cached at most",
+         k::integer,
+         0,
+         10000000},
         {"DRF_USER_COLLEGE_COLUMN",
          {},
          "drf-user-college-column",
@@ -145,6 +173,8 @@ std::optional<std::string> load_data_settings(const server::config& c, data_sett
     if (out.drf && out.conninfo.empty())
         return "DRF_TOKEN_AUTH: Django tokens live in PostgreSQL; set DATABASE_URL or DB_HOST";
     out.drf_cache_ttl_s = c.integer("DRF_TOKEN_CACHE_TTL");
+    out.drf_cache_max_bytes = static_cast<std::size_t>(c.integer("DRF_TOKEN_CACHE_MAX_BYTES"));
+    out.drf_cache_max_entries = static_cast<std::size_t>(c.integer("DRF_TOKEN_CACHE_MAX_ENTRIES"));
     out.drf_college_column = c.str("DRF_USER_COLLEGE_COLUMN");
     if (!out.drf_college_column.empty() && !db::valid_schema_name(out.drf_college_column))
         return "DRF_USER_COLLEGE_COLUMN: '" + out.drf_college_column + "' is not a column name";
@@ -349,12 +379,9 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     // Messages delivered live whose delivery is being recorded: a retry arriving meanwhile (its
     // row still says undelivered) must not deliver them again.
     std::unordered_set<std::int64_t> marking;
-    // DRF tokens: key → principal (or nullopt for an unknown key) and when the entry ends.
-    struct cached_token {
-        std::optional<auth::principal> who;
-        std::chrono::steady_clock::time_point until;
-    };
-    std::unordered_map<std::string, cached_token> tokens;
+    // DRF tokens: key → principal (or nullopt for an unknown key), bounded, with a TTL.
+    auth::token_cache tokens{
+        {cfg.drf_cache_ttl_s * 1000, cfg.drf_cache_max_entries, cfg.drf_cache_max_bytes}};
     std::chrono::steady_clock::time_point last_error_log{};
     std::uint64_t errors_unlogged = 0;
 
@@ -761,13 +788,17 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     }
 
     static asio::awaitable<boost::system::result<std::optional<auth::principal>>> lookup(
-        std::shared_ptr<impl> self, std::string key) {
+        std::shared_ptr<impl> self, std::string key, bool fresh) {
         using result = boost::system::result<std::optional<auth::principal>>;
-        auto now = std::chrono::steady_clock::now();
-        if (auto it = self->tokens.find(key); it != self->tokens.end()) {
-            if (it->second.until > now) co_return result(it->second.who);
-            self->tokens.erase(it);
-        }
+        // Not a Django key (40 hex digits): unknown, without a lookup or a cache entry.
+        if (!auth::valid_drf_key(key)) co_return result(std::optional<auth::principal>{});
+        auto now_ms = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+        };
+        if (!fresh)
+            if (auto hit = self->tokens.find(key, now_ms())) co_return result(std::move(*hit));
         if (!self->drf) co_return result(std::optional<auth::principal>{});
         auto r = co_await self->drf->by_token(key);
         if (!r) {
@@ -786,10 +817,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             p.source = "drf";
             who = std::move(p);
         }
-        if (self->cfg.drf_cache_ttl_s > 0) {
-            if (self->tokens.size() >= 100000) self->tokens.clear();  // bounded: start over
-            self->tokens[key] = {who, now + std::chrono::seconds(self->cfg.drf_cache_ttl_s)};
-        }
+        self->tokens.put(std::move(key), who, now_ms());
         co_return result(std::move(who));
     }
 };
@@ -825,10 +853,19 @@ void communication::on_connected(const caller& who, const server::socket_ptr& s)
     asio::co_spawn(impl_->ctx, impl::catch_up(impl_, who.user_id, s), asio::detached);
 }
 
-void communication::lookup_drf_token(std::string key, token_handler done) {
+void communication::lookup_drf_token(std::string key, token_handler done, bool fresh) {
     using result = boost::system::result<std::optional<auth::principal>>;
-    spawn_answer(impl_->ctx, impl::lookup(impl_, std::move(key)), std::move(done),
+    spawn_answer(impl_->ctx, impl::lookup(impl_, std::move(key), fresh), std::move(done),
                  result(make_error_code(db::errc::query_failed)));
+}
+
+void communication::forget_drf_user(std::string user_id) {
+    asio::post(impl_->ctx,
+               [self = impl_, user_id = std::move(user_id)] { self->tokens.erase_user(user_id); });
+}
+
+std::int64_t communication::drf_recheck_s() const noexcept {
+    return impl_->cfg.drf_cache_ttl_s > 0 ? impl_->cfg.drf_cache_ttl_s : 60;
 }
 
 }  // namespace switchboard::app

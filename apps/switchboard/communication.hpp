@@ -26,6 +26,8 @@ struct data_settings {
     std::string data_dir = "./var";
     bool drf = false;
     std::int64_t drf_cache_ttl_s = 60;
+    std::size_t drf_cache_max_bytes = 8u << 20;
+    std::size_t drf_cache_max_entries = 10000;
     std::string drf_college_column = "college_id";
     std::string django_schema = "public";
     std::vector<std::string> notify_roles{"admin", "staff"};
@@ -66,10 +68,16 @@ public:
     // A user's device connected: deliver what arrived while they were away.
     void on_connected(const caller& who, const server::socket_ptr& s);
 
-    // A DRF token → the principal (nullopt: unknown or inactive), or an error when the database
-    // cannot answer. Cached for DRF_TOKEN_CACHE_TTL; `done` runs on the app thread.
+    // A DRF token → the principal (nullopt: unknown or inactive, or not 40 hex digits), or an
+    // error when the database cannot answer. Cached for DRF_TOKEN_CACHE_TTL (bounded in bytes and
+    // entries); `fresh` skips the cache (the re-check of a connected socket) and refreshes it.
+    // `done` runs on the app thread.
     using token_handler = std::function<void(boost::system::result<std::optional<auth::principal>>)>;
-    void lookup_drf_token(std::string key, token_handler done);
+    void lookup_drf_token(std::string key, token_handler done, bool fresh = false);
+    // Drops the cached DRF keys of `user_id` (the push API disconnected the user).
+    void forget_drf_user(std::string user_id);
+    // How often a connected DRF socket is checked again, seconds.
+    std::int64_t drf_recheck_s() const noexcept;
 
     struct impl;
 

@@ -1,7 +1,11 @@
 // Socket events of the gateway (namespace "/"): identity on connect, rooms, typing, liveness,
 // token refresh and expiry, and the per-socket rate limit.
 #include "gateway.hpp"
+#include "gateway_state.hpp"
 #include "util.hpp"
+
+#include <switchboard/auth/ids.hpp>
+#include <switchboard/auth/refresh.hpp>
 
 #include <switchboard/server/log.hpp>
 
@@ -14,14 +18,6 @@ namespace json = boost::json;
 using server::ack_reply;
 using server::payload;
 using server::socket_ptr;
-
-struct gateway::state {
-    auth::principal who;
-    std::string address;
-    auth::rate_window rate;
-    bool warned = false;
-    std::set<std::string> requested;  // rooms joined by request (typing is told there only)
-};
 
 namespace {
 
@@ -63,16 +59,14 @@ json::array rooms_json(const socket_ptr& s) {
     return a;
 }
 
-// The socket's state, set in the connect hook (or on connection for a recovered session). A raw
-// pointer: the socket owns it, and the rate limit reads it for every event.
-gateway::state* state_of(const server::socket& s) {
-    return static_cast<gateway::state*>(s.app_state.get());
-}
-
 }  // namespace
 
 gateway::gateway(server::server& srv, gateway_config cfg, communication& comm)
-    : srv_(srv), cfg_(std::move(cfg)), comm_(comm), rest_rates_(cfg_.rate_window_ms, cfg_.rate_max) {
+    : srv_(srv),
+      cfg_(std::move(cfg)),
+      comm_(comm),
+      rest_rates_(cfg_.rate_window_ms, cfg_.rate_max),
+      refusals_(cfg_.refusals) {
     access_ = std::make_unique<room_access>(cfg_.rules, cfg_.room_auth);
     auto& m = srv_.metrics();
     m_ = std::make_unique<counters>();
@@ -107,7 +101,12 @@ void gateway::identify(const auth::found_token& t, std::function<void(identity)>
                (t.scheme == "Token" ||
                 (t.scheme != "Bearer" && std::count(t.value.begin(), t.value.end(), '.') != 2));
     if (drf) {
-        comm_.lookup_drf_token(t.value, [this, done = std::move(done)](auto r) {
+        // Not 40 hex digits: no Django key, refused before any lookup or cache entry.
+        if (!auth::valid_drf_key(t.value)) {
+            m_->auth_failures->inc("malformed_token");
+            return done({std::nullopt, "Invalid or expired token"});
+        }
+        comm_.lookup_drf_token(t.value, [this, key = t.value, done = std::move(done)](auto r) {
             if (!r) {
                 m_->auth_failures->inc("store_unavailable");
                 return done({std::nullopt, "Authentication temporarily unavailable, please retry", true});
@@ -116,7 +115,7 @@ void gateway::identify(const auth::found_token& t, std::function<void(identity)>
                 m_->auth_failures->inc("unknown_token");
                 return done({std::nullopt, "Invalid or expired token"});
             }
-            done({std::move(**r)});
+            done({std::move(**r), {}, false, key});
         });
         return;
     }
@@ -135,34 +134,49 @@ void gateway::install_events() {
 
     // Who is connecting: token → principal (a JWT here, a DRF token through the database), or
     // anonymous. `done` gets the refusal message or the socket's state, maybe on another thread.
-    using auth_done = std::function<void(std::optional<std::string>, std::shared_ptr<state>)>;
+    // `unavailable`: refused because the database could not answer (not counted against the client).
+    using auth_done =
+        std::function<void(std::optional<std::string>, std::shared_ptr<state>, bool unavailable)>;
     auto authenticate = [self](const server::socket& s, auth_done done) {
         const auto& hs = s.handshake_info();
-        std::string_view xff = hs.headers.find("x-forwarded-for");
         auto st =
             std::make_shared<state>(state{{},
-                                          auth::client_address(hs.address, xff, self->cfg_.trusted_proxies),
+                                          self->client_address_of(s),
                                           auth::rate_window(self->cfg_.rate_window_ms, self->cfg_.rate_max,
                                                             self->cfg_.rate_disconnect_after)});
         auto token = auth::find_token(s.auth(), hs.query, hs.headers.find("authorization"));
         if (!token) {
             if (!self->cfg_.allow_anonymous) {
                 self->m_->auth_failures->inc("missing_token");
-                return done("Authentication required", nullptr);
+                return done("Authentication required", nullptr, false);
             }
-            return done(std::nullopt, std::move(st));
+            return done(std::nullopt, std::move(st), false);
         }
         self->identify(*token, [st, done](identity id) {
-            if (!id.who) return done(std::move(id.refusal), nullptr);
+            if (!id.who) return done(std::move(id.refusal), nullptr, id.unavailable);
             st->who = std::move(*id.who);
-            done(std::nullopt, st);
+            st->drf_key = std::move(id.drf_key);
+            done(std::nullopt, st, false);
         });
     };
 
     ns.on_connect([self, authenticate](const socket_ptr& s, auto decide) {
-        authenticate(*s, [self, s, decide](std::optional<std::string> err, std::shared_ptr<state> st) {
-            if (err) return decide(server::connect_error{*err, nullptr});
+        // An address past its refused-CONNECT limit gets no lookup until its window ends.
+        if (!self->connect_allowed(*s)) {
+            self->m_->refused->inc("connect_refusals");
+            decide(server::connect_error{"Too many failed attempts, retry later", nullptr});
+            return s->disconnect(true);
+        }
+        authenticate(*s, [self, s, decide](std::optional<std::string> err, std::shared_ptr<state> st,
+                                           bool unavailable) {
+            if (err) {
+                bool close = !unavailable && self->connect_refused(*s);
+                decide(server::connect_error{*err, nullptr});
+                if (close) s->disconnect(true);  // past CONNECT_REFUSALS_PER_SESSION: end the session
+                return;
+            }
             // MAX_CONNECTIONS_PER_IP is enforced by the server at the Engine.IO handshake.
+            self->connect_accepted(*s);
             s->app_state = st;
             // A kept session (connection-state recovery) goes to this owner only.
             s->owner = st->who.anonymous ? std::string{} : "user:" + st->who.user_id;
@@ -176,6 +190,7 @@ void gateway::install_events() {
             std::lock_guard lock(self->mu_);
             self->presence_.add(
                 {s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
+            self->live_[s->id()] = s;
         }
         for (const auto& r : auth::auto_rooms(st->who))
             s->join(r);
@@ -201,6 +216,7 @@ void gateway::install_events() {
     ns.on_disconnect([self](const socket_ptr& s, std::string_view) {
         std::lock_guard lock(self->mu_);
         self->presence_.remove(s->id());
+        self->live_.erase(s->id());
     });
 
     ns.on_incoming([self](const socket_ptr& s, std::string_view) {
@@ -366,15 +382,17 @@ void gateway::install_events() {
             self->m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(np.error().value())));
             return answer({{"success", false}, {"error", "Invalid or expired token"}});
         }
-        if (st->who.anonymous || np->user_id != st->who.user_id) {
-            self->m_->auth_failures->inc("user_mismatch");
-            return answer({{"success", false}, {"error", "Token belongs to another user"}});
+        // The whole principal is replaced: role, organisation, rooms and expiry.
+        auto verdict = self->replace_principal(s, *st, std::move(*np));
+        if (verdict != auth::refresh_plan::verdict::replace) {
+            self->m_->auth_failures->inc(
+                verdict == auth::refresh_plan::verdict::drops_expiry ? "refresh_no_exp" : "user_mismatch");
+            return answer({{"success", false}, {"error", auth::refresh_refusal_message(verdict)}});
         }
-        st->who.expires_at = np->expires_at;
-        st->warned = false;
+        st->drf_key.clear();  // from now on the session rests on the JWT
         self->schedule_expiry(s, *st);
-        json::object ok{{"success", true}, {"userId", st->who.user_id}};
-        if (np->expires_at) ok["expiresAt"] = log::iso_time(*np->expires_at * 1000);
+        json::object ok{{"success", true}, {"userId", st->who.user_id}, {"rooms", rooms_json(s)}};
+        if (st->who.expires_at) ok["expiresAt"] = log::iso_time(*st->who.expires_at * 1000);
         answer(std::move(ok));
     });
 }
@@ -439,35 +457,6 @@ void gateway::install_communication_events() {
             ack(one(std::move(o)));
         else
             emit(s, "chat:onlineStatus", std::move(o));
-    });
-}
-
-// One timer per socket: first the warning (TOKEN_EXPIRY_WARNING before exp), then the end at exp.
-void gateway::schedule_expiry(const socket_ptr& s, state& st) {
-    if (!st.who.expires_at) {
-        s->cancel_timer();
-        return;
-    }
-    auto exp_ms = *st.who.expires_at * 1000;
-    auto now = wall_ms();
-    auto warn_at = exp_ms - cfg_.expiry_warning_s * 1000;
-    std::weak_ptr<server::socket> w = s;
-    if (!st.warned && cfg_.expiry_warning_s > 0 && now >= warn_at && now < exp_ms) {
-        st.warned = true;
-        emit(s, "token_expiring_soon", json::object{{"expiresIn", (exp_ms - now + 999) / 1000}});
-    }
-    if (!st.warned && cfg_.expiry_warning_s > 0 && now < warn_at) {
-        s->set_timer(std::chrono::milliseconds(warn_at - now), [this, w] {
-            if (auto s = w.lock())
-                if (auto* st = state_of(*s)) schedule_expiry(s, *st);
-        });
-        return;
-    }
-    s->set_timer(std::chrono::milliseconds(std::max<std::int64_t>(0, exp_ms - now)), [w] {
-        auto s = w.lock();
-        if (!s) return;
-        emit(s, "error", json::object{{"message", "Token expired"}});
-        s->disconnect();
     });
 }
 

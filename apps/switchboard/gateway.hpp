@@ -6,8 +6,10 @@
 #include "room_access.hpp"
 
 #include <switchboard/auth/access.hpp>
+#include <switchboard/auth/connect_refusals.hpp>
 #include <switchboard/auth/jwt.hpp>
 #include <switchboard/auth/limits.hpp>
+#include <switchboard/auth/refresh.hpp>
 #include <switchboard/auth/user_rates.hpp>
 #include <switchboard/presence/registry.hpp>
 #include <switchboard/server/config.hpp>
@@ -18,9 +20,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace switchboard::app {
+
+// JWT_SECRET shorter than this is refused unless JWT_ALLOW_WEAK_SECRET=true (RFC 7518 3.2).
+inline constexpr std::size_t min_jwt_secret_bytes = 32;
 
 struct gateway_config {
     auth::key_set keys;
@@ -33,6 +39,7 @@ struct gateway_config {
     std::uint32_t rate_max = 100;
     std::uint32_t rate_disconnect_after = 100;
     auth::address_set trusted_proxies;
+    auth::connect_refusals::limits refusals;  // refused CONNECTs per session and per address
     std::string api_key;             // empty: the HTTP API refuses every call unless api_loopback_only
     bool api_loopback_only = false;  // the HTTP API answers loopback clients only (without a key if none)
     std::string service_name = "switchboard";
@@ -64,23 +71,40 @@ private:
         std::optional<auth::principal> who;
         std::string refusal;       // for the client
         bool unavailable = false;  // the database could not answer (retry later)
+        std::string drf_key;       // the Django key, when `who` came from one
     };
     void identify(const auth::found_token& t, std::function<void(identity)> done);
     // [{userId, devices}] of this node's connected users.
     boost::json::array online_users();
+    // The socket's one timer: the expiry warning, the end at exp + JWT_LEEWAY, or (DRF) the re-check.
     void schedule_expiry(const server::socket_ptr& s, state& st);
     // A recovered session's restored rooms, checked again for `who`: kept and marked requested when
     // still allowed, else left (room_access.cpp). On the socket's thread.
     void recheck_rooms(const server::socket_ptr& s, const auth::principal& who,
                        std::set<std::string>& requested);
+    // A DRF socket's key looked up again: revoked → disconnected; changed user data → new principal.
+    void recheck_drf(const server::socket_ptr& s);
+    // Replaces the socket's principal and moves it between rooms (see auth::plan_refresh).
+    auth::refresh_plan::verdict replace_principal(const server::socket_ptr& s, state& st,
+                                                  auth::principal next);
+    // Ends every socket of `user_id` on this node with an `error` {message, reason}; how many.
+    std::size_t disconnect_user(const std::string& user_id, const std::string& reason);
+    server::http_reply disconnect_user_route(const server::http_request_view& req);
+    // The client address (behind TRUSTED_PROXIES) and the refused-CONNECT accounting.
+    std::string client_address_of(const server::socket& s) const;
+    bool connect_allowed(const server::socket& s);
+    bool connect_refused(const server::socket& s);  // true: close the Engine.IO session
+    void connect_accepted(const server::socket& s);
 
     server::server& srv_;
     gateway_config cfg_;
     communication& comm_;
-    std::mutex mu_;  // guards presence_ and rest_rates_
+    std::mutex mu_;  // guards presence_, rest_rates_, live_ and refusals_
     presence::registry presence_;
     auth::user_rates rest_rates_;  // REST requests per user (RATE_LIMIT_WINDOW, RATE_LIMIT_MAX_MESSAGES)
     std::unique_ptr<room_access> access_;
+    std::unordered_map<std::string, std::weak_ptr<server::socket>> live_;  // socket id → socket
+    auth::connect_refusals refusals_;
     struct counters {
         server::counter_family* auth_failures;
         server::counter_family* refused;

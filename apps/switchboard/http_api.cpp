@@ -260,6 +260,8 @@ void gateway::install_http_api() {
                    return json_reply(200, {{"success", true},
                                            {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
                }));
+    srv_.route("/api/disconnect-user",
+               api("POST", [this](const http_request_view& req) { return disconnect_user_route(req); }));
     srv_.route_prefix(
         "/user-status/", api("GET", [this](const http_request_view& req) {
             auto id = protocol::url_decode(req.path.substr(std::string_view("/user-status/").size()), false);

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::set_level(lvl);
+    for (const auto& flag : cfg.secrets_from_flags())
+        log::warn("a secret was given as a flag: it is visible in ps; use its environment variable or *_FILE",
+                  {{"flag", flag}});
     app::data_settings dcfg;
     if (auto e = app::load_data_settings(cfg, dcfg)) {
         std::cerr << "switchboard: " << *e << "\n";

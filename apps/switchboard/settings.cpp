@@ -11,7 +11,21 @@ namespace switchboard::app {
 std::vector<server::setting> gateway_settings() {
     using k = server::setting::kind;
     return {
-        {"JWT_SECRET", {}, "jwt-secret", "", "Shared secret for HS256/384/512 tokens"},
+        {"JWT_SECRET",
+         {},
+         "jwt-secret",
+         "",
+         "Shared secret for HS256/384/512 tokens, at least 32 bytes",
+         k::string,
+         0,
+         0,
+         true},
+        {"JWT_ALLOW_WEAK_SECRET",
+         {},
+         "jwt-allow-weak-secret",
+         "false",
+         "Accept a JWT_SECRET shorter than 32 bytes (with a warning) instead of refusing to start",
+         k::boolean},
         {"JWT_PUBLIC_KEY_FILE",
          {},
          "jwt-public-key-file",
@@ -103,7 +117,11 @@ std::vector<server::setting> gateway_settings() {
          "service-api-key",
          "",
          "Key for the HTTP API (Bearer or X-API-Key); empty: the API refuses every call unless "
-         "API_LOOPBACK_ONLY=true"},
+         "API_LOOPBACK_ONLY=true",
+         k::string,
+         0,
+         0,
+         true},
         {"API_LOOPBACK_ONLY",
          {},
          "api-loopback-only",
@@ -111,6 +129,31 @@ std::vector<server::setting> gateway_settings() {
          "The HTTP API answers only loopback clients (the address behind TRUSTED_PROXIES); without "
          "SERVICE_API_KEY they need no key (warned at start-up)",
          k::boolean},
+        {"CONNECT_REFUSALS_PER_SESSION",
+         {},
+         "connect-refusals-per-session",
+         "5",
+         "Refused CONNECTs on one Engine.IO session before it is closed (0: no limit)",
+         k::integer,
+         0,
+         1000000},
+        {"CONNECT_REFUSALS_PER_ADDRESS",
+         {},
+         "connect-refusals-per-address",
+         "30",
+         "Refused CONNECTs from one client address per CONNECT_REFUSAL_WINDOW before its CONNECTs are "
+         "refused unchecked until the window ends (0: no limit)",
+         k::integer,
+         0,
+         1000000},
+        {"CONNECT_REFUSAL_WINDOW",
+         {},
+         "connect-refusal-window",
+         "60000",
+         "Window of CONNECT_REFUSALS_PER_ADDRESS, ms",
+         k::integer,
+         1000,
+         86400000},
     };
 }
 
@@ -126,7 +169,20 @@ std::optional<std::string> read_file(const std::string& path, std::string& out) 
 }  // namespace
 
 std::optional<std::string> load_gateway_config(const server::config& c, gateway_config& out) {
-    if (const auto& s = c.str("JWT_SECRET"); !s.empty()) out.keys.add_secret(s);
+    if (const auto& s = c.str("JWT_SECRET"); !s.empty()) {
+        // RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes).
+        if (s.size() < min_jwt_secret_bytes) {
+            if (!c.boolean("JWT_ALLOW_WEAK_SECRET"))
+                return "JWT_SECRET: " + std::to_string(s.size()) + " bytes is too short (at least " +
+                       std::to_string(min_jwt_secret_bytes) +
+                       "); set JWT_ALLOW_WEAK_SECRET=true to accept it anyway";
+            log::warn(
+                "JWT_SECRET is shorter than 32 bytes and JWT_ALLOW_WEAK_SECRET=true: tokens can be "
+                "forged by brute force",
+                {{"bytes", std::to_string(s.size())}});
+        }
+        out.keys.add_secret(s);
+    }
     if (const auto& f = c.str("JWT_PUBLIC_KEY_FILE"); !f.empty()) {
         std::string pem;
         if (auto e = read_file(f, pem)) return "JWT_PUBLIC_KEY_FILE: " + *e;
@@ -160,6 +216,9 @@ std::optional<std::string> load_gateway_config(const server::config& c, gateway_
     std::string bad;
     if (!out.trusted_proxies.parse(c.list("TRUSTED_PROXIES"), &bad))
         return "TRUSTED_PROXIES: '" + bad + "' is not an address or CIDR";
+    out.refusals.per_session = static_cast<std::uint32_t>(c.integer("CONNECT_REFUSALS_PER_SESSION"));
+    out.refusals.per_address = static_cast<std::uint32_t>(c.integer("CONNECT_REFUSALS_PER_ADDRESS"));
+    out.refusals.window_ms = c.integer("CONNECT_REFUSAL_WINDOW");
     out.api_key = c.str("SERVICE_API_KEY");
     out.api_loopback_only = c.boolean("API_LOOPBACK_ONLY");
     out.service_name = c.str("SERVICE_NAME");

@@ -11,7 +11,8 @@ import { BIN_DIR, connect, connected, waitFor } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 export const jwt = require("jsonwebtoken");
-export const SECRET = "e2e-secret-" + process.pid;
+// At least 32 bytes: shorter JWT secrets are refused unless JWT_ALLOW_WEAK_SECRET=true.
+export const SECRET = "e2e-secret-" + process.pid + "-0123456789abcdefghijklmnopqrstuv";
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The HTTP API's key every gateway gets unless a test sets SERVICE_API_KEY itself ("" for none):
 // without a key the API refuses every call, and /metrics takes the same key.

@@ -209,7 +209,7 @@ describe("Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (
       CREATE TABLE ${django}.accounts_user (id BIGSERIAL PRIMARY KEY, email TEXT, is_active BOOLEAN, is_superuser BOOLEAN, is_staff BOOLEAN, college_id INTEGER);
       CREATE TABLE ${django}.authtoken_token (key VARCHAR(40) PRIMARY KEY, user_id BIGINT, created TIMESTAMPTZ DEFAULT now());
       INSERT INTO ${django}.accounts_user VALUES (101, 'stu@x', true, false, false, 7), (102, 'staff@x', true, false, true, 7), (103, 'gone@x', false, false, false, 7);
-      INSERT INTO ${django}.authtoken_token (key, user_id) VALUES ('9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b', 101), ('staff0000000000000000000000000000000000', 102), ('inactive00000000000000000000000000000000', 103);`);
+      INSERT INTO ${django}.authtoken_token (key, user_id) VALUES ('9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b', 101), ('5aff000000000000000000000000000000000000', 102), ('1aac71e000000000000000000000000000000000', 103);`);
     gw = await startGateway({ ...pgEnv(), DRF_TOKEN_AUTH: "true", DJANGO_DB_SCHEMA: django, JWT_SECRET: SECRET, DRF_TOKEN_CACHE_TTL: "1" });
   });
   after(async () => {
@@ -243,9 +243,9 @@ describe("Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (
   });
 
   test("unknown and inactive users are refused; roles come from is_staff / is_superuser", async () => {
-    assert.equal(await refused(gw.url, { auth: { token: "inactive00000000000000000000000000000000" } }), "Invalid or expired token");
+    assert.equal(await refused(gw.url, { auth: { token: "1aac71e000000000000000000000000000000000" } }), "Invalid or expired token");
     assert.equal(await refused(gw.url, { auth: { token: "0000000000000000000000000000000000000000" } }), "Invalid or expired token");
-    const [staff] = await join(gw.url, "staff0000000000000000000000000000000000");
+    const [staff] = await join(gw.url, "5aff000000000000000000000000000000000000");
     const [student] = await join(gw.url, "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b");
     assert.equal((await ask(student, "notification:send", { recipientId: "101", title: "t", message: "m" })).success, false);
     const got = waitFor(student, "notification:new");
@@ -254,7 +254,7 @@ describe("Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (
     // A deactivated user is refused once the cache entry ends (DRF_TOKEN_CACHE_TTL=1 here).
     psql(`UPDATE ${django}.accounts_user SET is_active = false WHERE id = 102`);
     await sleep(1200);
-    assert.equal(await refused(gw.url, { auth: { token: "staff0000000000000000000000000000000000" } }), "Invalid or expired token");
+    assert.equal(await refused(gw.url, { auth: { token: "5aff000000000000000000000000000000000000" } }), "Invalid or expired token");
     staff.disconnect();
     student.disconnect();
   });

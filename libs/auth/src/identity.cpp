@@ -113,11 +113,19 @@ boost::system::result<principal> principal_from_claims(const boost::json::object
         p.super_admin = s->get_bool();
     if (p.role == "super_admin") p.super_admin = true;
     keep_id_claims(c, p);
+    // Clamped into [0, max_expiry_s]: a huge exp (1e300, 2^63) must not overflow the conversion to
+    // an integer, nor the milliseconds the expiry timer computes from it.
     if (auto* e = c.if_contains("exp")) {
-        if (e->is_int64()) p.expires_at = e->get_int64();
-        if (e->is_uint64()) p.expires_at = static_cast<std::int64_t>(e->get_uint64());
-        if (e->is_double() && std::isfinite(e->get_double()))
-            p.expires_at = static_cast<std::int64_t>(e->get_double());
+        if (e->is_int64()) p.expires_at = std::clamp<std::int64_t>(e->get_int64(), 0, max_expiry_s);
+        if (e->is_uint64())
+            p.expires_at = static_cast<std::int64_t>(
+                std::min<std::uint64_t>(e->get_uint64(), static_cast<std::uint64_t>(max_expiry_s)));
+        if (e->is_double() && std::isfinite(e->get_double())) {
+            double d = e->get_double();
+            p.expires_at = d >= static_cast<double>(max_expiry_s) ? max_expiry_s
+                           : d <= 0                               ? 0
+                                                                  : static_cast<std::int64_t>(d);
+        }
     }
     return p;
 }

@@ -2,6 +2,7 @@
 #include <switchboard/server/server.hpp>
 
 #include <charconv>
+#include <fstream>
 #include <sstream>
 
 namespace switchboard::server {
@@ -27,14 +28,41 @@ std::optional<std::string> config::set(const setting& s, std::string value, std:
     return std::nullopt;
 }
 
-std::optional<std::string> config::load(int argc, const char* const* argv, const env_lookup& env) {
+namespace {
+std::optional<std::string> read_whole_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return std::nullopt;
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) return std::nullopt;
+    return ss.str();
+}
+}  // namespace
+
+std::optional<std::string> config::load(int argc, const char* const* argv, const env_lookup& env,
+                                        const file_lookup& read_file) {
     for (const auto& s : table_) {
         values_[s.env] = s.default_value;
         // The canonical name first, then its aliases; errors name the variable that was read.
-        std::string_view source = s.env;
+        std::string source = s.env;
         std::optional<std::string> v = env(s.env);
         for (std::size_t i = 0; !v && i < s.aliases.size(); ++i)
             if ((v = env(s.aliases[i]))) source = s.aliases[i];
+        // A secret may come from a file (Docker and Kubernetes secrets), never also from the variable.
+        if (s.secret) {
+            std::string file_var = s.env + "_FILE";
+            if (auto path = env(file_var); path && !path->empty()) {
+                if (v) return source + " and " + file_var + " are both set; use one";
+                auto text = read_file ? read_file(*path) : read_whole_file(*path);
+                if (!text) return file_var + ": cannot read " + *path;
+                if (text->ends_with("\r\n"))
+                    text->resize(text->size() - 2);
+                else if (text->ends_with('\n'))
+                    text->pop_back();
+                v = std::move(text);
+                source = file_var;
+            }
+        }
         if (v)
             if (auto err = set(s, std::move(*v), source)) return err;
     }
@@ -70,6 +98,7 @@ std::optional<std::string> config::load(int argc, const char* const* argv, const
             }
         }
         if (auto err = set(*found, value, "--" + found->flag)) return err;
+        if (found->secret) secret_flags_.push_back("--" + found->flag);
     }
     return std::nullopt;
 }
@@ -105,7 +134,10 @@ std::vector<std::string> config::list(std::string_view env_name) const {
 
 std::string config::help_text(std::string_view program) const {
     std::string out = "Usage: " + std::string(program) + " [options]\n\n";
-    out += "Every option can also be set by its environment variable; a flag wins over the environment.\n\n";
+    out += "Every option can also be set by its environment variable; a flag wins over the environment.\n";
+    out +=
+        "Secrets (marked below) given as flags are visible to every local user in `ps` and\n"
+        "/proc/<pid>/cmdline: set them in the environment, or put them in a file named by <env>_FILE.\n\n";
     for (const auto& s : table_) {
         std::string left = "  --" + s.flag + (s.type == setting::kind::boolean ? "" : " VALUE");
         if (left.size() < 28)
@@ -117,6 +149,9 @@ std::string config::help_text(std::string_view program) const {
         for (const auto& a : s.aliases)
             out += " (or " + a + ")";
         out += "; default: " + (s.default_value.empty() ? std::string("(none)") : s.default_value) + "\n";
+        if (s.secret)
+            out += std::string(28, ' ') + "secret: or env " + s.env +
+                   "_FILE (a file holding it); as a flag it shows in ps\n";
     }
     out += "  --help                    this text\n";
     return out;
@@ -139,7 +174,10 @@ std::vector<setting> engine_settings() {
          "metrics-key",
          "",
          "key /metrics asks for (Bearer or X-API-Key); empty: SERVICE_API_KEY; neither: /metrics is refused",
-         k::string},
+         k::string,
+         0,
+         0,
+         true},
         {"METRICS_PUBLIC",
          {},
          "metrics-public",

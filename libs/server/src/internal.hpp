@@ -321,6 +321,7 @@ public:
     const std::string& id() const noexcept override { return id_; }
     const std::string& nsp() const noexcept override { return ns_.api->name(); }
     const handshake& handshake_info() const noexcept override { return *session_->handshake_ptr(); }
+    const std::string& session_id() const noexcept override { return session_->sid(); }
     const boost::json::object& auth() const noexcept override { return auth_; }
     std::int64_t issued() const noexcept override { return issued_; }
     bool connected() const noexcept override { return connected_.load(); }

@@ -2,6 +2,8 @@
 #include <switchboard/auth/identity.hpp>
 #include <switchboard/auth/jwt.hpp>
 
+#include "../test_support.hpp"
+
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 #include <switchboard/protocol/header_list.hpp>
@@ -178,4 +180,23 @@ TEST_CASE("identity: user id from userId, user_id or sub; numbers as text") {
     CHECK(principal_from_claims(json::object{{"userId", json::array{}}}).error() == errc::no_user_id);
     CHECK(principal_from_claims(json::object{{"sub", "a"}, {"role", "super_admin"}})->super_admin);
     CHECK(principal_from_claims(json::object{{"sub", "a"}, {"isSuperAdmin", true}})->super_admin);
+}
+
+TEST_CASE("audit #16: a huge exp is clamped, never converted out of range", "[audit-16]") {
+    using namespace switchboard::auth;
+    for (auto exp :
+         {boost::json::value(1e300), boost::json::value(9.3e18), boost::json::value(18446744073709551615ull),
+          boost::json::value(std::int64_t{9223372036854775807})}) {
+        boost::json::object claims{{"sub", "7"}, {"exp", exp}};
+        auto p = principal_from_claims(claims);
+        REQUIRE(p);
+        REQUIRE(p->expires_at);
+        CHECK(*p->expires_at == max_expiry_s);
+    }
+    auto neg = principal_from_claims(boost::json::object{{"sub", "7"}, {"exp", -1e300}});
+    REQUIRE(neg);
+    CHECK(*neg->expires_at == 0);
+    auto ok = principal_from_claims(boost::json::object{{"sub", "7"}, {"exp", 1700000000.5}});
+    REQUIRE(ok);
+    CHECK(*ok->expires_at == 1700000000);
 }

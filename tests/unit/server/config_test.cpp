@@ -87,3 +87,57 @@ TEST_CASE("audit #5: /metrics needs a key by default; METRICS_KEY and METRICS_PU
     CHECK(o.metrics_key == "k1");
     CHECK(o.metrics_public);
 }
+
+namespace {
+std::vector<setting> secret_table() {
+    return {{"JWT_SECRET", {}, "jwt-secret", "", "secret", setting::kind::string, 0, 0, true},
+            {"SERVICE_API_KEY", {"API_KEY"}, "service-api-key", "", "key", setting::kind::string, 0, 0, true},
+            {"PLAIN", {}, "plain", "", "not a secret"}};
+}
+config::file_lookup files_of(std::map<std::string, std::string> m) {
+    return [m](const std::string& path) -> std::optional<std::string> {
+        auto it = m.find(path);
+        if (it == m.end()) return std::nullopt;
+        return it->second;
+    };
+}
+}  // namespace
+
+TEST_CASE("audit #18: a secret setting reads <NAME>_FILE", "[audit-18]") {
+    const char* argv[] = {"sb"};
+    SECTION("from the file, one trailing newline dropped") {
+        config c(secret_table());
+        REQUIRE_FALSE(c.load(1, argv, env_of({{"JWT_SECRET_FILE", "/run/secrets/jwt"}}),
+                             files_of({{"/run/secrets/jwt", "s3cret-from-file\n"}})));
+        CHECK(c.str("JWT_SECRET") == "s3cret-from-file");
+        CHECK(c.secrets_from_flags().empty());
+    }
+    SECTION("both the variable and the file: refused") {
+        config c(secret_table());
+        auto err = c.load(1, argv, env_of({{"API_KEY", "k"}, {"SERVICE_API_KEY_FILE", "/k"}}),
+                          files_of({{"/k", "x"}}));
+        REQUIRE(err);
+        CHECK(err->find("SERVICE_API_KEY_FILE") != std::string::npos);
+    }
+    SECTION("an unreadable file: refused, naming the variable") {
+        config c(secret_table());
+        auto err = c.load(1, argv, env_of({{"JWT_SECRET_FILE", "/missing"}}), files_of({}));
+        REQUIRE(err);
+        CHECK(*err == "JWT_SECRET_FILE: cannot read /missing");
+    }
+    SECTION("only secrets have a _FILE variant") {
+        config c(secret_table());
+        REQUIRE_FALSE(c.load(1, argv, env_of({{"PLAIN_FILE", "/p"}}), files_of({{"/p", "x"}})));
+        CHECK(c.str("PLAIN").empty());
+    }
+    SECTION("a secret given as a flag is reported, and --help says flags show in ps") {
+        config c(secret_table());
+        const char* with_flag[] = {"sb", "--jwt-secret", "abc", "--plain", "x"};
+        REQUIRE_FALSE(c.load(5, with_flag, env_of({}), files_of({})));
+        CHECK(c.secrets_from_flags() == std::vector<std::string>{"--jwt-secret"});
+        auto help = c.help_text("sb");
+        CHECK(help.find("JWT_SECRET_FILE") != std::string::npos);
+        CHECK(help.find("ps") != std::string::npos);
+        CHECK(help.find("PLAIN_FILE") == std::string::npos);
+    }
+}

@@ -14,6 +14,9 @@
 
 namespace switchboard::auth {
 
+// The latest token expiry kept (9999-12-31T23:59:59Z): later `exp` claims are clamped to it.
+inline constexpr std::int64_t max_expiry_s = 253402300799;
+
 struct principal {
     std::string user_id;  // empty for anonymous
     bool anonymous = true;
@@ -23,7 +26,7 @@ struct principal {
     std::string company_id;
     std::vector<std::string> shop_ids;
     bool super_admin = false;
-    std::optional<std::int64_t> expires_at;  // the token's exp, seconds since the epoch
+    std::optional<std::int64_t> expires_at;  // the token's exp, seconds since the epoch (clamped)
     std::string source;                      // "jwt", later "drf"
     // Other claims whose value is an id or an array of ids (for "claim:<name>" room rules):
     // at most max_extra_claims claims of at most max_claim_values ids each.

@@ -20,6 +20,9 @@ struct setting {
     std::string help;
     enum class kind { string, integer, boolean } type = kind::string;
     long long min = 0, max = 0;  // for integers
+    // A secret (key, password, URL with a password): also read from the file named by <env>_FILE,
+    // and --help says a flag shows in `ps`.
+    bool secret = false;
 };
 
 class config {
@@ -27,8 +30,15 @@ public:
     explicit config(std::vector<setting> table) : table_(std::move(table)) {}
 
     using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
-    // Reads env then argv[1..]. Returns an error message for an unknown flag or a bad value.
-    std::optional<std::string> load(int argc, const char* const* argv, const env_lookup& env);
+    // A file's contents, nullopt when it cannot be read (the default reads the file system).
+    using file_lookup = std::function<std::optional<std::string>(const std::string& path)>;
+    // Reads env then argv[1..]. For a secret setting, <env>_FILE names a file holding the value
+    // (one trailing newline dropped); setting both <env> and <env>_FILE is an error. Returns an
+    // error message for an unknown flag, a bad value or an unreadable file.
+    std::optional<std::string> load(int argc, const char* const* argv, const env_lookup& env,
+                                    const file_lookup& read_file = {});
+    // The secret settings given as flags (visible in `ps`), for a start-up warning.
+    const std::vector<std::string>& secrets_from_flags() const noexcept { return secret_flags_; }
 
     const std::string& str(std::string_view env_name) const;
     long long integer(std::string_view env_name) const;
@@ -45,6 +55,7 @@ private:
     std::vector<setting> table_;
     std::map<std::string, std::string, std::less<>> values_;
     std::vector<std::string> positional_;
+    std::vector<std::string> secret_flags_;
     bool help_ = false;
 };
 

@@ -115,6 +115,8 @@ public:
     virtual const std::string& id() const noexcept = 0;
     virtual const std::string& nsp() const noexcept = 0;
     virtual const handshake& handshake_info() const noexcept = 0;
+    // The Engine.IO session this socket belongs to (its sid), shared by all its namespaces.
+    virtual const std::string& session_id() const noexcept = 0;
     // The auth object of this namespace's CONNECT ({} when none) and when it arrived (ms since epoch).
     virtual const boost::json::object& auth() const noexcept = 0;
     virtual std::int64_t issued() const noexcept = 0;

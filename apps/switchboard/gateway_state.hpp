@@ -1,0 +1,28 @@
+#pragma once
+// A socket's state in the gateway (set in the connect hook, or on connection for a recovered
+// session), shared by gateway.cpp and gateway_tokens.cpp. Used on the socket's thread only.
+#include "gateway.hpp"
+
+#include <switchboard/auth/identity.hpp>
+#include <switchboard/auth/limits.hpp>
+
+#include <set>
+#include <string>
+
+namespace switchboard::app {
+
+struct gateway::state {
+    auth::principal who;
+    std::string address;
+    auth::rate_window rate;
+    bool warned = false;
+    std::string drf_key;  // the Django key it connected with (re-checked on a timer); empty for a JWT
+    std::set<std::string> requested;  // rooms joined by request (typing is told there only)
+};
+
+// The socket's state; a raw pointer: the socket owns it, and the rate limit reads it for every event.
+inline gateway::state* state_of(const server::socket& s) {
+    return static_cast<gateway::state*>(s.app_state.get());
+}
+
+}  // namespace switchboard::app

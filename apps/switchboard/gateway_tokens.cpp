@@ -1,0 +1,205 @@
+// The life of a socket's credentials after the handshake (issue #11, findings 6, 7, 8, 16): the
+// expiry timer (exp + JWT_LEEWAY), the periodic re-check of Django keys, replacing the principal
+// on auth:refresh, disconnecting a user's sockets from the push API, and the refused-CONNECT limits.
+#include "gateway.hpp"
+#include "gateway_state.hpp"
+#include "util.hpp"
+
+#include <switchboard/auth/ids.hpp>
+#include <switchboard/server/log.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace switchboard::app {
+
+namespace json = boost::json;
+using server::socket_ptr;
+
+namespace {
+
+// Waits longer than this are re-armed when they end, so no timer computes a far-away time point.
+constexpr std::int64_t max_timer_ms = 86400000;
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+void emit(const socket_ptr& s, std::string_view event, json::value v) {
+    s->emit(event, one(std::move(v)));
+}
+
+std::vector<std::string> joined_rooms(const socket_ptr& s) {
+    auto r = s->rooms();
+    std::erase(r, s->id());  // the socket's own-id room is an implementation detail
+    return r;
+}
+
+}  // namespace
+
+// One timer per socket. A DRF socket: the next re-check. A JWT socket: first the warning
+// (TOKEN_EXPIRY_WARNING before exp), then the end at exp + JWT_LEEWAY (a token accepted within the
+// leeway lives as long as verification allowed, not a moment less).
+void gateway::schedule_expiry(const socket_ptr& s, state& st) {
+    std::weak_ptr<server::socket> w = s;
+    if (!st.drf_key.empty()) {
+        s->set_timer(std::chrono::seconds(comm_.drf_recheck_s()), [this, w] {
+            if (auto s = w.lock()) recheck_drf(s);
+        });
+        return;
+    }
+    if (!st.who.expires_at) {
+        s->cancel_timer();
+        return;
+    }
+    auto rearm = [this, w] {
+        if (auto s = w.lock())
+            if (auto* st = state_of(*s)) schedule_expiry(s, *st);
+    };
+    auto exp_ms = *st.who.expires_at * 1000;  // clamped to max_expiry_s at verification: no overflow
+    auto end_ms = exp_ms + cfg_.verify.leeway_s * 1000;
+    auto now = wall_ms();
+    auto warn_at = exp_ms - cfg_.expiry_warning_s * 1000;
+    if (!st.warned && cfg_.expiry_warning_s > 0 && now >= warn_at && now < end_ms) {
+        st.warned = true;
+        // Seconds to exp (0 within the leeway): when the client should have refreshed.
+        emit(s, "token_expiring_soon",
+             json::object{{"expiresIn", (std::max<std::int64_t>(exp_ms - now, 0) + 999) / 1000}});
+    }
+    if (!st.warned && cfg_.expiry_warning_s > 0 && now < warn_at) {
+        s->set_timer(std::chrono::milliseconds(std::min(warn_at - now, max_timer_ms)), rearm);
+        return;
+    }
+    if (end_ms - now > max_timer_ms) {
+        s->set_timer(std::chrono::milliseconds(max_timer_ms), rearm);
+        return;
+    }
+    s->set_timer(std::chrono::milliseconds(std::max<std::int64_t>(0, end_ms - now)), [w] {
+        auto s = w.lock();
+        if (!s) return;
+        emit(s, "error", json::object{{"message", "Token expired"}});
+        s->disconnect();
+    });
+}
+
+void gateway::recheck_drf(const socket_ptr& s) {
+    auto* st = state_of(*s);
+    if (!st || st->drf_key.empty()) return;
+    std::weak_ptr<server::socket> w = s;
+    auto key = st->drf_key;
+    comm_.lookup_drf_token(
+        key,
+        [this, w, key](boost::system::result<std::optional<auth::principal>> r) {
+            auto s = w.lock();
+            if (!s) return;
+            // Back to the socket's thread, where its state lives.
+            s->set_timer(std::chrono::milliseconds(0), [this, w, key, r = std::move(r)]() mutable {
+                auto s = w.lock();
+                if (!s) return;
+                auto* st = state_of(*s);
+                if (!st) return;
+                if (st->drf_key != key) return schedule_expiry(s, *st);  // refreshed meanwhile
+                if (!r) {
+                    // The database cannot answer: keep the socket, ask again next time.
+                    log::warn("DRF token re-check failed: store unavailable", {{"sid", s->id()}});
+                    return schedule_expiry(s, *st);
+                }
+                if (!*r ||
+                    replace_principal(s, *st, std::move(**r)) != auth::refresh_plan::verdict::replace) {
+                    m_->auth_failures->inc("revoked");
+                    log::info("DRF token revoked or user inactive: disconnecting", {{"sid", s->id()}});
+                    emit(s, "error", json::object{{"message", "Token revoked"}});
+                    s->disconnect();
+                    return;
+                }
+                schedule_expiry(s, *st);
+            });
+        },
+        true);
+}
+
+auth::refresh_plan::verdict gateway::replace_principal(const socket_ptr& s, state& st, auth::principal next) {
+    auto plan = auth::plan_refresh(cfg_.rules, st.who, next, joined_rooms(s));
+    if (plan.result != auth::refresh_plan::verdict::replace) return plan.result;
+    for (const auto& r : plan.leave) {
+        s->leave(r);
+        st.requested.erase(r);
+    }
+    for (const auto& r : plan.join)
+        s->join(r);
+    st.who = std::move(next);
+    st.warned = false;
+    return plan.result;
+}
+
+std::size_t gateway::disconnect_user(const std::string& user_id, const std::string& reason) {
+    std::vector<socket_ptr> targets;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& sid : presence_.sockets_of(user_id))
+            if (auto it = live_.find(sid); it != live_.end())
+                if (auto s = it->second.lock()) targets.push_back(std::move(s));
+    }
+    for (const auto& s : targets) {
+        std::weak_ptr<server::socket> w = s;
+        s->set_timer(std::chrono::milliseconds(0), [w, reason] {
+            auto s = w.lock();
+            if (!s) return;
+            json::object o{{"message", "Disconnected by the server"}};
+            if (!reason.empty()) o["reason"] = reason;
+            emit(s, "error", std::move(o));
+            s->disconnect();
+        });
+    }
+    return targets.size();
+}
+
+// POST /api/disconnect-user {userId, reason?} → {success, userId, disconnected}: this node's
+// sockets of the user are told `error` {message, reason} and disconnected; the user's cached DRF
+// keys are forgotten so a reconnection is checked against the database.
+server::http_reply gateway::disconnect_user_route(const server::http_request_view& req) {
+    json::object b;
+    if (auto e = parse_body(req, b)) return *e;
+    auto* v = b.if_contains("userId");
+    if (!v || v->is_null()) return json_error(400, "userId is required");
+    auto id = auth::id_text(*v);
+    if (!id) return json_error(400, std::string("userId must be ") + auth::id_rule_text + ", or an integer");
+    std::string reason;
+    if (auto* r = b.if_contains("reason"); r && !r->is_null()) {
+        if (!r->is_string() || r->get_string().size() > 200)
+            return json_error(400, "reason must be a string of at most 200 bytes");
+        reason = r->get_string();
+    }
+    comm_.forget_drf_user(*id);
+    auto n = disconnect_user(*id, reason);
+    log::info("disconnect-user", {{"user", *id}, {"sockets", std::to_string(n)}});
+    return json_reply(200, {{"success", true}, {"userId", *id}, {"disconnected", n}});
+}
+
+std::string gateway::client_address_of(const server::socket& s) const {
+    const auto& hs = s.handshake_info();
+    return auth::client_address(hs.address, hs.headers.find("x-forwarded-for"), cfg_.trusted_proxies);
+}
+
+bool gateway::connect_allowed(const server::socket& s) {
+    auto address = client_address_of(s);
+    std::lock_guard lock(mu_);
+    return refusals_.allowed(address, steady_ms());
+}
+
+bool gateway::connect_refused(const server::socket& s) {
+    auto address = client_address_of(s);
+    std::lock_guard lock(mu_);
+    bool close = refusals_.refused(s.session_id(), address, steady_ms());
+    if (close) m_->refused->inc("connect_refusals_per_session");
+    return close;
+}
+
+void gateway::connect_accepted(const server::socket& s) {
+    std::lock_guard lock(mu_);
+    refusals_.connected(s.session_id());
+}
+
+}  // namespace switchboard::app
