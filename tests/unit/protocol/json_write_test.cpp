@@ -48,7 +48,8 @@ TEST_CASE("audit #3: json_write never emits invalid UTF-8; stray bytes become U+
     // Well-formed text is copied unchanged, up to U+10FFFF.
     CHECK(str("h\xC3\xA9 \xE2\x82\xAC \xF4\x8F\xBF\xBF") == "\"h\xC3\xA9 \xE2\x82\xAC \xF4\x8F\xBF\xBF\"");
     // A lone byte, a stray continuation, a truncated sequence, an overlong, a surrogate, past U+10FFFF.
-    CHECK(str("a\xFF" "b") == "\"a" + fffd + "b\"");
+    CHECK(str("a\xFF"
+              "b") == "\"a" + fffd + "b\"");
     CHECK(str("\x80") == "\"" + fffd + "\"");
     CHECK(str("x\xE2\x82") == "\"x" + fffd + fffd + "\"");
     CHECK(str("\xC0\xAF") == "\"" + fffd + fffd + "\"");
