@@ -7,7 +7,7 @@ import net from "node:net";
 import fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { sleep, serverFixture } from "./helpers.mjs";
-import { gatewayFixture } from "./gateway-helpers.mjs";
+import { gatewayFixture, metricsText } from "./gateway-helpers.mjs";
 
 // Resident memory of a process, in bytes.
 function rss(pid) {
@@ -154,7 +154,7 @@ describe("audit #11: sessions per address and in all", () => {
     const refused = await handshake(gw.url);
     assert.equal(refused.status, 403);
     assert.deepEqual(await refused.json(), { code: 4, message: "Forbidden" });
-    const text = await (await fetch(gw.url + "/metrics")).text();
+    const text = await metricsText(gw);
     assert.match(text, /switchboard_engine_refused_total\{reason="per_ip"\} 1\n/);
   });
 
