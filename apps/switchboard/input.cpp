@@ -231,6 +231,7 @@ check conversation_of(const json::object& o, const caller& who, std::string& con
     }
     if (!field(o, "userId")) return fail(400, "conversationId or userId is required");
     if (auto e = need_user(o, "userId", other)) return e;
+    if (other == who.user_id) return fail(400, "userId must be another user");
     conv = dm_conversation(who.user_id, other);
     return std::nullopt;
 }

@@ -126,6 +126,9 @@ TEST_CASE("audit #1: ids with NUL or ':' are refused at every check, conversatio
           "conversationId must be dm:<userId>:<userId>");
     CHECK_FALSE(conversation_of(obj(R"({"conversationId":"dm:12:9"})"), nine, conv, other));
     CHECK(other == "12");
+    // A conversation with oneself does not exist (found by fuzz_requests).
+    CHECK(error_of(conversation_of(obj(R"({"userId":"9"})"), nine, conv, other)) ==
+          "userId must be another user");
     // Free text: NUL refused (PostgreSQL's text cannot hold it; libpq cut the value there).
     std::string text;
     CHECK(error_of(need_string(obj(R"({"message":"hi\u0000there"})"), "message", 100, text)) ==
