@@ -829,6 +829,10 @@ communication::~communication() {
     impl_->stop();
 }
 
+void communication::stop() {
+    impl_->stop();
+}
+
 void communication::start() {
     impl_->srv.set_ready(false);
     asio::co_spawn(impl_->ctx, impl::migrate_loop(impl_), asio::detached);

@@ -52,6 +52,9 @@ public:
     // std::runtime_error when SQLite cannot be opened.
     communication(server::server& srv, data_settings s);
     ~communication();
+    // Ends the app thread (pending operations dropped) so no callback runs after the gateway that
+    // registered it is gone. Idempotent; the destructor calls it too.
+    void stop();
     communication(const communication&) = delete;
     communication& operator=(const communication&) = delete;
 

@@ -9,6 +9,7 @@
 
 #include <switchboard/server/log.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -96,11 +97,7 @@ gateway::gateway(server::server& srv, gateway_config cfg, communication& comm)
 gateway::~gateway() = default;
 
 void gateway::identify(const auth::found_token& t, std::function<void(identity)> done) {
-    // A Django key: the Token scheme, or (with DRF on) a credential that is not a three-segment JWT.
-    bool drf = comm_.drf_enabled() &&
-               (t.scheme == "Token" ||
-                (t.scheme != "Bearer" && std::count(t.value.begin(), t.value.end(), '.') != 2));
-    if (drf) {
+    if (drf_token(t)) {
         // Not 40 hex digits: no Django key, refused before any lookup or cache entry.
         if (!auth::valid_drf_key(t.value)) {
             m_->auth_failures->inc("malformed_token");
@@ -161,16 +158,21 @@ void gateway::install_events() {
     };
 
     ns.on_connect([self, authenticate](const socket_ptr& s, auto decide) {
-        // An address past its refused-CONNECT limit gets no lookup until its window ends.
-        if (!self->connect_allowed(*s)) {
+        // An address past its refused-lookup limit gets no Django-key lookup until its window ends
+        // (a JWT costs no lookup: it is always checked, so a NAT's other users are not locked out).
+        const auto& hs = s->handshake_info();
+        auto token = auth::find_token(s->auth(), hs.query, hs.headers.find("authorization"));
+        bool lookup = token && self->drf_token(*token) && auth::valid_drf_key(token->value);
+        auto address = self->client_address_of(*s);
+        if (lookup && !self->lookups_allowed(address)) {
             self->m_->refused->inc("connect_refusals");
             decide(server::connect_error{"Too many failed attempts, retry later", nullptr});
             return s->disconnect(true);
         }
-        authenticate(*s, [self, s, decide](std::optional<std::string> err, std::shared_ptr<state> st,
-                                           bool unavailable) {
+        authenticate(*s, [self, s, decide, lookup, address](std::optional<std::string> err,
+                                                            std::shared_ptr<state> st, bool unavailable) {
             if (err) {
-                bool close = !unavailable && self->connect_refused(*s);
+                bool close = !unavailable && self->credential_refused(s->session_id(), address, lookup);
                 decide(server::connect_error{*err, nullptr});
                 if (close) s->disconnect(true);  // past CONNECT_REFUSALS_PER_SESSION: end the session
                 return;
@@ -182,6 +184,17 @@ void gateway::install_events() {
             s->owner = st->who.anonymous ? std::string{} : "user:" + st->who.user_id;
             decide(std::nullopt);
         });
+    });
+
+    // Recovery (audit #17): a kept session takes back only the rooms its new identity may be in —
+    // its auto-rooms, and requested rooms the rules (or a cached backend answer) still allow — so
+    // nothing sent to a room it lost is replayed. The rest is checked again after the connection.
+    ns.on_restore_room([self](const socket_ptr& s, const std::string& room) {
+        auto* st = state_of(*s);
+        if (!st) return false;
+        auto autos = auth::auto_rooms(st->who);
+        if (std::find(autos.begin(), autos.end(), room) != autos.end()) return true;
+        return self->access_->decide_now(st->who, room) == auth::join_verdict::allowed;
     });
 
     auto welcome = [self](const socket_ptr& s) {

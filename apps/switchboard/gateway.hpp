@@ -92,8 +92,13 @@ private:
     server::http_reply disconnect_user_route(const server::http_request_view& req);
     // The client address (behind TRUSTED_PROXIES) and the refused-CONNECT accounting.
     std::string client_address_of(const server::socket& s) const;
-    bool connect_allowed(const server::socket& s);
-    bool connect_refused(const server::socket& s);  // true: close the Engine.IO session
+    // Is `t` a Django key (looked up in the database) rather than a JWT?
+    bool drf_token(const auth::found_token& t) const;
+    // May this address have a Django key looked up now? false past CONNECT_REFUSALS_PER_ADDRESS.
+    bool lookups_allowed(const std::string& address);
+    // A refused credential: counted per session (`session` empty for REST) and, when it cost a
+    // lookup, per address. true: the Engine.IO session must be closed.
+    bool credential_refused(const std::string& session, const std::string& address, bool looked_up);
     void connect_accepted(const server::socket& s);
 
     server::server& srv_;

@@ -95,7 +95,7 @@ void gateway::recheck_drf(const socket_ptr& s) {
             auto s = w.lock();
             if (!s) return;
             // Back to the socket's thread, where its state lives.
-            s->set_timer(std::chrono::milliseconds(0), [this, w, key, r = std::move(r)]() mutable {
+            s->post([this, w, key, r = std::move(r)]() mutable {
                 auto s = w.lock();
                 if (!s) return;
                 auto* st = state_of(*s);
@@ -131,6 +131,8 @@ auth::refresh_plan::verdict gateway::replace_principal(const socket_ptr& s, stat
         s->join(r);
     st.who = std::move(next);
     st.warned = false;
+    // Backend-decided rooms: asked again for the new principal (left when now refused).
+    if (!plan.recheck.empty()) recheck_rooms(s, st.who, st.requested);
     return plan.result;
 }
 
@@ -144,7 +146,9 @@ std::size_t gateway::disconnect_user(const std::string& user_id, const std::stri
     }
     for (const auto& s : targets) {
         std::weak_ptr<server::socket> w = s;
-        s->set_timer(std::chrono::milliseconds(0), [w, reason] {
+        // post, not set_timer: the socket's one app timer may be re-armed meanwhile (a refresh, a
+        // DRF re-check), which would drop this disconnect.
+        s->post([w, reason] {
             auto s = w.lock();
             if (!s) return;
             json::object o{{"message", "Disconnected by the server"}};
@@ -183,16 +187,21 @@ std::string gateway::client_address_of(const server::socket& s) const {
     return auth::client_address(hs.address, hs.headers.find("x-forwarded-for"), cfg_.trusted_proxies);
 }
 
-bool gateway::connect_allowed(const server::socket& s) {
-    auto address = client_address_of(s);
+bool gateway::drf_token(const auth::found_token& t) const {
+    // A Django key: the Token scheme, or (with DRF on) a credential that is not a three-segment JWT.
+    return comm_.drf_enabled() &&
+           (t.scheme == "Token" ||
+            (t.scheme != "Bearer" && std::count(t.value.begin(), t.value.end(), '.') != 2));
+}
+
+bool gateway::lookups_allowed(const std::string& address) {
     std::lock_guard lock(mu_);
     return refusals_.allowed(address, steady_ms());
 }
 
-bool gateway::connect_refused(const server::socket& s) {
-    auto address = client_address_of(s);
+bool gateway::credential_refused(const std::string& session, const std::string& address, bool looked_up) {
     std::lock_guard lock(mu_);
-    bool close = refusals_.refused(s.session_id(), address, steady_ms());
+    bool close = refusals_.refused(session, address, steady_ms(), looked_up);
     if (close) m_->refused->inc("connect_refusals_per_session");
     return close;
 }

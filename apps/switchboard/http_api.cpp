@@ -2,6 +2,8 @@
 #include "gateway.hpp"
 #include "util.hpp"
 
+#include <switchboard/auth/ids.hpp>
+
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/json_write.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
@@ -157,6 +159,9 @@ void gateway::install_http_api() {
             if (auto e = parse_body(req, b)) return *e;
             std::string room, event;
             if (auto e = need_text(b, "room", room)) return *e;
+            if (!auth::valid_room_name(room))
+                return json_error(
+                    400, "room must be ids joined by ':' (1-128 characters of A-Z a-z 0-9 . _ - @ + :)");
             if (auto e = need_event(b, event)) return *e;
             rooms::broadcast_options to;
             to.rooms = {room};
@@ -265,8 +270,9 @@ void gateway::install_http_api() {
     srv_.route_prefix(
         "/user-status/", api("GET", [this](const http_request_view& req) {
             auto id = protocol::url_decode(req.path.substr(std::string_view("/user-status/").size()), false);
-            if (!id || id->empty() || id->find('/') != std::string::npos)
-                return json_error(400, "userId is required: /user-status/{userId}");
+            if (!id || !auth::valid_id(*id))
+                return json_error(
+                    400, std::string("userId is required: /user-status/{userId}, ") + auth::id_rule_text);
             std::lock_guard lock(mu_);
             return json_reply(200, {{"success", true},
                                     {"data", json::object{{"userId", *id},

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
         app::gateway gw(srv, std::move(gcfg), comm);
         comm.start();
         srv.run();
+        comm.stop();  // before the gateway goes: no database answer may call back into it
     } catch (const std::exception& e) {
         log::error("fatal", {{"what", e.what()}});
         return 1;

@@ -4,6 +4,7 @@
 #include "gateway.hpp"
 #include "util.hpp"
 
+#include <switchboard/auth/ids.hpp>
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/json_write.hpp>
 #include <switchboard/server/log.hpp>
@@ -55,6 +56,15 @@ void gateway::install_rest_api() {
             // The user: a JWT (Bearer, or ?token=) or a DRF token (Token), as sockets present them.
             auto token = auth::find_token(json::object{}, query, req.header("authorization"));
             if (!token) return respond(json_error(401, "Authentication required"));
+            // Django keys cost a lookup: an address past CONNECT_REFUSALS_PER_ADDRESS refused ones
+            // in the window gets none until it ends, as on the socket path (audit #8).
+            bool lookup = drf_token(*token) && auth::valid_drf_key(token->value);
+            auto address =
+                auth::client_address(req.remote_address, req.header("x-forwarded-for"), cfg_.trusted_proxies);
+            if (lookup && !lookups_allowed(address)) {
+                m_->refused->inc("connect_refusals");
+                return respond(json_error(429, "Too many failed attempts, retry later"));
+            }
             auto go = [this, ep, args = std::move(args), respond](const auth::principal& who) mutable {
                 if (ep.op == operation::online_users) {
                     auto list = online_users();
@@ -65,8 +75,11 @@ void gateway::install_rest_api() {
                 comm_.run(ep.op, caller_of(who), std::move(args),
                           [respond](outcome o) { respond(json_reply(o.status, o.body)); });
             };
-            identify(*token, [this, respond, go](identity id) mutable {
-                if (!id.who) return respond(json_error(id.unavailable ? 503 : 401, id.refusal));
+            identify(*token, [this, respond, go, lookup, address](identity id) mutable {
+                if (!id.who) {
+                    if (!id.unavailable) credential_refused({}, address, lookup);
+                    return respond(json_error(id.unavailable ? 503 : 401, id.refusal));
+                }
                 // The socket path's window, per user (audit #13).
                 std::int64_t wait_ms;
                 {

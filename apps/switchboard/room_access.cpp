@@ -40,6 +40,14 @@ room_access::room_access(const auth::room_rules& rules, room_auth_settings s)
 
 room_access::~room_access() = default;
 
+auth::join_verdict room_access::decide_now(const auth::principal& who, const std::string& room) {
+    auto v = auth::check_join(rules_, who, room, 0);
+    if (v != auth::join_verdict::ask_backend) return v;
+    std::lock_guard lock(mu_);
+    auto hit = cache_.find(who.user_id, room, steady_now_ms());
+    return hit && *hit ? auth::join_verdict::allowed : auth::join_verdict::forbidden;
+}
+
 void room_access::decide(const auth::principal& who, const std::string& room, std::size_t rooms_now,
                          std::function<void(auth::join_verdict)> done) {
     auto v = auth::check_join(rules_, who, room, rooms_now);

@@ -39,6 +39,8 @@ public:
     // in time denies (uncached).
     void decide(const auth::principal& who, const std::string& room, std::size_t rooms_now,
                 std::function<void(auth::join_verdict)> done);
+    // The same, without waiting: a backend-decided room is allowed only on a cached allow.
+    auth::join_verdict decide_now(const auth::principal& who, const std::string& room);
 
 private:
     const auth::room_rules& rules_;

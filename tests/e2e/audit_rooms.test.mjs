@@ -246,6 +246,39 @@ describe("audit #17: connection-state recovery re-verifies first", () => {
     s.disconnect();
   });
 
+  test("audit #17: the same user with fewer rights takes back only the rooms still allowed, and no replay of the others", async () => {
+    const s = connect(gw.url, {
+      auth: { token: token({ userId: "carol", collegeId: "1" }) },
+      transports: ["websocket"],
+      reconnection: true,
+      reconnectionDelay: 300,
+      reconnectionDelayMax: 300,
+      randomizationFactor: 0,
+    });
+    await connected(s);
+    const got = [];
+    s.on("news", (n) => got.push(n));
+    assert.equal((await ask(s, "join_room", "lobby")).success, true);
+    const down = waitFor(s, "disconnect");
+    s.io.engine.close();
+    await down;
+    await push("college:1", "college-1 while away");
+    await push("lobby", "lobby while away");
+    // Moved to college 2 while away: college:1 is no longer hers.
+    s.auth = { token: token({ userId: "carol", collegeId: "2" }) };
+    await waitFor(s, "connect", 5000);
+    await sleep(200);
+    assert.equal(s.recovered, true);
+    assert.deepEqual(got, ["lobby while away"], "nothing of college:1 replayed");
+    const rooms = (await ask(s, "get_rooms")).rooms;
+    assert.ok(!rooms.includes("college:1"), JSON.stringify(rooms));
+    assert.ok(rooms.includes("lobby"));
+    await push("college:1", "college-1 after");
+    await sleep(200);
+    assert.deepEqual(got, ["lobby while away"]);
+    s.disconnect();
+  });
+
   test("audit #17: a failed token is refused and the session stays kept for its user", async () => {
     const { s, got, firstId, errors } = await dropAndReconnect("not-a-token");
     for (let i = 0; errors.length < 1 && i < 300; i++) await sleep(10);

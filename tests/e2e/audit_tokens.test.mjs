@@ -143,9 +143,11 @@ describe("audit #8: refused CONNECTs per address", () => {
   });
   after(async () => gw.stop());
 
-  test("audit #8: past CONNECT_REFUSALS_PER_ADDRESS an address is refused before any check", async () => {
-    for (let i = 0; i < 3; i++) assert.equal(await refused(gw.url, { auth: { token: "bad" } }), "Invalid or expired token");
-    assert.equal(await refused(gw.url, { auth: { token: token({ userId: "ok" }) } }), "Too many failed attempts, retry later");
+  test("audit #8: bad JWTs (no lookup) do not lock an address out: users behind one NAT keep connecting", async () => {
+    for (let i = 0; i < 5; i++) assert.equal(await refused(gw.url, { auth: { token: "bad.jwt.token" } }), "Invalid or expired token");
+    const [s] = await join(gw.url, token({ userId: "ok" }));
+    assert.ok(s.connected);
+    s.disconnect();
   });
 });
 
@@ -262,6 +264,26 @@ describe("audit: Django tokens", { skip: !pgEnv() && "needs PostgreSQL (SB_TEST_
     const r = await api(gw, "POST", "/api/disconnect-user", { userId: 201 }, { "x-api-key": KEY });
     assert.deepEqual(r.json, { success: true, userId: "201", disconnected: 1 });
     await gone;
+  });
+
+  test("audit #8: past CONNECT_REFUSALS_PER_ADDRESS unknown Django keys, an address gets no lookup (sockets and REST)", async () => {
+    const limited = await startGateway({ ...pgEnv(), DRF_TOKEN_AUTH: "true", DJANGO_DB_SCHEMA: django, JWT_SECRET: SECRET, CONNECT_REFUSALS_PER_ADDRESS: "3" });
+    try {
+      const unknown = (i) => String(i).repeat(40).slice(0, 40);
+      for (let i = 4; i < 6; i++) assert.equal(await refused(limited.url, { auth: { token: unknown(i) } }), "Invalid or expired token");
+      const rest = await api(limited, "GET", "/api/v1/communication/notifications/unread-count/", undefined, { authorization: `Token ${unknown(6)}` });
+      assert.equal(rest.status, 401);
+      // Three refused lookups: the next Django key, even a good one, is refused before any lookup.
+      assert.equal(await refused(limited.url, { auth: { token: K1 } }), "Too many failed attempts, retry later");
+      const again = await api(limited, "GET", "/api/v1/communication/notifications/unread-count/", undefined, { authorization: `Token ${K1}` });
+      assert.equal(again.status, 429);
+      // A JWT costs no lookup: still admitted from that address.
+      const [s] = await join(limited.url, token({ userId: "jwt-user" }));
+      assert.ok(s.connected);
+      s.disconnect();
+    } finally {
+      await limited.stop();
+    }
   });
 
   test("audit #8: keys that are not 40 hex digits are refused unlooked-up and never cached (memory stays flat)", async () => {

@@ -102,6 +102,7 @@ describe("gateway: HTTP API with SERVICE_API_KEY", () => {
       ["/api/broadcast/room", { event: "e" }, "room is required"],
       ["/api/broadcast/room", { room: 5, event: "e" }, "room must be a string"],
       ["/api/broadcast/room", { room: "", event: "e" }, "room must not be empty"],
+      ["/api/broadcast/room", { room: "a b\u0000", event: "e" }, "room must be ids joined by ':' (1-128 characters of A-Z a-z 0-9 . _ - @ + :)"],
       ["/api/broadcast/room", { room: "r" }, "event is required"],
       ["/api/broadcast/room", { room: "r", event: ["e"] }, "event must be a string"],
       ["/api/broadcast/room", { room: "r", event: "disconnect" }, "event 'disconnect' is reserved by Socket.IO"],
@@ -161,10 +162,12 @@ describe("gateway: HTTP API with SERVICE_API_KEY", () => {
       success: true,
       data: { userId: "u1", isConnected: true, devices: 2 },
     });
-    assert.deepEqual((await api(gw, "GET", "/user-status/nobody%20here", undefined, auth)).json, {
+    assert.deepEqual((await api(gw, "GET", "/user-status/nobody.here", undefined, auth)).json, {
       success: true,
-      data: { userId: "nobody here", isConnected: false, devices: 0 },
+      data: { userId: "nobody.here", isConnected: false, devices: 0 },
     });
+    // Not an id (audit #1: the identifier rule holds on the push API too).
+    assert.equal((await api(gw, "GET", "/user-status/nobody%20here", undefined, auth)).status, 400);
     assert.equal((await api(gw, "GET", "/user-status/", undefined, auth)).status, 400);
     assert.deepEqual((await api(gw, "GET", "/api/online-users", undefined, auth)).json, {
       success: true,

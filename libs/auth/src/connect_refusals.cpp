@@ -15,9 +15,10 @@ bool connect_refusals::allowed(std::string_view address, std::int64_t now_ms) {
     return it->second.n < limits_.per_address;
 }
 
-bool connect_refusals::refused(std::string_view session, std::string_view address, std::int64_t now_ms) {
+bool connect_refusals::refused(std::string_view session, std::string_view address, std::int64_t now_ms,
+                               bool count_address) {
     sweep(now_ms);
-    if (limits_.per_address != 0) {
+    if (limits_.per_address != 0 && count_address) {
         auto [it, added] = addresses_.try_emplace(std::string(address), counter{now_ms, 0});
         if (now_ms - it->second.start >= limits_.window_ms) it->second = {now_ms, 0};
         ++it->second.n;
@@ -27,7 +28,7 @@ bool connect_refusals::refused(std::string_view session, std::string_view addres
             addresses_.erase(victim);
         }
     }
-    if (limits_.per_session == 0) return false;
+    if (limits_.per_session == 0 || session.empty()) return false;
     auto [it, added] = sessions_.try_emplace(std::string(session), counter{now_ms, 0});
     it->second.start = now_ms;
     bool close = ++it->second.n >= limits_.per_session;

@@ -35,10 +35,10 @@ refresh_plan plan_refresh(const room_rules& rules, const principal& old, const p
             plan.leave.push_back(r);
             continue;
         }
-        if (check_join(rules, next, r, kept) == join_verdict::allowed)
-            ++kept;
-        else
-            plan.leave.push_back(r);
+        auto verdict = check_join(rules, next, r, kept);
+        if (verdict == join_verdict::allowed || verdict == join_verdict::ask_backend) ++kept;
+        if (verdict == join_verdict::ask_backend) plan.recheck.push_back(r);
+        if (verdict != join_verdict::allowed && verdict != join_verdict::ask_backend) plan.leave.push_back(r);
     }
     for (const auto& r : new_auto)
         if (!has(rooms_now, r)) plan.join.push_back(r);

@@ -98,6 +98,10 @@ public:
         if (!conn) co_return conn.error();
         auto& pc = **conn;
         boost::system::error_code ec;
+        // The connection's statement_timeout (DB_QUERY_TIMEOUT) is for calls, not migrations, which
+        // may wait on the migration lock or build an index: off here, and the connection is
+        // dropped afterwards so no pooled connection keeps it off.
+        sql = "SET statement_timeout = 0;\n" + sql;
         if (!PQsendQuery(pc.c, sql.c_str())) {
             set_error(PQerrorMessage(pc.c));
             ec = errc::unavailable;
@@ -105,7 +109,7 @@ public:
             auto r = co_await finish(pc, deadline);
             if (!r) ec = r.error();
         }
-        release(std::move(*conn), ec != errc::timeout);
+        release(std::move(*conn), false);
         co_return ec;
     }
 
@@ -291,7 +295,8 @@ private:
     asio::awaitable<boost::system::result<result_set>> run(pg_conn& pc, const std::string& sql,
                                                            const std::vector<param>& params,
                                                            clock_type::time_point deadline) {
-        // Text parameters go with their lengths; one holding NUL is refused, not cut short there.
+        // A text parameter holding NUL is refused: libpq reads text parameters up to their first NUL
+        // (the lengths below are for the record; libpq uses them only for binary ones).
         std::vector<std::string> text(params.size());
         std::vector<const char*> values(params.size());
         std::vector<int> lengths(params.size(), 0);

@@ -72,8 +72,9 @@ void recovery_log::session_lost(const std::string& pid, std::vector<std::string>
     it->second.lost_at = now;
 }
 
-std::optional<recovery_log::restored> recovery_log::restore(const std::string& pid, const std::string& offset,
-                                                            std::int64_t now, const std::string& owner) {
+std::optional<recovery_log::restored> recovery_log::restore(
+    const std::string& pid, const std::string& offset, std::int64_t now, const std::string& owner,
+    const std::function<bool(const std::string&)>& keep_room) {
     trim(now);
     auto sit = sessions_.find(pid);
     if (sit == sessions_.end() || sit->second.lost_at == 0 || sit->second.owner != owner) return std::nullopt;
@@ -82,6 +83,9 @@ std::optional<recovery_log::restored> recovery_log::restore(const std::string& p
     restored r;
     r.session = std::move(sit->second);
     sessions_.erase(sit);
+    if (keep_room)
+        std::erase_if(r.session.rooms,
+                      [&](const std::string& room) { return room != r.session.sid && !keep_room(room); });
     for (auto it = packets_.upper_bound(oit->second); it != packets_.end(); ++it)
         if (broadcast_reaches(it->second.opts, r.session.sid, r.session.rooms))
             r.missed.push_back(it->second.packet);

@@ -440,8 +440,11 @@ bool sio_client::try_restore(const std::shared_ptr<socket_impl>& fresh) {
     std::optional<rooms::recovery_log::restored> r;
     {
         std::lock_guard lock(ns.mu);
+        std::function<bool(const std::string&)> keep;
+        if (const auto& filter = ns.api->restore_room_)
+            keep = [&filter, &fresh](const std::string& room) { return filter(fresh, room); };
         r = ns.recovery->restore(std::string(pid->get_string()), std::string(offset->get_string()), wall_ms(),
-                                 fresh->owner);
+                                 fresh->owner, keep);
     }
     if (!r) return false;
     // Admitted just now, as its owner: the kept session continues with what the hook set.

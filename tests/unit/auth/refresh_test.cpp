@@ -61,3 +61,14 @@ TEST_CASE("audit #6: a refresh for another user, or without exp for a session wi
     CHECK(plan_refresh(rules, forever, user("7", "", "", std::nullopt), {}).result == v::replace);
     CHECK(plan_refresh(rules, forever, user("7", "", "", 5), {}).result == v::replace);
 }
+
+TEST_CASE("audit #6: backend-decided rooms are kept on refresh and asked again, not left", "[audit-6]") {
+    room_rules rules;
+    rules.prefixes.emplace_back("survey", room_rule::backend);
+    auto old = user("7", "", "1", 1000);
+    auto next = user("7", "", "1", 2000);
+    auto plan = plan_refresh(rules, old, next, {"global", "user:7", "college:1", "survey:77"});
+    CHECK(plan.result == v::replace);
+    CHECK_FALSE(has(plan.leave, "survey:77"));
+    CHECK(plan.recheck == std::vector<std::string>{"survey:77"});
+}

@@ -142,3 +142,24 @@ TEST_CASE("audit #17: a kept session is restored only for its owner", "[audit-17
     CHECK(r->session.sid == "sid1");
     CHECK(r->session.rooms == std::vector<std::string>{"room:1"});
 }
+
+TEST_CASE("audit #17: a restored session takes back only the rooms kept, and replays only theirs",
+          "[audit-17]") {
+    recovery_log log(1000, "k");
+    log.session_live("pid1", "sid1", "user:carol");
+    broadcast_options to_college, to_lobby;
+    to_college.rooms = {"college:1"};
+    to_lobby.rooms = {"lobby"};
+    auto [seq0, off0] = log.next_offset();  // the last packet the client saw
+    log.append(seq0, logged_packet{off0, 19, to_lobby, {}});
+    log.session_lost("pid1", {"sid1", "college:1", "lobby"}, 20, true);
+    auto [seq1, off1] = log.next_offset();
+    log.append(seq1, logged_packet{off1, 21, to_college, {}});
+    auto [seq2, off2] = log.next_offset();
+    log.append(seq2, logged_packet{off2, 22, to_lobby, {}});
+    auto r = log.restore("pid1", off0, 30, "user:carol",
+                         [](const std::string& room) { return room != "college:1"; });
+    REQUIRE(r);
+    CHECK(r->session.rooms == std::vector<std::string>{"sid1", "lobby"});
+    CHECK(r->missed.size() == 1);  // the lobby packet; the one to college:1 is not replayed
+}

@@ -26,7 +26,12 @@ public:
     // May this address try to authenticate now? false while it is over its limit.
     bool allowed(std::string_view address, std::int64_t now_ms);
     // Counts a refused CONNECT; true when the session has reached its limit and must be closed.
-    bool refused(std::string_view session, std::string_view address, std::int64_t now_ms);
+    // `count_address`: the refusal cost a lookup (a Django key), so it counts against the address
+    // too; cheap refusals (a bad JWT, no token) count per session only, so clients sharing an
+    // address (a NAT) are not locked out by one another's expired tokens. An empty `session`
+    // (a REST request) counts against the address only.
+    bool refused(std::string_view session, std::string_view address, std::int64_t now_ms,
+                 bool count_address = true);
     // A CONNECT succeeded on this session: its count ends.
     void connected(std::string_view session);
 

@@ -16,6 +16,8 @@ struct refresh_plan {
     verdict result = verdict::replace;
     std::vector<std::string> leave;  // old auto-rooms that no longer apply, requested rooms now refused
     std::vector<std::string> join;   // auto-rooms of the new principal not joined yet
+    // Requested rooms the backend decides (the `backend` rule): kept for now, asked again.
+    std::vector<std::string> recheck;
 };
 
 // `rooms_now`: the socket's rooms (its own-id room excluded). Only a `replace` verdict has rooms.

@@ -6,6 +6,7 @@
 #include <switchboard/rooms/broadcast.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,8 +61,12 @@ public:
         kept_session session;
         std::vector<encoded_packet> missed;
     };
+    // `keep_room` (when given) decides which of the kept rooms (the own-id room aside) the session
+    // takes back; missed packets are those that reach the rooms it keeps, so a room the new identity
+    // may no longer be in replays nothing.
     std::optional<restored> restore(const std::string& pid, const std::string& offset, std::int64_t now,
-                                    const std::string& owner = {});
+                                    const std::string& owner = {},
+                                    const std::function<bool(const std::string&)>& keep_room = {});
 
     // Drops packets and kept sessions older than the window, and the oldest packets over max_bytes.
     void trim(std::int64_t now);

@@ -162,6 +162,12 @@ class socket_impl;
 class namespace_ {
 public:
     void on_connect(connect_hook hook) { connect_hook_ = std::move(hook); }
+    // Connection-state recovery: which of a kept session's rooms the socket (admitted by the
+    // connect hook, with its app_state set) takes back. Rooms it refuses are not rejoined and
+    // replay nothing. Runs on the socket's thread under the namespace's lock: pure checks only.
+    void on_restore_room(std::function<bool(const socket_ptr&, const std::string& room)> f) {
+        restore_room_ = std::move(f);
+    }
     void on_connection(std::function<void(const socket_ptr&)> f) { connection_ = std::move(f); }
     void on(std::string event, event_handler h);
     void on_disconnect(std::function<void(const socket_ptr&, std::string_view reason)> f) {
@@ -189,6 +195,7 @@ private:
     server* srv_;
     std::string name_;
     connect_hook connect_hook_;
+    std::function<bool(const socket_ptr&, const std::string&)> restore_room_;
     std::function<void(const socket_ptr&)> connection_;
     std::function<void(const socket_ptr&, std::string_view)> disconnect_;
     std::function<bool(const socket_ptr&, std::string_view)> incoming_;
