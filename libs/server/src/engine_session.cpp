@@ -493,13 +493,25 @@ void engine_session::pump(const std::shared_ptr<ws_conn>& conn) {
     }
     conn->writing = true;
     if (conn == ws_) {
-        // No progress until this write completes: past PING_TIMEOUT the machine closes the session.
+        // No progress from now: past PING_TIMEOUT without any, the machine closes the session.
         fsm_.on_write_progress(now_ms(), true);
         rearm();
     }
     auto& bufs = batch->bufs;
+    // Each partial write is progress (a slow reader that keeps reading is not a stalled one). Asio
+    // asks this only between partial writes, never after a write that took everything: no cost on
+    // the usual path.
+    // (Raw pointers: the completion handler below owns the session and the connection meanwhile.)
+    auto progress = [this, c = conn.get()](const error_code& ec, std::size_t n) -> std::size_t {
+        if (ec) return 0;
+        if (n > 0 && c == ws_.get()) {
+            fsm_.on_write_progress(0, false);
+            fsm_.on_write_progress(now_ms(), true);
+        }
+        return 65536;
+    };
     asio::async_write(
-        conn->sock, bufs,
+        conn->sock, bufs, std::move(progress),
         [self = shared_from_this(), conn, batch = std::move(batch)](error_code ec, std::size_t n) {
             conn->writing = false;
             if (conn == self->ws_) self->fsm_.on_write_progress(0, false);
@@ -548,13 +560,36 @@ void engine_session::send_ws_close(const std::shared_ptr<ws_conn>& conn, std::ui
     pump(conn);
 }
 
-void engine_session::start_websocket(std::shared_ptr<ws_conn> conn, bool probe) {
+void engine_session::start_websocket(std::shared_ptr<ws_conn> conn, bool probe, std::string early) {
     if (probe)
         ws_probe_ = conn;
     else
         ws_ = conn;
     pump(conn);
+    if (!early.empty()) {
+        std::vector<protocol::ws::frame_event> events;
+        if (!feed_ws(conn, early, events)) return;
+    }
     read_ws(conn);
+}
+
+bool engine_session::feed_ws(const std::shared_ptr<ws_conn>& conn, std::string_view bytes,
+                             std::vector<protocol::ws::frame_event>& events) {
+    srv_.bytes_in->inc(bytes.size());
+    events.clear();
+    auto violation = conn->dec.feed(bytes, events);
+    for (auto& e : events)
+        if (!on_ws_frame(conn, e)) {
+            on_ws_closed(conn);
+            return false;
+        }
+    if (violation) {
+        if (*violation == protocol::ws::close_code::too_big) srv_.dropped->inc("payload_too_large");
+        send_ws_close(conn, *violation);
+        on_ws_closed(conn);
+        return false;
+    }
+    return true;
 }
 
 // Waits until the socket has data, then reads what is there through a per-thread buffer: an idle
@@ -571,17 +606,7 @@ void engine_session::read_ws(const std::shared_ptr<ws_conn>& conn) {
             if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
             if (got <= 0) return self->on_ws_closed(conn);  // EOF or reset
             auto n = static_cast<std::size_t>(got);
-            self->srv_.bytes_in->inc(n);
-            events.clear();
-            auto violation = conn->dec.feed(std::string_view(buf.data(), n), events);
-            for (auto& e : events)
-                if (!self->on_ws_frame(conn, e)) return self->on_ws_closed(conn);
-            if (violation) {
-                if (*violation == protocol::ws::close_code::too_big)
-                    self->srv_.dropped->inc("payload_too_large");
-                self->send_ws_close(conn, *violation);
-                return self->on_ws_closed(conn);
-            }
+            if (!self->feed_ws(conn, std::string_view(buf.data(), n), events)) return;
             if (n < buf.size()) break;
         }
         if (conn->dec.idle()) conn->dec.shrink();

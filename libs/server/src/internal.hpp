@@ -226,7 +226,8 @@ public:
     auto async_post(std::string body, Token&& token);
 
     // WebSocket: starts reading and writing `conn` (on the session's thread); `probe`: an upgrade attempt.
-    void start_websocket(std::shared_ptr<ws_conn> conn, bool probe);
+    // `early`: bytes the client sent right behind its upgrade request (read with it), handled first.
+    void start_websocket(std::shared_ptr<ws_conn> conn, bool probe, std::string early = {});
     // On the session's thread: may a WebSocket upgrade this session?
     bool begin_upgrade();
 
@@ -268,6 +269,9 @@ private:
     void writer_done(const std::shared_ptr<ws_conn>& conn);
     void on_ws_closed(const std::shared_ptr<ws_conn>& conn);
     void read_ws(const std::shared_ptr<ws_conn>& conn);
+    // Decodes bytes of `conn` and handles their frames; false when the connection ended.
+    bool feed_ws(const std::shared_ptr<ws_conn>& conn, std::string_view bytes,
+                 std::vector<protocol::ws::frame_event>& events);
     // One decoded frame; false ends the reader.
     bool on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol::ws::frame_event& e);
     void send_ws_close(const std::shared_ptr<ws_conn>& conn, std::uint16_t code);

@@ -223,7 +223,7 @@ asio::awaitable<void> accept_delay(const server_options& o) {
 // Upgrade of an existing polling session: runs on the session's thread.
 void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
                    std::shared_ptr<const std::string> accepted, std::size_t max_payload,
-                   detail::conn_slot slot) {
+                   detail::conn_slot slot, std::string early) {
     auto conn = std::make_shared<detail::ws_conn>(std::move(sock), max_payload);
     conn->slot = std::move(slot);
     if (!s->begin_upgrade()) {
@@ -239,12 +239,13 @@ void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
         return;
     }
     conn->raw_out.push_back(std::move(accepted));
-    s->start_websocket(std::move(conn), true);
+    s->start_websocket(std::move(conn), true, std::move(early));
 }
 
 asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
                                        request& req, std::string_view query, bool raw,
-                                       const std::string& remote, executor_t ex, detail::conn_slot& slot) {
+                                       const std::string& remote, executor_t ex, detail::conn_slot& slot,
+                                       std::string early) {
     const auto& opts = srv->opts;
     auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
         auto res = engine_error(req, e);
@@ -267,10 +268,12 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
         auto& raw_sock = stream.socket();
         auto proto = raw_sock.local_endpoint().protocol();
         tcp::socket moved(s->executor(), proto, raw_sock.release());
-        asio::dispatch(s->executor(), [s, sock = std::move(moved), accepted = ws_accept(req),
-                                       max = opts.engine.max_payload, slot = std::move(slot)]() mutable {
-            start_upgrade(std::move(s), std::move(sock), std::move(accepted), max, std::move(slot));
-        });
+        asio::dispatch(s->executor(),
+                       [s, sock = std::move(moved), accepted = ws_accept(req), max = opts.engine.max_payload,
+                        slot = std::move(slot), early = std::move(early)]() mutable {
+                           start_upgrade(std::move(s), std::move(sock), std::move(accepted), max,
+                                         std::move(slot), std::move(early));
+                       });
         co_return true;
     }
 
@@ -283,7 +286,9 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     conn->raw_out.push_back(ws_accept(req));
     s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
     s->start();
-    s->start_websocket(std::move(conn), false);  // the 101 and the open packet leave in one write
+    // The 101 and the open packet leave in one write; frames the client sent right behind its
+    // request (read with it) are handled first.
+    s->start_websocket(std::move(conn), false, std::move(early));
     co_return true;
 }
 
@@ -396,7 +401,9 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
         bool raw = !opts.raw_echo_path.empty() && path == opts.raw_echo_path;
 
         if (is_engine && websocket::is_upgrade(req)) {
-            co_await handle_websocket(srv, stream, req, query, raw, remote, ex, slot);
+            // Bytes read past the request belong to the WebSocket (a client that did not wait for 101).
+            std::string early(static_cast<const char*>(buf.data().data()), buf.size());
+            co_await handle_websocket(srv, stream, req, query, raw, remote, ex, slot, std::move(early));
             co_return;
         }
         response res;
