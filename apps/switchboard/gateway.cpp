@@ -22,16 +22,6 @@ using server::socket_ptr;
 
 namespace {
 
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-void emit(const socket_ptr& s, std::string_view event, json::value v) {
-    s->emit(event, one(std::move(v)));
-}
-
 json::value user_id_json(const auth::principal& p) {
     return p.anonymous ? json::value(nullptr) : json::value(p.user_id);
 }
@@ -45,12 +35,6 @@ void refuse(const socket_ptr& s, const ack_reply& ack, std::string_view message)
 const json::value& first_arg(const payload& p) {
     static const json::value null_value;
     return p.args.empty() ? null_value : p.args[0];
-}
-
-std::vector<std::string> joined_rooms(const socket_ptr& s) {
-    auto r = s->rooms();
-    std::erase(r, s->id());  // the socket's own-id room is an implementation detail
-    return r;
 }
 
 json::array rooms_json(const socket_ptr& s) {

@@ -2,6 +2,7 @@
 // A socket's state in the gateway (set in the connect hook, or on connection for a recovered
 // session), shared by gateway.cpp and gateway_tokens.cpp. Used on the socket's thread only.
 #include "gateway.hpp"
+#include "util.hpp"
 
 #include <switchboard/auth/identity.hpp>
 #include <switchboard/auth/limits.hpp>
@@ -19,6 +20,18 @@ struct gateway::state {
     std::string drf_key;  // the Django key it connected with (re-checked on a timer); empty for a JWT
     std::set<std::string> requested;  // rooms joined by request (typing is told there only)
 };
+
+// An event with one JSON argument to one socket.
+inline void emit(const server::socket_ptr& s, std::string_view event, boost::json::value v) {
+    s->emit(event, one(std::move(v)));
+}
+
+// The rooms a socket is in, without its own-id room (an implementation detail).
+inline std::vector<std::string> joined_rooms(const server::socket_ptr& s) {
+    auto r = s->rooms();
+    std::erase(r, s->id());
+    return r;
+}
 
 // The socket's state; a raw pointer: the socket owns it, and the rate limit reads it for every event.
 inline gateway::state* state_of(const server::socket& s) {

@@ -21,22 +21,6 @@ namespace {
 // Waits longer than this are re-armed when they end, so no timer computes a far-away time point.
 constexpr std::int64_t max_timer_ms = 86400000;
 
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-void emit(const socket_ptr& s, std::string_view event, json::value v) {
-    s->emit(event, one(std::move(v)));
-}
-
-std::vector<std::string> joined_rooms(const socket_ptr& s) {
-    auto r = s->rooms();
-    std::erase(r, s->id());  // the socket's own-id room is an implementation detail
-    return r;
-}
-
 }  // namespace
 
 // One timer per socket. A DRF socket: the next re-check. A JWT socket: first the warning

@@ -17,14 +17,6 @@ namespace switchboard::app {
 namespace json = boost::json;
 using server::http_reply;
 
-namespace {
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-}  // namespace
-
 void gateway::install_rest_api() {
     srv_.route_async(
         std::string(rest_prefix),

@@ -7,14 +7,6 @@
 
 namespace switchboard::app {
 
-namespace {
-std::int64_t steady_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-}  // namespace
-
 std::optional<std::string> load_room_access(const server::config& c, const auth::room_rules& rules,
                                             room_auth_settings& out) {
     out.url = c.str("ROOM_AUTH_URL");
@@ -44,7 +36,7 @@ auth::join_verdict room_access::decide_now(const auth::principal& who, const std
     auto v = auth::check_join(rules_, who, room, 0);
     if (v != auth::join_verdict::ask_backend) return v;
     std::lock_guard lock(mu_);
-    auto hit = cache_.find(who.user_id, room, steady_now_ms());
+    auto hit = cache_.find(who.user_id, room, steady_ms());
     return hit && *hit ? auth::join_verdict::allowed : auth::join_verdict::forbidden;
 }
 
@@ -55,7 +47,7 @@ void room_access::decide(const auth::principal& who, const std::string& room, st
     if (!http_) return done(auth::join_verdict::forbidden);
     {
         std::lock_guard lock(mu_);
-        if (auto hit = cache_.find(who.user_id, room, steady_now_ms()))
+        if (auto hit = cache_.find(who.user_id, room, steady_ms()))
             return done(*hit ? auth::join_verdict::allowed : auth::join_verdict::forbidden);
     }
     http_->post_json(
@@ -68,7 +60,7 @@ void room_access::decide(const auth::principal& who, const std::string& room, st
             }
             {
                 std::lock_guard lock(mu_);
-                cache_.put(user, room, *allowed, steady_now_ms());
+                cache_.put(user, room, *allowed, steady_ms());
             }
             done(*allowed ? auth::join_verdict::allowed : auth::join_verdict::forbidden);
         });

@@ -21,6 +21,12 @@ inline std::int64_t wall_ms() {
 inline std::int64_t wall_s() {
     return wall_ms() / 1000;
 }
+// A monotonic clock in milliseconds (rate windows, caches, refusal windows).
+inline std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 inline std::string now_iso() {
     return log::iso_time(wall_ms());
 }
