@@ -179,13 +179,15 @@ bool gateway::drf_token(const auth::found_token& t) const {
 }
 
 bool gateway::lookups_allowed(const std::string& address) {
+    auto key = auth::address_key(address);  // an IPv6 client by its /64
     std::lock_guard lock(mu_);
-    return refusals_.allowed(address, steady_ms());
+    return refusals_.allowed(key, steady_ms());
 }
 
 bool gateway::credential_refused(const std::string& session, const std::string& address, bool looked_up) {
+    auto key = auth::address_key(address);
     std::lock_guard lock(mu_);
-    bool close = refusals_.refused(session, address, steady_ms(), looked_up);
+    bool close = refusals_.refused(session, key, steady_ms(), looked_up);
     if (close) m_->refused->inc("connect_refusals_per_session");
     return close;
 }

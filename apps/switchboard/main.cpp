@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
         // peer, or behind TRUSTED_PROXIES the X-Forwarded-For client. A session keeps only the
         // handshake headers the gateway reads.
         sopts.client_address = [proxies = gcfg.trusted_proxies](const server::handshake& hs) {
-            return auth::client_address(hs.address, hs.headers.find("x-forwarded-for"), proxies);
+            return auth::address_key(
+                auth::client_address(hs.address, hs.headers.find("x-forwarded-for"), proxies));
         };
         sopts.handshake_headers = {"authorization", "x-forwarded-for"};
         for (const auto& w : server::weaker_settings(cfg))

@@ -115,6 +115,18 @@ bool address_set::contains(std::string_view address) const {
     return false;
 }
 
+std::string address_key(std::string_view address) {
+    unsigned char b[16];
+    bool v4 = false;
+    if (!to_bytes(address, b, v4) || v4) return std::string(address);
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, mapped, 12) == 0) return std::string(address);  // an IPv4 client
+    std::memset(b + 8, 0, 8);
+    char text[INET6_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET6, b, text, sizeof text)) return std::string(address);
+    return std::string(text) + "/64";
+}
+
 std::string client_address(std::string_view peer, std::string_view forwarded_for,
                            const address_set& trusted) {
     if (trusted.empty() || forwarded_for.empty() || !trusted.contains(peer)) return std::string(peer);

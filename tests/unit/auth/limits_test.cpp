@@ -55,3 +55,14 @@ TEST_CASE("limits: client address behind trusted proxies") {
     CHECK(client_address("127.0.0.1", "10.0.0.3", trusted) == "10.0.0.3");  // only proxies: the first hop
     CHECK(client_address("127.0.0.1", "203.0.113.9", address_set{}) == "127.0.0.1");
 }
+
+TEST_CASE("audit #11: per-address limits count an IPv6 client by its /64", "[audit-11]") {
+    using switchboard::auth::address_key;
+    CHECK(address_key("10.1.2.3") == "10.1.2.3");
+    CHECK(address_key("::ffff:10.1.2.3") == "::ffff:10.1.2.3");
+    CHECK(address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64");
+    CHECK(address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9"));
+    CHECK(address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1"));
+    CHECK(address_key("::1") == "::/64");
+    CHECK(address_key("not an address") == "not an address");
+}

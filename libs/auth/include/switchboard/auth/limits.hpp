@@ -51,4 +51,9 @@ private:
 // X-Forwarded-For that is not itself trusted.
 std::string client_address(std::string_view peer, std::string_view forwarded_for, const address_set& trusted);
 
+// The key a per-address limit counts under: an IPv4 address (or IPv4-mapped IPv6) as it is, an
+// IPv6 address by its /64 (one host usually holds a whole /64, so counting single addresses would
+// let it open 2^64 quotas); anything else as it is.
+std::string address_key(std::string_view address);
+
 }  // namespace switchboard::auth
