@@ -118,14 +118,14 @@ void gateway::install_events() {
     // `unavailable`: refused because the database could not answer (not counted against the client).
     using auth_done =
         std::function<void(std::optional<std::string>, std::shared_ptr<state>, bool unavailable)>;
-    auto authenticate = [self](const server::socket& s, auth_done done) {
-        const auto& hs = s.handshake_info();
+    // `token` and `address` are the handshake's, found once by the connect hook.
+    auto authenticate = [self](const std::optional<auth::found_token>& token, const std::string& address,
+                               auth_done done) {
         auto st =
             std::make_shared<state>(state{{},
-                                          self->client_address_of(s),
+                                          address,
                                           auth::rate_window(self->cfg_.rate_window_ms, self->cfg_.rate_max,
                                                             self->cfg_.rate_disconnect_after)});
-        auto token = auth::find_token(s.auth(), hs.query, hs.headers.find("authorization"));
         if (!token) {
             if (!self->cfg_.allow_anonymous) {
                 self->m_->auth_failures->inc("missing_token");
@@ -153,21 +153,24 @@ void gateway::install_events() {
             decide(server::connect_error{"Too many failed attempts, retry later", nullptr});
             return s->disconnect(true);
         }
-        authenticate(*s, [self, s, decide, lookup, address](std::optional<std::string> err,
-                                                            std::shared_ptr<state> st, bool unavailable) {
-            if (err) {
-                bool close = !unavailable && self->credential_refused(s->session_id(), address, lookup);
-                decide(server::connect_error{*err, nullptr});
-                if (close) s->disconnect(true);  // past CONNECT_REFUSALS_PER_SESSION: end the session
-                return;
-            }
-            // MAX_CONNECTIONS_PER_IP is enforced by the server at the Engine.IO handshake.
-            self->connect_accepted(*s);
-            s->app_state = st;
-            // A kept session (connection-state recovery) goes to this owner only.
-            s->owner = st->who.anonymous ? std::string{} : "user:" + st->who.user_id;
-            decide(std::nullopt);
-        });
+        authenticate(token, address,
+                     [self, s, decide, lookup, address](std::optional<std::string> err,
+                                                        std::shared_ptr<state> st, bool unavailable) {
+                         if (err) {
+                             bool close =
+                                 !unavailable && self->credential_refused(s->session_id(), address, lookup);
+                             decide(server::connect_error{*err, nullptr});
+                             if (close)
+                                 s->disconnect(true);  // past CONNECT_REFUSALS_PER_SESSION: end the session
+                             return;
+                         }
+                         // MAX_CONNECTIONS_PER_IP is enforced by the server at the Engine.IO handshake.
+                         self->connect_accepted(*s);
+                         s->app_state = st;
+                         // A kept session (connection-state recovery) goes to this owner only.
+                         s->owner = st->who.anonymous ? std::string{} : "user:" + st->who.user_id;
+                         decide(std::nullopt);
+                     });
     });
 
     // Recovery (audit #17): a kept session takes back only the rooms its new identity may be in —

@@ -3,20 +3,14 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { waitFor, sleep } from "./helpers.mjs";
-import { gatewayFixture, SECRET, token, join, api, service } from "./gateway-helpers.mjs";
+import { gatewayFixture, SECRET, token, join, api, service, answer } from "./gateway-helpers.mjs";
 
 const user = (userId) => ({ authorization: `Bearer ${token({ userId })}` });
 const REST = "/api/v1/communication/";
 
 // A raw request (fetch would re-encode a path or query that is not UTF-8).
 async function raw(gw, method, target, headers = {}, body) {
-  const res = await fetch(gw.url + target, { method, headers, body });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, json, text, headers: res.headers };
+  return answer(await fetch(gw.url + target, { method, headers, body }));
 }
 
 const corsHeaders = (h) => [...h.keys()].filter((k) => k.startsWith("access-control-"));

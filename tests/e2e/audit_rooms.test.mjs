@@ -207,17 +207,21 @@ describe("audit #17: connection-state recovery re-verifies first", () => {
   const push = (room, data) =>
     api(gw, "POST", "/api/broadcast/room", { room, event: "news", data }, { "x-api-key": KEY });
 
-  // alice joins lobby and gets news 1; her transport drops; news 2 is sent while she is away; she
-  // reconnects with `nextToken`.
-  async function dropAndReconnect(nextToken) {
-    const s = connect(gw.url, {
-      auth: { token: token({ userId: "alice" }) },
+  // A client that reconnects by itself 300 ms after its transport drops.
+  const recoverable = (claims) =>
+    connect(gw.url, {
+      auth: { token: token(claims) },
       transports: ["websocket"],
       reconnection: true,
       reconnectionDelay: 300,
       reconnectionDelayMax: 300,
       randomizationFactor: 0,
     });
+
+  // alice joins lobby and gets news 1; her transport drops; news 2 is sent while she is away; she
+  // reconnects with `nextToken`.
+  async function dropAndReconnect(nextToken) {
+    const s = recoverable({ userId: "alice" });
     await connected(s);
     const got = [];
     s.on("news", (n) => got.push(n));
@@ -247,14 +251,7 @@ describe("audit #17: connection-state recovery re-verifies first", () => {
   });
 
   test("audit #17: the same user with fewer rights takes back only the rooms still allowed, and no replay of the others", async () => {
-    const s = connect(gw.url, {
-      auth: { token: token({ userId: "carol", collegeId: "1" }) },
-      transports: ["websocket"],
-      reconnection: true,
-      reconnectionDelay: 300,
-      reconnectionDelayMax: 300,
-      randomizationFactor: 0,
-    });
+    const s = recoverable({ userId: "carol", collegeId: "1" });
     await connected(s);
     const got = [];
     s.on("news", (n) => got.push(n));

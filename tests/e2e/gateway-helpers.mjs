@@ -155,6 +155,11 @@ export async function api(gw, method, route, body, headers = {}) {
     headers: { "content-type": "application/json", ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
+  return answer(res);
+}
+
+// A fetch response as {status, json (when the body is JSON), text, headers}.
+export async function answer(res) {
   const text = await res.text();
   let json;
   try {
