@@ -2,7 +2,7 @@
 //   echo (arg) with ack → ack(arg)
 //   join_room {room} → joins; acks {success:true} when asked
 //   publish {room, payload} → broadcasts "message" with payload to the room
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <cstdlib>

@@ -3,7 +3,7 @@
 //   --profile e2e: the same plus the namespaces and events tests/e2e uses.
 //   --profile client-suite: ../shared/CLIENT-SUITE-SPEC.md, for socket.io-client's own test suite
 //     (port 3210, ping 2000/20000, 10 ms accept delay, connection-state recovery for 2 minutes).
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <switchboard/protocol/sio_packet.hpp>

@@ -7,12 +7,12 @@
 
 #include <switchboard/auth/ids.hpp>
 #include <switchboard/auth/token_cache.hpp>
+#include <switchboard/common/json_write.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/persistence/chat_store.hpp>
 #include <switchboard/persistence/django_users.hpp>
 #include <switchboard/persistence/migrations.hpp>
 #include <switchboard/persistence/notification_store.hpp>
-#include <switchboard/protocol/json_write.hpp>
-#include <switchboard/server/log.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -42,8 +42,8 @@ using boost::system::error_code;
 
 // ---- settings ---------------------------------------------------------------------------------
 
-std::vector<server::setting> data_settings_table() {
-    using k = server::setting::kind;
+std::vector<common::setting> data_settings_table() {
+    using k = common::setting::kind;
     return {
         {"DATABASE_URL",
          {},
@@ -138,7 +138,7 @@ std::vector<server::setting> data_settings_table() {
 namespace {
 
 // A libpq key=value string from the DB_* names ('…' quoted, \ and ' escaped).
-std::string conninfo_from_parts(const server::config& c) {
+std::string conninfo_from_parts(const common::config& c) {
     auto quote = [](const std::string& v) {
         std::string out = "'";
         for (char ch : v) {
@@ -156,7 +156,7 @@ std::string conninfo_from_parts(const server::config& c) {
 
 }  // namespace
 
-std::optional<std::string> load_data_settings(const server::config& c, data_settings& out) {
+std::optional<std::string> load_data_settings(const common::config& c, data_settings& out) {
     out.conninfo = c.str("DATABASE_URL");
     if (out.conninfo.empty() && !c.str("DB_HOST").empty()) out.conninfo = conninfo_from_parts(c);
     if (!out.conninfo.empty() && !out.conninfo.starts_with("postgres://") &&
@@ -370,9 +370,9 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     db::notification_store notes;
     std::optional<db::django_users> drf;
     std::atomic<bool> ready{false};
-    server::counter_family* store_errors = nullptr;
-    server::counter* messages = nullptr;
-    server::counter* notifications = nullptr;
+    common::counter_family* store_errors = nullptr;
+    common::counter* messages = nullptr;
+    common::counter* notifications = nullptr;
 
     // Typing: (sender, receiver) → the timer that ends it.
     std::map<std::pair<std::string, std::string>, std::shared_ptr<asio::steady_timer>> typing;

@@ -5,7 +5,7 @@
 #include "input.hpp"
 
 #include <switchboard/auth/identity.hpp>
-#include <switchboard/server/config.hpp>
+#include <switchboard/common/config.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <boost/json/object.hpp>
@@ -35,8 +35,8 @@ struct data_settings {
     std::int64_t typing_timeout_ms = 5000;
 };
 
-std::vector<server::setting> data_settings_table();
-std::optional<std::string> load_data_settings(const server::config& c, data_settings& out);
+std::vector<common::setting> data_settings_table();
+std::optional<std::string> load_data_settings(const common::config& c, data_settings& out);
 // Where the data lives, for logs ("postgresql host:port/db schema" or "sqlite path"), without secrets.
 std::string describe_store(const data_settings& s);
 

@@ -7,7 +7,7 @@
 #include <switchboard/auth/ids.hpp>
 #include <switchboard/auth/refresh.hpp>
 
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/log.hpp>
 
 #include <algorithm>
 #include <chrono>

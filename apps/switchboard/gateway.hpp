@@ -11,8 +11,8 @@
 #include <switchboard/auth/limits.hpp>
 #include <switchboard/auth/refresh.hpp>
 #include <switchboard/auth/user_rates.hpp>
+#include <switchboard/common/config.hpp>
 #include <switchboard/presence/registry.hpp>
-#include <switchboard/server/config.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <memory>
@@ -46,9 +46,9 @@ struct gateway_config {
 };
 
 // The gateway's settings (appended to the engine's table).
-std::vector<server::setting> gateway_settings();
+std::vector<common::setting> gateway_settings();
 // Reads keys, rules and limits; an error message for bad settings or unreadable files.
-std::optional<std::string> load_gateway_config(const server::config& c, gateway_config& out);
+std::optional<std::string> load_gateway_config(const common::config& c, gateway_config& out);
 
 class gateway {
 public:
@@ -111,11 +111,11 @@ private:
     std::unordered_map<std::string, std::weak_ptr<server::socket>> live_;  // socket id → socket
     auth::connect_refusals refusals_;
     struct counters {
-        server::counter_family* auth_failures;
-        server::counter_family* refused;
-        server::counter_family* rate_limited;
-        server::counter_family* joins_refused;
-        server::counter* api_requests;
+        common::counter_family* auth_failures;
+        common::counter_family* refused;
+        common::counter_family* rate_limited;
+        common::counter_family* joins_refused;
+        common::counter* api_requests;
     };
     std::unique_ptr<counters> m_;
 };

@@ -6,7 +6,7 @@
 #include "util.hpp"
 
 #include <switchboard/auth/ids.hpp>
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/log.hpp>
 
 #include <algorithm>
 #include <chrono>

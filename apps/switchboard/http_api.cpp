@@ -4,10 +4,10 @@
 
 #include <switchboard/auth/ids.hpp>
 
+#include <switchboard/common/json_write.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/protocol/engine_request.hpp>
-#include <switchboard/protocol/json_write.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
-#include <switchboard/server/log.hpp>
 
 #include <openssl/crypto.h>
 #include <boost/json/parse.hpp>

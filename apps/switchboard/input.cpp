@@ -3,8 +3,8 @@
 
 #include <switchboard/auth/identity.hpp>
 #include <switchboard/auth/ids.hpp>
+#include <switchboard/common/json_write.hpp>
 #include <switchboard/protocol/engine_request.hpp>
-#include <switchboard/protocol/json_write.hpp>
 
 #include <algorithm>
 #include <array>
@@ -200,7 +200,7 @@ check attachments_of(const json::object& o, std::string& out) {
         }
         clean.push_back(std::move(c));
     }
-    out = protocol::json_write(clean);
+    out = common::json_write(clean);
     return std::nullopt;
 }
 
@@ -272,7 +272,7 @@ check notification_fields(const json::object& o, persistence::notification& n) {
     }
     if (auto* m = field(o, "metadata")) {
         if (!m->is_object()) return fail(400, "metadata must be an object");
-        n.metadata = protocol::json_write(*m);
+        n.metadata = common::json_write(*m);
         if (n.metadata.size() > 16384) return fail(400, "metadata is larger than 16 KiB");
     }
     return std::nullopt;

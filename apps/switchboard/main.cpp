@@ -2,8 +2,9 @@
 #include "gateway.hpp"
 
 #include <switchboard/auth/limits.hpp>
-#include <switchboard/server/config.hpp>
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/config.hpp>
+#include <switchboard/common/log.hpp>
+#include <switchboard/server/engine_settings.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <cstdio>
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
         table.push_back(std::move(s));
     for (auto& s : app::data_settings_table())
         table.push_back(std::move(s));
-    server::config cfg(std::move(table));
+    common::config cfg(std::move(table));
     auto err = cfg.load(argc, argv, [](const std::string& name) -> std::optional<std::string> {
         if (const char* v = std::getenv(name.c_str())) return std::string(v);
         return std::nullopt;

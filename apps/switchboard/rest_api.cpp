@@ -5,9 +5,9 @@
 #include "util.hpp"
 
 #include <switchboard/auth/ids.hpp>
+#include <switchboard/common/json_write.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/protocol/engine_request.hpp>
-#include <switchboard/protocol/json_write.hpp>
-#include <switchboard/server/log.hpp>
 
 #include <chrono>
 #include <variant>

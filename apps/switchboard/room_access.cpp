@@ -1,13 +1,13 @@
 #include "room_access.hpp"
 #include "util.hpp"
 
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/log.hpp>
 
 #include <chrono>
 
 namespace switchboard::app {
 
-std::optional<std::string> load_room_access(const server::config& c, const auth::room_rules& rules,
+std::optional<std::string> load_room_access(const common::config& c, const auth::room_rules& rules,
                                             room_auth_settings& out) {
     out.url = c.str("ROOM_AUTH_URL");
     out.cache_ttl_ms = c.integer("ROOM_AUTH_CACHE_TTL");

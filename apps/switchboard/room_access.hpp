@@ -4,7 +4,7 @@
 // is cached for ROOM_AUTH_CACHE_TTL.
 #include <switchboard/auth/access.hpp>
 #include <switchboard/auth/room_auth.hpp>
-#include <switchboard/server/config.hpp>
+#include <switchboard/common/config.hpp>
 #include <switchboard/server/http_client.hpp>
 
 #include <cstdint>
@@ -26,7 +26,7 @@ struct room_auth_settings {
 // Reads ROOM_AUTH_URL, ROOM_AUTH_CACHE_TTL, ROOM_AUTH_TIMEOUT (settings.cpp); an error for a URL that is not
 // http://host[:port]/path, or for rules that use the backend rule without a URL. Logs a warning for each rule
 // that opens rooms to every user.
-std::optional<std::string> load_room_access(const server::config& c, const auth::room_rules& rules,
+std::optional<std::string> load_room_access(const common::config& c, const auth::room_rules& rules,
                                             room_auth_settings& out);
 
 class room_access {

@@ -1,15 +1,15 @@
 // The gateway's settings: names of the Node services' .env files, each also a flag.
 #include "gateway.hpp"
 
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/log.hpp>
 
 #include <fstream>
 #include <sstream>
 
 namespace switchboard::app {
 
-std::vector<server::setting> gateway_settings() {
-    using k = server::setting::kind;
+std::vector<common::setting> gateway_settings() {
+    using k = common::setting::kind;
     return {
         {"JWT_SECRET",
          {},
@@ -168,7 +168,7 @@ std::optional<std::string> read_file(const std::string& path, std::string& out) 
 }
 }  // namespace
 
-std::optional<std::string> load_gateway_config(const server::config& c, gateway_config& out) {
+std::optional<std::string> load_gateway_config(const common::config& c, gateway_config& out) {
     if (const auto& s = c.str("JWT_SECRET"); !s.empty()) {
         // RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes).
         if (s.size() < min_jwt_secret_bytes) {

@@ -1,10 +1,11 @@
 #pragma once
 // Small helpers shared by the gateway's event handlers and its HTTP API.
-#include <switchboard/protocol/json_write.hpp>
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/clock.hpp>
+#include <switchboard/common/ids.hpp>
+#include <switchboard/common/json_write.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/server/server.hpp>
 
-#include <openssl/rand.h>
 #include <boost/json/parse.hpp>
 
 #include <cctype>
@@ -13,35 +14,11 @@
 
 namespace switchboard::app {
 
-inline std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-inline std::int64_t wall_s() {
-    return wall_ms() / 1000;
-}
-// A monotonic clock in milliseconds (rate windows, caches, refusal windows).
-inline std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-inline std::string now_iso() {
-    return log::iso_time(wall_ms());
-}
-// `bytes` random bytes from the OS's source, as lower-case hex.
-inline std::string random_hex(std::size_t bytes) {
-    std::string raw(bytes, '\0'), out;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
-        throw std::runtime_error("RAND_bytes failed");
-    static constexpr char digits[] = "0123456789abcdef";
-    for (unsigned char c : raw) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
+using common::now_iso;
+using common::random_hex;
+using common::steady_ms;  // a monotonic clock in ms (rate windows, caches, refusal windows)
+using common::wall_ms;
+using common::wall_s;
 
 // A payload of one JSON argument.
 inline server::payload one(boost::json::value v) {
@@ -52,7 +29,7 @@ inline server::payload one(boost::json::value v) {
 
 // HTTP answers: a JSON object, or {success:false, error}.
 inline server::http_reply json_reply(unsigned status, const boost::json::object& o) {
-    return server::http_reply{status, "application/json", protocol::json_write(o)};
+    return server::http_reply{status, "application/json", common::json_write(o)};
 }
 inline server::http_reply json_error(unsigned status, std::string_view message) {
     return json_reply(status, boost::json::object{{"success", false}, {"error", message}});

@@ -1,5 +1,5 @@
 // Socket.IO decoder: never crashes or throws; a decoded packet re-encodes to one that decodes the same.
-#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/common/json_write.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
 
 #include <algorithm>

@@ -2,8 +2,8 @@
 // on a query), a pool of connections made on demand, statements prepared once per connection,
 // a deadline on every call (a connection that misses one is dropped), capped backoff after a
 // failed connect during which calls fail fast.
+#include <switchboard/common/log.hpp>
 #include <switchboard/persistence/database.hpp>
-#include <switchboard/server/log.hpp>
 
 #include <libpq-fe.h>
 #include <boost/asio/as_tuple.hpp>

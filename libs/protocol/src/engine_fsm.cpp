@@ -1,5 +1,5 @@
+#include <switchboard/common/json_write.hpp>
 #include <switchboard/protocol/engine_fsm.hpp>
-#include <switchboard/protocol/json_write.hpp>
 
 #include <algorithm>
 
@@ -13,7 +13,7 @@ engine_fsm::engine_fsm(const engine_options& opts, transport_kind initial, milli
 
 std::string engine_fsm::open_payload(std::string_view sid) const {
     std::string s = "{\"sid\":";
-    json_append_string(s, sid);
+    common::json_append_string(s, sid);
     s += transport_ == transport_kind::polling ? ",\"upgrades\":[\"websocket\"]" : ",\"upgrades\":[]";
     s += ",\"pingInterval\":" + std::to_string(opts_.ping_interval_ms);
     s += ",\"pingTimeout\":" + std::to_string(opts_.ping_timeout_ms);

@@ -1,5 +1,5 @@
+#include <switchboard/common/json_write.hpp>
 #include <switchboard/protocol/errc.hpp>
-#include <switchboard/protocol/json_write.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
 
 #include <boost/json/parse.hpp>
@@ -178,7 +178,7 @@ void append_sio_header(std::string& out, sio_type type, std::string_view nsp, st
 void append_sio_packet(std::string& out, sio_type type, std::string_view nsp, std::optional<std::uint64_t> id,
                        const boost::json::value* data, std::size_t attachments) {
     append_sio_header(out, type, nsp, id, attachments);
-    if (data) json_append(out, *data);
+    if (data) common::json_append(out, *data);
 }
 
 void append_sio_event(std::string& out, std::string_view nsp, std::optional<std::uint64_t> id,
@@ -186,14 +186,14 @@ void append_sio_event(std::string& out, std::string_view nsp, std::optional<std:
                       std::string_view trailing_string) {
     append_sio_header(out, sio_type::event, nsp, id, attachments);
     out += '[';
-    json_append_string(out, event);
+    common::json_append_string(out, event);
     for (const auto& a : args) {
         out += ',';
-        json_append(out, a);
+        common::json_append(out, a);
     }
     if (!trailing_string.empty()) {
         out += ',';
-        json_append_string(out, trailing_string);
+        common::json_append_string(out, trailing_string);
     }
     out += ']';
 }

@@ -2,7 +2,7 @@
 // io_context, raced against a deadline.
 #include <switchboard/server/http_client.hpp>
 
-#include "log.hpp"
+#include <switchboard/common/log.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

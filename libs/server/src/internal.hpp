@@ -1,5 +1,8 @@
 #pragma once
 // Private to libs/server: the Asio/Beast shell around the sans-io protocol core.
+#include <switchboard/common/clock.hpp>
+#include <switchboard/common/ids.hpp>
+#include <switchboard/common/log.hpp>
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
 #include <switchboard/protocol/ws_frame.hpp>
@@ -25,6 +28,13 @@
 #include <mutex>
 #include <unordered_map>
 #include <utility>
+
+namespace switchboard::server {
+// The metrics types by their short names inside the server.
+using common::counter;
+using common::counter_family;
+using common::metrics_registry;
+}  // namespace switchboard::server
 
 namespace switchboard::server::detail {
 
@@ -54,10 +64,14 @@ public:
 };
 using error_code = boost::system::error_code;
 
-protocol::millis now_ms() noexcept;
-std::int64_t wall_ms() noexcept;
-std::string iso_time(std::int64_t epoch_ms);
-std::string random_id();  // 20 chars of base64url from the OS's random source
+inline protocol::millis now_ms() noexcept {
+    return common::steady_ms();
+}
+using common::random_id;  // 20 chars of base64url from the OS's random source
+using common::wall_ms;
+inline std::string iso_time(std::int64_t epoch_ms) {
+    return log::iso_time(epoch_ms);
+}
 
 class engine_session;
 class sio_client;

@@ -1,6 +1,6 @@
 // Listener, HTTP routing, polling and WebSocket entry points, broadcasts, run/stop.
+#include <switchboard/common/log.hpp>
 #include "internal.hpp"
-#include "log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/common/json_write.hpp>
 
 #include <sys/resource.h>
 #include <algorithm>
@@ -663,7 +663,7 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
         boost::json::object o{{"ready", ok},
                               {"service", impl_->opts.service_name},
                               {"status", ok ? "ready" : (impl_->stopping ? "draining" : "starting")}};
-        return http_reply{ok ? 200u : 503u, "application/json", protocol::json_write(o)};
+        return http_reply{ok ? 200u : 503u, "application/json", common::json_write(o)};
     });
     if (impl_->opts.metrics_public)
         log::warn("METRICS_PUBLIC=true: /metrics answers without a key");
@@ -676,7 +676,7 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
             auto& root = of("/");
             boost::json::object o{{"connectedSockets", root.socket_count()},
                                   {"totalRooms", root.room_sizes().size()}};
-            return http_reply{200, "application/json", protocol::json_write(o)};
+            return http_reply{200, "application/json", common::json_write(o)};
         }
         return http_reply{200, "text/plain; version=0.0.4; charset=utf-8", impl_->metrics.render()};
     });
@@ -688,7 +688,7 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
         o["version"] = SWITCHBOARD_VERSION;
         o["uptime"] = static_cast<double>(detail::now_ms() - impl_->started_ms) / 1000.0;
         o["connections"] = connection_count();
-        return http_reply{200, "application/json", protocol::json_write(o)};
+        return http_reply{200, "application/json", common::json_write(o)};
     });
 }
 

@@ -1,8 +1,8 @@
 // The Socket.IO layer: namespaces, sockets, packet dispatch, acks, broadcasts.
+#include <switchboard/common/log.hpp>
 #include "internal.hpp"
-#include "log.hpp"
 
-#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/common/json_write.hpp>
 
 #include <boost/asio/dispatch.hpp>
 
@@ -117,7 +117,7 @@ void socket_impl::emit(std::string_view event, payload p) {
 void socket_impl::send_packet(protocol::sio_type type, std::optional<std::uint64_t> id, const payload& p) {
     std::string frame = "4";
     protocol::append_sio_header(frame, type, nsp(), id, p.binary.size());
-    if (type == protocol::sio_type::ack) protocol::json_append(frame, p.args);
+    if (type == protocol::sio_type::ack) common::json_append(frame, p.args);
     std::vector<out_item> items{{std::make_shared<const std::string>(std::move(frame)), false}};
     for (const auto& b : p.binary)
         items.push_back({std::make_shared<const std::string>(b), true});
@@ -302,7 +302,7 @@ void sio_client::handle(protocol::sio_packet&& p) {
             if (arr[0].is_string()) {
                 name = arr[0].get_string();
             } else {
-                other_name = protocol::json_write(arr[0]);
+                other_name = common::json_write(arr[0]);
                 name = other_name;
             }
             auto hit = handlers.find(name);

@@ -1,5 +1,5 @@
+#include <switchboard/common/json_write.hpp>
 #include <switchboard/protocol/errc.hpp>
-#include <switchboard/protocol/json_write.hpp>
 #include <switchboard/protocol/sio_packet.hpp>
 
 #include "../test_support.hpp"
@@ -15,7 +15,7 @@ TEST_CASE("socket.io: CONNECT with and without namespace and auth") {
 
     p = decode_sio_text(R"(0{"token":"123"})");
     REQUIRE(p);
-    CHECK(json_write(p->data) == R"({"token":"123"})");
+    CHECK(switchboard::common::json_write(p->data) == R"({"token":"123"})");
 
     p = decode_sio_text(R"(0/custom,{"token":"abc"})");
     REQUIRE(p);

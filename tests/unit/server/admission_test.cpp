@@ -1,5 +1,6 @@
+#include <switchboard/common/config.hpp>
 #include <switchboard/server/admission.hpp>
-#include <switchboard/server/config.hpp>
+#include <switchboard/server/engine_settings.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,7 @@
 #include <map>
 
 using namespace switchboard::server;
+using namespace switchboard::common;
 
 TEST_CASE("audit #11: sessions are counted per client address up to MAX_CONNECTIONS_PER_IP", "[audit-11]") {
     address_counts c(2);

@@ -1,4 +1,5 @@
-#include <switchboard/server/config.hpp>
+#include <switchboard/common/config.hpp>
+#include <switchboard/server/engine_settings.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <catch2/catch.hpp>
@@ -6,6 +7,7 @@
 #include <map>
 
 using namespace switchboard::server;
+using namespace switchboard::common;
 
 namespace {
 config::env_lookup env_of(std::map<std::string, std::string> m) {

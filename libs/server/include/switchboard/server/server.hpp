@@ -1,11 +1,11 @@
 #pragma once
 // Switchboard's Socket.IO server: the API an app composes. This header stays free of Asio/Beast;
 // the I/O lives in the library's sources.
+#include <switchboard/common/metrics.hpp>
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/header_list.hpp>
 #include <switchboard/rooms/broadcast.hpp>
-#include <switchboard/server/metrics.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -201,7 +201,7 @@ private:
     std::function<bool(const socket_ptr&, std::string_view)> incoming_;
     struct handler_entry {
         event_handler fn;
-        counter* received;  // its switchboard_events_in_total, looked up once here, not per event
+        common::counter* received;  // its switchboard_events_in_total, looked up once here, not per event
     };
     string_map<handler_entry> handlers_;  // a later on() replaces an earlier one
 };
@@ -270,7 +270,7 @@ public:
                           const payload& p);
 
     // The registry /metrics renders; the server's own metrics are in it, apps add theirs.
-    metrics_registry& metrics() noexcept;
+    common::metrics_registry& metrics() noexcept;
     // /ready answers 200 while ready and not stopping (default: ready once listening).
     void set_ready(bool ready) noexcept;
     bool ready() const noexcept;

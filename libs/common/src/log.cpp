@@ -1,5 +1,5 @@
-#include <switchboard/protocol/json_write.hpp>
-#include <switchboard/server/log.hpp>
+#include <switchboard/common/json_write.hpp>
+#include <switchboard/common/log.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -48,12 +48,12 @@ void write(level l, std::string_view msg, fields f) {
     line += "\",\"level\":\"";
     line += names[static_cast<int>(l)];
     line += "\",\"msg\":";
-    protocol::json_append_string(line, msg);
+    common::json_append_string(line, msg);
     for (const auto& [k, v] : f) {
         line += ',';
-        protocol::json_append_string(line, k);
+        common::json_append_string(line, k);
         line += ':';
-        protocol::json_append_string(line, v);
+        common::json_append_string(line, v);
     }
     line += "}\n";
     std::fwrite(line.data(), 1, line.size(), stderr);

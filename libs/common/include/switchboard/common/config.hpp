@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard::server {
+namespace switchboard::common {
 
 struct setting {
     std::string env;                   // PORT
@@ -59,12 +59,4 @@ private:
     bool help_ = false;
 };
 
-// The settings of the engine (issue #2), shared by every app.
-std::vector<setting> engine_settings();
-struct server_options;
-server_options engine_options_from(const config& c);
-// The engine settings set to an older, weaker behaviour than their defaults (for a start-up
-// warning), each as "NAME=value: why".
-std::vector<std::string> weaker_settings(const config& c);
-
-}  // namespace switchboard::server
+}  // namespace switchboard::common

@@ -1,4 +1,4 @@
-#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/common/json_write.hpp>
 
 #include <switchboard/protocol/ws_frame.hpp>
 
@@ -7,7 +7,7 @@
 #include <boost/json/value.hpp>
 #include "../test_support.hpp"
 
-using switchboard::protocol::json_write;
+using switchboard::common::json_write;
 
 static std::string roundtrip(std::string_view s) {
     return json_write(boost::json::parse(s));
@@ -37,7 +37,7 @@ TEST_CASE("json_write escapes what JSON.stringify escapes and keeps UTF-8") {
 }
 
 TEST_CASE("audit #3: json_write never emits invalid UTF-8; stray bytes become U+FFFD", "[audit-3]") {
-    using switchboard::protocol::json_append_string;
+    using switchboard::common::json_append_string;
     using switchboard::protocol::ws::valid_utf8;
     auto str = [](std::string_view s) {
         std::string out;
@@ -58,7 +58,7 @@ TEST_CASE("audit #3: json_write never emits invalid UTF-8; stray bytes become U+
     // Keys too, and escapes next to replaced bytes.
     boost::json::object o;
     o[std::string("k\xFE")] = std::string("\"\xFE\n");
-    auto out = switchboard::protocol::json_write(o);
+    auto out = switchboard::common::json_write(o);
     CHECK(out == "{\"k" + fffd + "\":\"\\\"" + fffd + "\\n\"}");
     CHECK(valid_utf8(out));
     // Every single byte and every pair of bytes gives valid UTF-8.

@@ -1,9 +1,9 @@
-#include <switchboard/server/metrics.hpp>
+#include <switchboard/common/metrics.hpp>
 
 #include <cmath>
 #include <cstdio>
 
-namespace switchboard::server {
+namespace switchboard::common {
 
 counter& counter_family::at(std::string_view value) {
     {
@@ -139,4 +139,4 @@ std::string metrics_registry::render() const {
     return out;
 }
 
-}  // namespace switchboard::server
+}  // namespace switchboard::common

@@ -1,11 +1,11 @@
-#include <switchboard/protocol/json_write.hpp>
+#include <switchboard/common/json_write.hpp>
 
 #include <boost/json/value.hpp>
 
 #include <charconv>
 #include <cmath>
 
-namespace switchboard::protocol {
+namespace switchboard::common {
 namespace {
 
 // The length of the well-formed UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 when the bytes
@@ -174,4 +174,4 @@ std::string json_write(const boost::json::value& v) {
     return s;
 }
 
-}  // namespace switchboard::protocol
+}  // namespace switchboard::common

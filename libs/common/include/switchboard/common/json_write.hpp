@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-namespace switchboard::protocol {
+namespace switchboard::common {
 
 void json_append(std::string& out, const boost::json::value& v);
 void json_append(std::string& out, const boost::json::array& a);
 void json_append_string(std::string& out, std::string_view s);
 std::string json_write(const boost::json::value& v);
 
-}  // namespace switchboard::protocol
+}  // namespace switchboard::common

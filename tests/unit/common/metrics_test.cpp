@@ -1,8 +1,8 @@
-#include <switchboard/server/metrics.hpp>
+#include <switchboard/common/metrics.hpp>
 
 #include <catch2/catch.hpp>
 
-using namespace switchboard::server;
+using namespace switchboard::common;
 
 TEST_CASE("metrics: text exposition of counters, families and gauges") {
     metrics_registry m;

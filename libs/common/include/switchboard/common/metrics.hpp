@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard::server {
+namespace switchboard::common {
 
 class counter {
 public:
@@ -66,4 +66,4 @@ private:
     std::vector<std::unique_ptr<entry>> entries_;
 };
 
-}  // namespace switchboard::server
+}  // namespace switchboard::common

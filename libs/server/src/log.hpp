@@ -1,2 +1,0 @@
-#pragma once
-#include <switchboard/server/log.hpp>
