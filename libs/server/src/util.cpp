@@ -1,5 +1,5 @@
 #include <switchboard/common/log.hpp>
-#include "internal.hpp"
+#include <switchboard/server/errc.hpp>
 
 #include <sys/random.h>
 

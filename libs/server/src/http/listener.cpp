@@ -1,7 +1,7 @@
 // The accept loop: MAX_CONNECTIONS applied at accept, a reserve descriptor to accept-and-close at
 // the descriptor limit, and accept failures logged once a second with their count.
 #include <switchboard/common/log.hpp>
-#include "internal.hpp"
+#include "../server_impl.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

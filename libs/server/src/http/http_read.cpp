@@ -1,7 +1,7 @@
 // Reading one HTTP request with deadlines for each phase: the wait for a keep-alive connection's
 // next request, the header, and the body (a minimum rate after a grace), instead of one deadline
 // for all three.
-#include "internal.hpp"
+#include "../server_impl.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>

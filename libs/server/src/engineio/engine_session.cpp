@@ -1,7 +1,7 @@
 // The Engine.IO session shell: performs what engine_fsm decides, owns the outbound queue, the
 // pending poll and the WebSocket reader/writer.
 #include <switchboard/common/log.hpp>
-#include "internal.hpp"
+#include "../server_impl.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -1,6 +1,6 @@
 // The Socket.IO layer: namespaces, sockets, packet dispatch, acks, broadcasts.
 #include <switchboard/common/log.hpp>
-#include "internal.hpp"
+#include "../server_impl.hpp"
 
 #include <switchboard/common/json_write.hpp>
 

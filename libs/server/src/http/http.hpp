@@ -1,0 +1,30 @@
+#pragma once
+// The HTTP side of the shell: the listener, one connection's request loop, the request reader.
+#include "../transport/ws_conn.hpp"
+
+#include <switchboard/server/server.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace switchboard::server::detail {
+
+namespace beast = boost::beast;
+
+// HTTP/1.1 connections (server.cpp): serves requests until the connection ends or becomes a
+// WebSocket (which then takes `slot`).
+asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                               std::string remote, conn_slot slot);
+// The listener (listener.cpp): accepts within MAX_CONNECTIONS, survives the descriptor limit.
+asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc);
+
+// Reads one request (http_read.cpp): the first byte of a keep-alive request within the idle
+// timeout (`first`: the connection's first request, which gets the header timeout from accept),
+// the header within the header timeout, the body at the minimum rate after that grace.
+asio::awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buf,
+                                         beast::http::request_parser<beast::http::string_body>& parser,
+                                         const server_options& opts, bool first);
+}  // namespace switchboard::server::detail

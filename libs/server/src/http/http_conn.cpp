@@ -1,0 +1,473 @@
+// One HTTP/1.1 connection: CORS, the Engine.IO polling and WebSocket entry points, routes.
+#include <switchboard/common/log.hpp>
+#include "../server_impl.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <switchboard/common/json_write.hpp>
+
+#include <sys/resource.h>
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+namespace switchboard::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using asio::as_tuple;
+using asio::use_awaitable;
+using detail::error_code;
+using detail::executor_t;
+using detail::tcp;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+namespace {
+
+// The raw Engine.IO echo endpoint of the conformance app.
+class echo_handler final : public detail::engine_handler {
+public:
+    explicit echo_handler(detail::engine_session& s) : s_(s) {}
+    void on_message(std::string&& data, bool binary) override {
+        auto frame =
+            binary ? std::move(data) : protocol::encode_engine_text(protocol::engine_type::message, data);
+        s_.send(detail::out_item{std::make_shared<const std::string>(std::move(frame)), binary});
+    }
+    void on_close(protocol::errc) override {}
+
+private:
+    detail::engine_session& s_;
+};
+
+bool any_origin(const server_options& o) {
+    return o.allowed_origins.empty() ||
+           std::find(o.allowed_origins.begin(), o.allowed_origins.end(), "*") != o.allowed_origins.end();
+}
+
+bool origin_allowed(const server_options& o, std::string_view origin) {
+    if (origin.empty() || any_origin(o)) return true;
+    return std::find(o.allowed_origins.begin(), o.allowed_origins.end(), origin) != o.allowed_origins.end();
+}
+
+// Which CORS answer a response gets: the Engine.IO endpoint's (credentials for a listed origin),
+// another route's (never credentials), or none (the service API).
+enum class cors_kind { engine, route, none };
+
+// The Access-Control-* headers: ALLOWED_ORIGINS "*" (or empty) gives "*" without credentials; a
+// listed origin is echoed (with credentials on the Engine.IO endpoint only); any other origin, and
+// `none`, get no CORS header at all (a preflight's method and header lists included).
+void apply_cors(response& res, std::string_view origin, const server_options& o, cors_kind kind) {
+    res.erase(http::field::access_control_allow_origin);
+    res.erase(http::field::access_control_allow_credentials);
+    bool allow = false;
+    if (kind != cors_kind::none) {
+        if (any_origin(o)) {
+            res.set(http::field::access_control_allow_origin, "*");
+            allow = true;
+        } else if (!origin.empty() && origin_allowed(o, origin)) {
+            res.set(http::field::access_control_allow_origin, origin);
+            if (kind == cors_kind::engine) res.set(http::field::access_control_allow_credentials, "true");
+            allow = true;
+        }
+        if (!any_origin(o)) res.set(http::field::vary, "Origin");
+    }
+    if (!allow) {
+        res.erase(http::field::access_control_allow_methods);
+        res.erase(http::field::access_control_allow_headers);
+    }
+}
+
+response make_response(const request& req, http::status status, std::string body,
+                       std::string_view type = "text/plain; charset=UTF-8") {
+    response res{status, req.version()};
+    res.set(http::field::server, "switchboard");
+    res.set(http::field::content_type, type);
+    res.body() = std::move(body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+}
+
+response engine_error(const request& req, protocol::errc e) {
+    auto status = e == protocol::errc::forbidden ? http::status::forbidden : http::status::bad_request;
+    return make_response(req, status, protocol::engine_error_body(e), "application/json");
+}
+
+protocol::http_verb_kind verb_kind(http::verb v) {
+    switch (v) {
+        case http::verb::get:
+            return protocol::http_verb_kind::get;
+        case http::verb::post:
+            return protocol::http_verb_kind::post;
+        case http::verb::options:
+            return protocol::http_verb_kind::options;
+        default:
+            return protocol::http_verb_kind::other;
+    }
+}
+
+// The request's headers with lower-case names, as handshakes and routes see them.
+std::vector<std::pair<std::string, std::string>> lower_headers(const request& req) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& f : req) {
+        std::string name(f.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        out.emplace_back(std::move(name), std::string(f.value()));
+    }
+    return out;
+}
+
+// A CORS preflight answer.
+response preflight(const request& req, std::string_view allowed_headers) {
+    auto res = make_response(req, http::status::no_content, "");
+    res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+    res.set(http::field::access_control_allow_headers, allowed_headers);
+    return res;
+}
+
+bool is_engine_path(const server_options& o, std::string_view path) {
+    return path == o.path || (!o.raw_echo_path.empty() && path == o.raw_echo_path);
+}
+
+// Is the header `name` one the app keeps (server_options::handshake_headers; empty: all)?
+bool kept_header(const server_options& o, std::string_view name) {
+    if (o.handshake_headers.empty()) return true;
+    for (const auto& k : o.handshake_headers)
+        if (beast::iequals(k, name)) return true;
+    return false;
+}
+
+std::shared_ptr<const handshake> make_handshake(const server_options& o, const request& req,
+                                                const std::string& remote,
+                                                const protocol::query_list& query) {
+    auto hs = std::make_shared<handshake>();
+    hs->url = std::string(req.target());
+    hs->query = query;
+    std::size_t bytes = 0, fields = 0;
+    for (const auto& f : req)
+        if (kept_header(o, f.name_string())) {
+            bytes += f.name_string().size() + f.value().size();
+            ++fields;
+        }
+    hs->headers.reserve(bytes, fields);
+    for (const auto& f : req)
+        if (kept_header(o, f.name_string())) hs->headers.add(f.name_string(), f.value());
+    hs->address = remote;
+    hs->xdomain = req.find(http::field::origin) != req.end();
+    return hs;
+}
+
+// A new session, admitted under MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP; null: refused.
+std::shared_ptr<detail::engine_session> new_session(server::impl& srv, executor_t ex,
+                                                    protocol::transport_kind t,
+                                                    std::shared_ptr<const handshake> hs, bool raw) {
+    std::string address = srv.opts.client_address ? srv.opts.client_address(*hs) : hs->address;
+    auto s =
+        std::make_shared<detail::engine_session>(srv, std::move(ex), detail::random_id(), t, std::move(hs));
+    s->set_client_address(std::move(address));
+    if (!srv.add_session(s)) return nullptr;
+    srv.handshakes->inc(t == protocol::transport_kind::websocket ? "websocket" : "polling");
+    if (raw)
+        s->set_handler(std::make_unique<echo_handler>(*s));
+    else
+        s->set_handler(std::make_unique<detail::sio_client>(*s));
+    return s;
+}
+
+// A WebSocket upgrade request we cannot take (is_upgrade already checked the method, Upgrade and
+// Connection): the HTTP answer to give instead.
+std::optional<response> ws_refusal(const request& req) {
+    if (req[http::field::sec_websocket_version] != "13") {
+        auto res =
+            make_response(req, http::status::upgrade_required, "Unsupported WebSocket version", "text/plain");
+        res.set(http::field::sec_websocket_version, "13");
+        res.keep_alive(false);
+        return res;
+    }
+    if (!protocol::ws::valid_client_key(req[http::field::sec_websocket_key])) {
+        auto res = make_response(req, http::status::bad_request, "Invalid Sec-WebSocket-Key", "text/plain");
+        res.keep_alive(false);
+        return res;
+    }
+    return std::nullopt;
+}
+
+// The 101 answer, written together with the first frames.
+std::shared_ptr<const std::string> ws_accept(const request& req) {
+    return std::make_shared<const std::string>(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+        "Upgrade\r\nSec-WebSocket-Accept: " +
+        protocol::ws::accept_key(req[http::field::sec_websocket_key]) + "\r\nServer: switchboard\r\n\r\n");
+}
+
+asio::awaitable<void> accept_delay(const server_options& o) {
+    if (o.accept_delay.count() <= 0) co_return;
+    asio::steady_timer t(co_await asio::this_coro::executor, o.accept_delay);
+    co_await t.async_wait(as_tuple(use_awaitable));
+}
+
+// Upgrade of an existing polling session: runs on the session's thread.
+void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
+                   std::shared_ptr<const std::string> accepted, std::size_t max_payload,
+                   detail::conn_slot slot, std::string early) {
+    auto conn = std::make_shared<detail::ws_conn>(std::move(sock), max_payload);
+    conn->slot = std::move(slot);
+    if (!s->begin_upgrade()) {
+        // Not upgradable now: the handshake, a close frame (policy), then the end.
+        static const auto refused =
+            std::make_shared<const std::string>(protocol::ws::close_frame(protocol::ws::close_code::policy));
+        std::array<asio::const_buffer, 2> bufs{asio::buffer(*accepted), asio::buffer(*refused)};
+        asio::async_write(conn->sock, bufs, [conn, accepted](error_code, std::size_t) {
+            error_code ignored;
+            conn->sock.shutdown(tcp::socket::shutdown_both, ignored);
+            conn->sock.close(ignored);
+        });
+        return;
+    }
+    conn->raw_out.push_back(std::move(accepted));
+    s->start_websocket(std::move(conn), true, std::move(early));
+}
+
+asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
+                                       request& req, std::string_view query, bool raw,
+                                       const std::string& remote, executor_t ex, detail::conn_slot& slot,
+                                       std::string early) {
+    const auto& opts = srv->opts;
+    auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
+        auto res = engine_error(req, e);
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, as_tuple(use_awaitable));
+        co_return false;
+    };
+    if (!origin_allowed(opts, req[http::field::origin])) co_return co_await fail(protocol::errc::forbidden);
+    auto parsed = protocol::parse_engine_request(query, protocol::http_verb_kind::get, true);
+    if (!parsed) co_return co_await fail(static_cast<protocol::errc>(parsed.error().value()));
+
+    if (auto bad = ws_refusal(req)) {
+        co_await http::async_write(stream, *bad, as_tuple(use_awaitable));
+        co_return false;
+    }
+    if (!parsed->sid.empty()) {
+        auto s = srv->find_session(parsed->sid);
+        if (!s) co_return co_await fail(protocol::errc::unknown_sid);
+        // Hand the socket to the session's thread.
+        auto& raw_sock = stream.socket();
+        auto proto = raw_sock.local_endpoint().protocol();
+        tcp::socket moved(s->executor(), proto, raw_sock.release());
+        asio::dispatch(s->executor(),
+                       [s, sock = std::move(moved), accepted = ws_accept(req), max = opts.engine.max_payload,
+                        slot = std::move(slot), early = std::move(early)]() mutable {
+                           start_upgrade(std::move(s), std::move(sock), std::move(accepted), max,
+                                         std::move(slot), std::move(early));
+                       });
+        co_return true;
+    }
+
+    co_await accept_delay(opts);
+    auto hs = make_handshake(opts, req, remote, parsed->query);
+    auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
+    if (!s) co_return co_await fail(protocol::errc::forbidden);
+    auto conn = std::make_shared<detail::ws_conn>(stream.release_socket(), opts.engine.max_payload);
+    conn->slot = std::move(slot);
+    conn->raw_out.push_back(ws_accept(req));
+    s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
+    s->start();
+    // The 101 and the open packet leave in one write; frames the client sent right behind its
+    // request (read with it) are handled first.
+    s->start_websocket(std::move(conn), false, std::move(early));
+    co_return true;
+}
+
+asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
+                                         request& req, std::string_view query, bool raw,
+                                         const std::string& remote, executor_t ex, bool& client_gone) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto& opts = srv->opts;
+    if (req.method() == http::verb::options)
+        co_return preflight(req, req[http::field::access_control_request_headers]);
+    if (!origin_allowed(opts, req[http::field::origin]))
+        co_return engine_error(req, protocol::errc::forbidden);
+    auto parsed = protocol::parse_engine_request(query, verb_kind(req.method()), false);
+    if (!parsed) co_return engine_error(req, static_cast<protocol::errc>(parsed.error().value()));
+
+    if (parsed->sid.empty()) {
+        co_await accept_delay(opts);
+        auto s = new_session(*srv, ex, protocol::transport_kind::polling,
+                             make_handshake(opts, req, remote, parsed->query), raw);
+        if (!s) co_return engine_error(req, protocol::errc::forbidden);
+        s->start();
+        co_return make_response(req, http::status::ok, s->open_frame());
+    }
+
+    auto s = srv->find_session(parsed->sid);
+    if (!s) co_return engine_error(req, protocol::errc::unknown_sid);
+    if (req.method() == http::verb::post) {
+        auto [ec] = co_await s->async_post(std::move(req.body()), as_tuple(use_awaitable));
+        if (ec) co_return engine_error(req, protocol::errc::bad_request);
+        co_return make_response(req, http::status::ok, "ok");
+    }
+    auto result = co_await (s->async_poll(as_tuple(use_awaitable)) ||
+                            stream.socket().async_wait(tcp::socket::wait_read, as_tuple(use_awaitable)));
+    if (result.index() == 1) {
+        client_gone = true;
+        co_return response{};
+    }
+    auto [ec, body] = std::get<0>(std::move(result));
+    if (ec) co_return engine_error(req, protocol::errc::bad_request);
+    co_return make_response(req, http::status::ok, std::move(body));
+}
+
+// Runs a deferred route and waits for its answer (a timer stands in for a one-shot channel: the
+// responder stores the reply and cancels it, on the connection's thread).
+asio::awaitable<http_reply> answer_later(const async_http_route& route, http_request req, executor_t ex) {
+    struct pending {
+        explicit pending(executor_t ex) : timer(ex) {}
+        asio::steady_timer timer;
+        std::optional<http_reply> reply;
+    };
+    auto p = std::make_shared<pending>(ex);
+    p->timer.expires_after(std::chrono::seconds(30));
+    auto respond = [p, ex, done = std::make_shared<std::atomic<bool>>(false)](http_reply r) {
+        if (done->exchange(true)) return;
+        asio::post(ex, [p, r = std::move(r)]() mutable {
+            p->reply = std::move(r);
+            p->timer.cancel();
+        });
+    };
+    try {
+        route(std::move(req), std::move(respond));
+    } catch (const std::exception& e) {
+        log::error("route handler threw", {{"what", e.what()}});
+        co_return http_reply{500, "application/json", R"({"success":false,"error":"Internal error"})"};
+    }
+    if (!p->reply) co_await p->timer.async_wait(as_tuple(use_awaitable));
+    if (!p->reply) {
+        log::warn("deferred route did not answer in time");
+        co_return http_reply{504, "application/json", R"({"success":false,"error":"Timed out"})"};
+    }
+    co_return std::move(*p->reply);
+}
+
+}  // namespace
+
+asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                                       std::string remote, detail::conn_slot slot) {
+    error_code ignored;
+    beast::tcp_stream stream(std::move(sock));
+    beast::flat_buffer buf;
+    const auto& opts = srv->opts;
+    for (bool first = true;; first = false) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(16 * 1024);
+        parser.body_limit(opts.engine.max_payload);
+        auto ec = co_await detail::read_request(stream, buf, parser, opts, first);
+        if (ec == http::error::body_limit) {
+            srv->dropped->inc("payload_too_large");
+            request dummy;
+            dummy.version(11);
+            std::string_view tpath = parser.get().target();
+            auto res = make_response(dummy, http::status::payload_too_large,
+                                     is_engine_path(opts, tpath.substr(0, tpath.find('?')))
+                                         ? R"({"code":3,"message":"Payload too large"})"
+                                         : R"({"success":false,"error":"Payload too large"})",
+                                     "application/json");
+            res.keep_alive(false);
+            apply_cors(res, parser.get()[http::field::origin], opts, cors_kind::none);
+            co_await http::async_write(stream, res, as_tuple(use_awaitable));
+            break;
+        }
+        if (ec) break;
+        stream.expires_never();
+        request req = parser.release();
+        std::string target(req.target());
+        auto qpos = target.find('?');
+        std::string path = target.substr(0, qpos);
+        std::string query = qpos == std::string::npos ? std::string{} : target.substr(qpos + 1);
+        bool is_engine = is_engine_path(opts, path);
+        bool raw = !opts.raw_echo_path.empty() && path == opts.raw_echo_path;
+
+        if (is_engine && websocket::is_upgrade(req)) {
+            // Bytes read past the request belong to the WebSocket (a client that did not wait for 101).
+            std::string early(static_cast<const char*>(buf.data().data()), buf.size());
+            co_await handle_websocket(srv, stream, req, query, raw, remote, ex, slot, std::move(early));
+            co_return;
+        }
+        response res;
+        if (is_engine) {
+            bool gone = false;
+            res = co_await handle_polling(srv, stream, req, query, raw, remote, ex, gone);
+            if (gone) break;
+        } else {
+            const http_route* route = nullptr;
+            const async_http_route* deferred = nullptr;
+            for (const auto& r : srv->routes)
+                if (r.first == path) route = &r.second;
+            if (!route)
+                for (const auto& r : srv->async_routes)
+                    if (r.first == path) deferred = &r.second;
+            if (!route && !deferred)
+                for (const auto& r : srv->prefix_routes)
+                    if (path.starts_with(r.first)) route = &r.second;
+            if (!route && !deferred)
+                for (const auto& r : srv->async_prefix_routes)
+                    if (path.starts_with(r.first)) deferred = &r.second;
+            if ((route || deferred) && req.method() == http::verb::options) {
+                res = preflight(req, "Authorization, Content-Type");
+            } else if (route || deferred) {
+                http_reply reply;
+                if (deferred) {
+                    http_request copy{std::string(req.method_string()),
+                                      std::string(req.target()),
+                                      path,
+                                      query,
+                                      std::move(req.body()),
+                                      remote,
+                                      lower_headers(req)};
+                    reply = co_await answer_later(*deferred, std::move(copy), ex);
+                } else {
+                    auto headers = lower_headers(req);
+                    http_request_view view{req.method_string(), req.target(), path,    query,
+                                           req.body(),          remote,       &headers};
+                    try {
+                        reply = (*route)(view);
+                    } catch (const std::exception& e) {
+                        log::error("route handler threw", {{"path", path}, {"what", e.what()}});
+                        reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
+                    }
+                }
+                res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
+                                    reply.content_type);
+                for (const auto& [k, v] : reply.headers)
+                    res.set(k, v);
+            } else {
+                res = make_response(req, http::status::not_found, R"({"success":false,"error":"Not found"})",
+                                    "application/json");
+            }
+        }
+        apply_cors(res, req[http::field::origin], opts,
+                   is_engine                            ? cors_kind::engine
+                   : srv->no_cors && srv->no_cors(path) ? cors_kind::none
+                                                        : cors_kind::route);
+        stream.expires_after(std::chrono::seconds(30));
+        auto [wec, wn] = co_await http::async_write(stream, res, as_tuple(use_awaitable));
+        if (wec || !res.keep_alive()) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+}
+
+}  // namespace switchboard::server
