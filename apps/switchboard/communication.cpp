@@ -233,7 +233,7 @@ int migrate_and_exit(const data_settings& s) {
     auto r = fut.get();
     if (!r) {
         std::cerr << "switchboard migrate: " << describe_store(s) << ": " << r.error().message() << ": "
-                  << store->last_error() << "\n";
+                  << r.error().detail << "\n";
         return 1;
     }
     std::cout << "switchboard migrate: " << describe_store(s) << " at schema version " << *r << "\n";
@@ -391,7 +391,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         if (thread.joinable()) thread.join();
     }
 
-    outcome store_error(error_code ec, std::string_view what) {
+    outcome store_error(const db::db_error& err, std::string_view what) {
+        auto ec = err.code;
         auto e = static_cast<db::errc>(ec.value());
         bool down = ec.category() == db::category() && (e == db::errc::unavailable || e == db::errc::timeout);
         store_errors->inc(down ? (e == db::errc::timeout ? "timeout" : "unavailable") : "failed");
@@ -399,7 +400,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         auto now = std::chrono::steady_clock::now();
         if (now - last_error_log >= std::chrono::seconds(1)) {
             auto why = ec.message();
-            auto detail = store->last_error();
+            auto detail = err.detail;
             auto more = std::to_string(errors_unlogged);
             log::warn("database call failed",
                       {{"op", what}, {"error", why}, {"detail", detail}, {"suppressed_since_last", more}});
@@ -644,7 +645,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         }
         auto now = wall_ms();
         // (GCC 12: no co_await inside a conditional expression — it double-destroys the result.)
-        boost::system::result<std::vector<std::int64_t>> r = std::vector<std::int64_t>{};
+        db::db_result<std::vector<std::int64_t>> r = std::vector<std::int64_t>{};
         if (dismiss)
             r = co_await self->notes.dismiss(reader_of(who), ids, now);
         else
@@ -777,7 +778,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
                 co_return;
             }
             auto why = r.error().message();
-            auto detail = self->store->last_error();
+            auto detail = r.error().detail;
             auto retry = std::to_string(delay.count());
             log::warn("migrations failed; retrying",
                       {{"error", why}, {"detail", detail}, {"retry_ms", retry}});
@@ -803,7 +804,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         auto r = co_await self->drf->by_token(key);
         if (!r) {
             self->store_error(r.error(), "drf.by_token");
-            co_return r.error();
+            co_return r.error().code;
         }
         std::optional<auth::principal> who;
         if (*r) {

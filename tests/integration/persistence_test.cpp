@@ -6,6 +6,8 @@
 #include <switchboard/persistence/migrations.hpp>
 #include <switchboard/persistence/notification_store.hpp>
 
+#include "support.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,65 +24,9 @@
 namespace asio = boost::asio;
 using namespace switchboard::persistence;
 using namespace std::string_literals;
+using namespace switchboard::persistence::testing;
 
 namespace {
-
-// Runs a coroutine to completion on a fresh io_context.
-template <class F>
-void run(F f) {
-    asio::io_context ioc;
-    auto fut = asio::co_spawn(ioc, f(ioc.get_executor()), asio::use_future);
-    ioc.run();
-    fut.get();
-}
-
-std::string unique_suffix() {
-    std::random_device rd;
-    return std::to_string(rd() % 1000000000);
-}
-
-struct backend_under_test {
-    std::string name;
-    std::function<std::shared_ptr<database>(asio::any_io_executor)> open;
-    std::string schema;
-};
-
-std::vector<backend_under_test> backends() {
-    std::vector<backend_under_test> out;
-    auto dir = std::filesystem::temp_directory_path() / ("sb-sqlite-" + unique_suffix());
-    out.push_back({"sqlite",
-                   [dir](asio::any_io_executor) {
-                       auto db = open_sqlite((dir / "switchboard.db").string());
-                       REQUIRE(db.has_value());
-                       return *db;
-                   },
-                   "switchboard"});
-    if (const char* url = std::getenv("SB_TEST_DATABASE_URL"); url && *url) {
-        // A schema per run, so runs never see each other's rows.
-        std::string schema = "sbtest_" + unique_suffix();
-        out.push_back({"postgres",
-                       [url, schema](asio::any_io_executor ex) {
-                           pg_options o;
-                           o.conninfo = url;
-                           o.schema = schema;
-                           o.pool_size = 4;
-                           return open_postgres(ex, o);
-                       },
-                       schema});
-    } else {
-        WARN("SB_TEST_DATABASE_URL is not set: PostgreSQL repository tests skipped (scripts/test sets it)");
-    }
-    return out;
-}
-
-// The backend's database with the migrations applied.
-asio::awaitable<std::shared_ptr<database>> open_migrated(const backend_under_test& b,
-                                                         asio::any_io_executor ex) {
-    auto db = b.open(ex);
-    auto migrated = co_await migrate(*db, b.schema);
-    REQUIRE(migrated.has_value());
-    co_return db;
-}
 
 chat_message msg(std::string from, std::string to, std::string body, std::optional<std::string> client = {}) {
     chat_message m;
@@ -443,55 +389,5 @@ TEST_CASE("persistence: Django REST Framework tokens (PostgreSQL)") {
         CHECK((*n)->college_id.empty());
         auto drop = co_await db->script("DROP SCHEMA " + django + " CASCADE");
         CHECK_FALSE(drop);
-    });
-}
-
-TEST_CASE("persistence: an unreachable PostgreSQL fails fast with `unavailable`") {
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-        pg_options o;
-        o.conninfo = "postgresql://nobody@127.0.0.1:1/none";
-        auto db = open_postgres(ex, o);
-        auto t0 = std::chrono::steady_clock::now();
-        auto r = co_await db->query("SELECT 1"s, std::vector<param>{});
-        CHECK(r.error() == errc::unavailable);
-        auto r2 =
-            co_await db->query("SELECT 1"s, std::vector<param>{});  // inside the backoff: no new attempt
-        CHECK(r2.error() == errc::unavailable);
-        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
-        CHECK_FALSE(db->last_error().empty());
-    });
-}
-
-TEST_CASE("persistence: a connection PostgreSQL terminates (57P01) is `unavailable`, then replaced") {
-    const char* url = std::getenv("SB_TEST_DATABASE_URL");
-    if (!url || !*url) {
-        WARN("SB_TEST_DATABASE_URL is not set: termination test skipped");
-        return;
-    }
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-        pg_options o;
-        o.conninfo = url;
-        o.pool_size = 1;  // the same connection every time
-        auto db = open_postgres(ex, o);
-        auto admin = open_postgres(ex, o);
-        auto pid = co_await db->query("SELECT pg_backend_pid()"s, std::vector<param>{});
-        REQUIRE(pid.has_value());
-        REQUIRE(pid->rows.size() == 1);
-        auto backend = as_opt_int(pid->rows[0][0]);
-        REQUIRE(backend.has_value());
-        // What a fast shutdown or an operator's pg_terminate_backend does to a live connection.
-        std::vector<param> args;
-        args.emplace_back(*backend);
-        auto killed = co_await admin->query("SELECT pg_terminate_backend($1)"s, std::move(args));
-        REQUIRE(killed.has_value());
-        asio::steady_timer t(ex, std::chrono::milliseconds(100));
-        co_await t.async_wait(asio::use_awaitable);
-        auto r = co_await db->query("SELECT 1"s, std::vector<param>{});
-        REQUIRE_FALSE(r.has_value());
-        CHECK(r.error() == errc::unavailable);  // "retry", not a failed statement
-        auto again = co_await db->query("SELECT pg_backend_pid()"s, std::vector<param>{});
-        REQUIRE(again.has_value());
-        auto replaced = as_opt_int(again->rows[0][0]);
-        CHECK(replaced != backend);
     });
 }

@@ -44,30 +44,29 @@ class chat_store {
 public:
     chat_store(std::shared_ptr<database> db, const std::string& schema);
 
-    boost::asio::awaitable<boost::system::result<sent_message>> send(chat_message m);
+    boost::asio::awaitable<db_result<sent_message>> send(chat_message m);
     // The messages between `reader` and `other`, newest first; up to `limit` older than
     // `before_id` (when set). Only rows `reader` sent or received.
-    boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> history(
+    boost::asio::awaitable<db_result<std::vector<chat_message>>> history(
         std::string reader, std::string other, std::optional<std::int64_t> before_id, std::int64_t limit);
     // The receiver's undelivered messages, oldest first.
-    boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> undelivered(std::string receiver,
-                                                                                         std::int64_t limit);
+    boost::asio::awaitable<db_result<std::vector<chat_message>>> undelivered(std::string receiver,
+                                                                             std::int64_t limit);
     // Marks the given messages to `receiver` delivered; returns those that changed.
-    boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> mark_delivered(
-        std::string receiver, std::vector<std::int64_t> ids, std::int64_t now);
+    boost::asio::awaitable<db_result<std::vector<chat_message>>> mark_delivered(std::string receiver,
+                                                                                std::vector<std::int64_t> ids,
+                                                                                std::int64_t now);
     // Marks read the messages `other` sent to `reader`: the given ids, or all up to `up_to_id`, or
     // all. Returns those that changed.
-    boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> mark_read(
+    boost::asio::awaitable<db_result<std::vector<chat_message>>> mark_read(
         std::string reader, std::string other, std::vector<std::int64_t> ids,
         std::optional<std::int64_t> up_to_id, std::int64_t now);
-    boost::asio::awaitable<boost::system::result<std::vector<conversation_summary>>> conversations(
-        std::string user);
+    boost::asio::awaitable<db_result<std::vector<conversation_summary>>> conversations(std::string user);
     // conversation → unread count for `user`.
-    boost::asio::awaitable<boost::system::result<std::vector<std::pair<std::string, std::int64_t>>>> unread(
+    boost::asio::awaitable<db_result<std::vector<std::pair<std::string, std::int64_t>>>> unread(
         std::string user);
-    boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> search(std::string user,
-                                                                                    std::string q,
-                                                                                    std::int64_t limit);
+    boost::asio::awaitable<db_result<std::vector<chat_message>>> search(std::string user, std::string q,
+                                                                        std::int64_t limit);
 
 private:
     std::string table(const char* name) const;

@@ -5,6 +5,7 @@
 // never blocks an I/O thread.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
@@ -33,6 +34,33 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), category()};
 }
 
+// What one call's failure was: `code` to branch on (and to answer clients by kind), `detail` and
+// `sqlstate` for logs only (the database's own text: never sent to a client). Carried by each call's
+// result, so concurrent calls on one pool never see one another's text. Tests true when it holds an
+// error, like an error_code.
+struct db_error {
+    boost::system::error_code code;
+    std::string detail;    // the database's message, or ours ("connect timed out")
+    std::string sqlstate;  // PostgreSQL's SQLSTATE when it gave one; "" otherwise
+
+    db_error() = default;
+    db_error(errc e, std::string d = {}, std::string state = {})
+        : code(make_error_code(e)), detail(std::move(d)), sqlstate(std::move(state)) {}
+    db_error(boost::system::error_code c, std::string d = {}, std::string state = {})
+        : code(c), detail(std::move(d)), sqlstate(std::move(state)) {}
+
+    explicit operator bool() const noexcept { return static_cast<bool>(code); }
+    std::string message() const { return code.message(); }
+    friend bool operator==(const db_error& e, errc c) noexcept { return e.code == make_error_code(c); }
+};
+
+// boost::system::result<T, db_error>::value() throws this (a system_error of the code; the detail
+// is in what()).
+[[noreturn]] void throw_exception_from_error(const db_error& e, const boost::source_location& loc);
+
+template <class T>
+using db_result = boost::system::result<T, db_error>;
+
 using param = std::variant<std::nullptr_t, std::int64_t, std::string>;
 using cell = std::optional<std::string>;  // text form; nullopt is SQL NULL
 
@@ -54,13 +82,12 @@ class database {
 public:
     virtual ~database() = default;
     virtual backend kind() const noexcept = 0;
-    // One statement with parameters.
-    virtual boost::asio::awaitable<boost::system::result<result_set>> query(std::string sql,
-                                                                            std::vector<param> params) = 0;
-    // Several statements without parameters (migrations), in the order given.
-    virtual boost::asio::awaitable<boost::system::error_code> script(std::string sql) = 0;
-    // The last error text the database gave (for logs only; never for clients).
-    virtual std::string last_error() const = 0;
+    // One statement with parameters. A failure carries its own detail (see db_error).
+    virtual boost::asio::awaitable<db_result<result_set>> query(std::string sql,
+                                                                std::vector<param> params) = 0;
+    // Several statements without parameters (migrations), in the order given. An empty (false)
+    // db_error on success.
+    virtual boost::asio::awaitable<db_error> script(std::string sql) = 0;
 };
 
 struct pg_options {

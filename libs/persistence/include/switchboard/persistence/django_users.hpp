@@ -25,7 +25,7 @@ public:
 
     // The active user holding token `key`; nullopt when there is none (unknown key, inactive user).
     // Not thread-safe: call from one executor.
-    boost::asio::awaitable<boost::system::result<std::optional<django_user>>> by_token(std::string key);
+    boost::asio::awaitable<db_result<std::optional<django_user>>> by_token(std::string key);
 
 private:
     std::shared_ptr<database> db_;

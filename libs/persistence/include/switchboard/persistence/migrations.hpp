@@ -8,7 +8,7 @@
 namespace switchboard::persistence {
 
 // Applies every migration not yet recorded; returns the schema version after.
-boost::asio::awaitable<boost::system::result<int>> migrate(database& db, const std::string& schema);
+boost::asio::awaitable<db_result<int>> migrate(database& db, const std::string& schema);
 int latest_schema_version() noexcept;
 // A PostgreSQL schema name we accept: [A-Za-z_][A-Za-z0-9_]{0,62}.
 bool valid_schema_name(std::string_view s) noexcept;

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <unordered_map>
 
 namespace switchboard::persistence {
@@ -42,33 +41,24 @@ public:
 
     // Not coroutines themselves: each hands a coroutine to the SQLite thread and returns the
     // awaitable of its result (GCC 12 mishandles lambdas that capture a coroutine's parameters).
-    asio::awaitable<boost::system::result<result_set>> query(std::string sql,
-                                                             std::vector<param> params) override {
+    asio::awaitable<db_result<result_set>> query(std::string sql, std::vector<param> params) override {
         auto deadline = std::chrono::steady_clock::now() + timeout_;
         return asio::co_spawn(thread_, run_query(this, std::move(sql), std::move(params), deadline),
                               asio::use_awaitable);
     }
 
-    asio::awaitable<boost::system::error_code> script(std::string sql) override {
+    asio::awaitable<db_error> script(std::string sql) override {
         return asio::co_spawn(thread_, run_script(this, std::move(sql)), asio::use_awaitable);
     }
 
-    std::string last_error() const override {
-        std::lock_guard lock(mu_);
-        return error_;
-    }
-
 private:
-    static asio::awaitable<boost::system::result<result_set>> run_query(
-        sqlite_database* self, std::string sql, std::vector<param> params,
-        std::chrono::steady_clock::time_point deadline) {
+    static asio::awaitable<db_result<result_set>> run_query(sqlite_database* self, std::string sql,
+                                                            std::vector<param> params,
+                                                            std::chrono::steady_clock::time_point deadline) {
         // Still queued at its deadline (the thread was busy): not run at all, so the answer
         // "timeout" means exactly that nothing was written.
         auto now = std::chrono::steady_clock::now();
-        if (now >= deadline) {
-            self->set_error("deadline passed before the statement ran");
-            co_return make_error_code(errc::timeout);
-        }
+        if (now >= deadline) co_return db_error{errc::timeout, "deadline passed before the statement ran"};
         self->deadline_ = deadline;
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
         sqlite3_busy_timeout(self->db_, static_cast<int>(std::max<std::int64_t>(1, left.count())));
@@ -77,35 +67,28 @@ private:
         co_return r;
     }
 
-    static asio::awaitable<boost::system::error_code> run_script(sqlite_database* self, std::string sql) {
+    static asio::awaitable<db_error> run_script(sqlite_database* self, std::string sql) {
         self->deadline_ = std::chrono::steady_clock::time_point::max();  // migrations: no deadline
         sqlite3_busy_timeout(self->db_, 60000);
         char* err = nullptr;
         int rc = sqlite3_exec(self->db_, sql.c_str(), nullptr, nullptr, &err);
         if (rc != SQLITE_OK) {
-            self->set_error(err ? err : sqlite3_errmsg(self->db_));
+            db_error failure{errc::query_failed, err ? err : sqlite3_errmsg(self->db_)};
             sqlite3_free(err);
             sqlite3_exec(self->db_, "ROLLBACK", nullptr, nullptr, nullptr);
-            co_return make_error_code(errc::query_failed);
+            co_return failure;
         }
-        co_return boost::system::error_code{};
+        co_return db_error{};
     }
 
-    void set_error(std::string e) {
-        std::lock_guard lock(mu_);
-        error_ = std::move(e);
-    }
-
-    boost::system::result<result_set> run(const std::string& sql, const std::vector<param>& params) {
+    db_result<result_set> run(const std::string& sql, const std::vector<param>& params) {
         sqlite3_stmt* st = nullptr;
         if (auto it = cache_.find(sql); it != cache_.end()) {
             st = it->second;
         } else {
             if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                   &st, nullptr) != SQLITE_OK) {
-                set_error(sqlite3_errmsg(db_));
-                return errc::query_failed;
-            }
+                                   &st, nullptr) != SQLITE_OK)
+                return db_error{errc::query_failed, sqlite3_errmsg(db_)};
             cache_.emplace(sql, st);
         }
         sqlite3_reset(st);
@@ -116,10 +99,9 @@ private:
             std::size_t k = 0;
             if (!name || name[0] != '$' ||
                 std::from_chars(name + 1, name + std::strlen(name), k).ec != std::errc{} || k == 0 ||
-                k > params.size()) {
-                set_error("parameter " + std::string(name ? name : "?") + " has no value");
-                return errc::query_failed;
-            }
+                k > params.size())
+                return db_error{errc::query_failed,
+                                "parameter " + std::string(name ? name : "?") + " has no value"};
             const auto& p = params[k - 1];
             if (std::holds_alternative<std::nullptr_t>(p))
                 sqlite3_bind_null(st, i);
@@ -127,10 +109,9 @@ private:
                 sqlite3_bind_int64(st, i, *v);
             else {
                 const auto& s = std::get<std::string>(p);
-                if (!storable_text(s)) {
-                    set_error("parameter " + std::string(name) + " holds a NUL byte");
-                    return errc::bad_parameter;
-                }
+                if (!storable_text(s))
+                    return db_error{errc::bad_parameter,
+                                    "parameter " + std::string(name) + " holds a NUL byte"};
                 sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
             }
         }
@@ -139,12 +120,13 @@ private:
             int rc = sqlite3_step(st);
             if (rc == SQLITE_DONE) break;
             if (rc != SQLITE_ROW) {
-                set_error(sqlite3_errmsg(db_));
+                std::string detail = sqlite3_errmsg(db_);
                 int ext = sqlite3_extended_errcode(db_);
                 sqlite3_reset(st);
-                if ((ext & 0xff) == SQLITE_CONSTRAINT) return errc::constraint;
-                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_INTERRUPT) return errc::timeout;
-                return errc::query_failed;
+                if ((ext & 0xff) == SQLITE_CONSTRAINT) return db_error{errc::constraint, std::move(detail)};
+                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_INTERRUPT)
+                    return db_error{errc::timeout, std::move(detail)};
+                return db_error{errc::query_failed, std::move(detail)};
             }
             int cols = sqlite3_column_count(st);
             std::vector<cell> row;
@@ -170,8 +152,6 @@ private:
     std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     asio::thread_pool thread_;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;  // used on thread_ only
-    mutable std::mutex mu_;
-    std::string error_;
 };
 
 }  // namespace

@@ -41,7 +41,7 @@ std::string chat_store::table(const char* name) const {
     return prefix_ + name;
 }
 
-boost::asio::awaitable<boost::system::result<sent_message>> chat_store::send(chat_message m) {
+boost::asio::awaitable<db_result<sent_message>> chat_store::send(chat_message m) {
     m.conversation_id = dm_conversation(m.sender_id, m.receiver_id);
     param client = m.client_message_id ? param{*m.client_message_id} : param{nullptr};
     std::vector<param> r_params{m.conversation_id, m.sender_id, m.receiver_id, m.body,
@@ -60,11 +60,11 @@ boost::asio::awaitable<boost::system::result<sent_message>> chat_store::send(cha
                             " WHERE sender_id = $1 AND client_message_id = $2";
     auto again = co_await db_->query(std::move(again_sql), std::move(again_params));
     if (!again) co_return again.error();
-    if (again->rows.empty()) co_return make_error_code(errc::query_failed);
+    if (again->rows.empty()) co_return db_error{errc::query_failed, "a retried send found no stored message"};
     co_return sent_message{from_row(again->rows[0]), false};
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::history(
+boost::asio::awaitable<db_result<std::vector<chat_message>>> chat_store::history(
     std::string reader, std::string other, std::optional<std::int64_t> before_id, std::int64_t limit) {
     // The conversation's index finds the rows; the participant test keeps them the reader's own.
     std::string sql = "SELECT " + std::string(columns) + " FROM " + table("chat_messages") +
@@ -76,8 +76,8 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
     co_return all(*r);
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::undelivered(
-    std::string receiver, std::int64_t limit) {
+boost::asio::awaitable<db_result<std::vector<chat_message>>> chat_store::undelivered(std::string receiver,
+                                                                                     std::int64_t limit) {
     std::vector<param> r_params{receiver, limit};
     std::string r_sql = "SELECT " + std::string(columns) + " FROM " + table("chat_messages") +
                         " WHERE receiver_id = $1 AND delivered_at IS NULL ORDER BY id LIMIT $2";
@@ -86,7 +86,7 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
     co_return all(*r);
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::mark_delivered(
+boost::asio::awaitable<db_result<std::vector<chat_message>>> chat_store::mark_delivered(
     std::string receiver, std::vector<std::int64_t> ids, std::int64_t now) {
     if (ids.empty()) co_return std::vector<chat_message>{};
     std::vector<param> p{now, receiver};
@@ -100,7 +100,7 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
     co_return all(*r);
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::mark_read(
+boost::asio::awaitable<db_result<std::vector<chat_message>>> chat_store::mark_read(
     std::string reader, std::string other, std::vector<std::int64_t> ids,
     std::optional<std::int64_t> up_to_id, std::int64_t now) {
     std::vector<param> p{now, reader, dm_conversation(reader, other), other};
@@ -123,7 +123,7 @@ boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_st
     co_return all(*r);
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<conversation_summary>>> chat_store::conversations(
+boost::asio::awaitable<db_result<std::vector<conversation_summary>>> chat_store::conversations(
     std::string user) {
     auto t = table("chat_messages");
     auto sql =
@@ -147,8 +147,8 @@ boost::asio::awaitable<boost::system::result<std::vector<conversation_summary>>>
     co_return out;
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<std::pair<std::string, std::int64_t>>>>
-chat_store::unread(std::string user) {
+boost::asio::awaitable<db_result<std::vector<std::pair<std::string, std::int64_t>>>> chat_store::unread(
+    std::string user) {
     std::vector<param> r_params{user};
     std::string r_sql = "SELECT conversation_id, COUNT(*) FROM " + table("chat_messages") +
                         " WHERE receiver_id = $1 AND read_at IS NULL GROUP BY conversation_id"
@@ -161,8 +161,9 @@ chat_store::unread(std::string user) {
     co_return out;
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<chat_message>>> chat_store::search(
-    std::string user, std::string q, std::int64_t limit) {
+boost::asio::awaitable<db_result<std::vector<chat_message>>> chat_store::search(std::string user,
+                                                                                std::string q,
+                                                                                std::int64_t limit) {
     std::string pattern = "%";
     for (char c : q) {
         if (c == '%' || c == '_' || c == '\\') pattern += '\\';

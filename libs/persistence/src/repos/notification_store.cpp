@@ -62,7 +62,7 @@ notification_store::notification_store(std::shared_ptr<database> db, const std::
     state_ = prefix + "notification_state";
 }
 
-boost::asio::awaitable<boost::system::result<notification>> notification_store::create(notification n) {
+boost::asio::awaitable<db_result<notification>> notification_store::create(notification n) {
     std::vector<param> p{std::string(audience_name(n.to)),
                          n.audience_id,
                          n.type,
@@ -79,11 +79,11 @@ boost::asio::awaitable<boost::system::result<notification>> notification_store::
         "type, title, message, priority, metadata, sender_id, created_at";
     auto r = co_await db_->query(std::move(sql), std::move(p));
     if (!r) co_return r.error();
-    if (r->rows.empty()) co_return make_error_code(errc::query_failed);
+    if (r->rows.empty()) co_return db_error{errc::query_failed, "INSERT returned no row"};
     co_return from_row(r->rows[0]);
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<notification>>> notification_store::list(
+boost::asio::awaitable<db_result<std::vector<notification>>> notification_store::list(
     reader rd, bool unread_only, std::optional<std::int64_t> before_id, std::int64_t limit) {
     std::vector<param> p{rd.user_id, rd.college_id, before_id.value_or(INT64_MAX), limit};
     std::string sql = "SELECT " + std::string(columns) + ", s.read_at FROM " + notifications_ +
@@ -99,7 +99,7 @@ boost::asio::awaitable<boost::system::result<std::vector<notification>>> notific
     co_return out;
 }
 
-boost::asio::awaitable<boost::system::result<std::int64_t>> notification_store::unread_count(reader rd) {
+boost::asio::awaitable<db_result<std::int64_t>> notification_store::unread_count(reader rd) {
     std::vector<param> p{rd.user_id, rd.college_id};
     std::string sql = "SELECT COUNT(*) FROM " + notifications_ + " n LEFT JOIN " + state_ +
                       " s ON s.notification_id = n.id AND s.user_id = $1 WHERE " + visible +
@@ -109,13 +109,13 @@ boost::asio::awaitable<boost::system::result<std::int64_t>> notification_store::
     co_return as_int(r->rows.at(0).at(0));
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notification_store::mark_read(
+boost::asio::awaitable<db_result<std::vector<std::int64_t>>> notification_store::mark_read(
     reader rd, std::vector<std::int64_t> ids, bool all, std::int64_t now) {
     if (ids.empty() && !all) co_return std::vector<std::int64_t>{};
     co_return co_await set_state(std::move(rd), std::move(ids), now, false);
 }
 
-boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notification_store::dismiss(
+boost::asio::awaitable<db_result<std::vector<std::int64_t>>> notification_store::dismiss(
     reader rd, std::vector<std::int64_t> ids, std::int64_t now) {
     if (ids.empty()) co_return std::vector<std::int64_t>{};
     co_return co_await set_state(std::move(rd), std::move(ids), now, true);
@@ -124,7 +124,7 @@ boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notific
 // One statement: the visible notifications among `ids` (all when empty) that are not dismissed
 // (and, when reading, not read) get a state row, or their row's read_at / dismissed_at; a
 // dismissal also reads. Returns the ids that changed.
-boost::asio::awaitable<boost::system::result<std::vector<std::int64_t>>> notification_store::set_state(
+boost::asio::awaitable<db_result<std::vector<std::int64_t>>> notification_store::set_state(
     reader rd, std::vector<std::int64_t> ids, std::int64_t now, bool dismiss) {
     std::vector<param> p{rd.user_id, rd.college_id, now, dismiss ? param{now} : param{nullptr}};
     std::string which;

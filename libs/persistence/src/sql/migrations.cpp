@@ -86,8 +86,8 @@ bool valid_schema_name(std::string_view s) noexcept {
     return true;
 }
 
-boost::asio::awaitable<boost::system::result<int>> migrate(database& db, const std::string& schema) {
-    if (!valid_schema_name(schema)) co_return make_error_code(errc::bad_config);
+boost::asio::awaitable<db_result<int>> migrate(database& db, const std::string& schema) {
+    if (!valid_schema_name(schema)) co_return db_error{errc::bad_config, "invalid schema name"};
     auto b = db.kind();
     std::string begin = b == backend::postgres
                             ? std::string("BEGIN; SELECT pg_advisory_xact_lock(") + lock_id + ");\n"

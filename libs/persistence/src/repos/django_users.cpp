@@ -6,10 +6,9 @@ namespace switchboard::persistence {
 django_users::django_users(std::shared_ptr<database> db, std::string schema, std::string college_column)
     : db_(std::move(db)), schema_(std::move(schema)), college_column_(std::move(college_column)) {}
 
-boost::asio::awaitable<boost::system::result<std::optional<django_user>>> django_users::by_token(
-    std::string key) {
+boost::asio::awaitable<db_result<std::optional<django_user>>> django_users::by_token(std::string key) {
     if (db_->kind() != backend::postgres || !valid_schema_name(schema_))
-        co_return make_error_code(errc::bad_config);
+        co_return db_error{errc::bad_config, "Django tokens need PostgreSQL and a valid schema name"};
     if (!has_college_) {
         if (college_column_.empty() || !valid_schema_name(college_column_)) {
             has_college_ = false;

@@ -1,5 +1,8 @@
 #include <switchboard/persistence/database.hpp>
 
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
+
 #include <charconv>
 
 namespace switchboard::persistence {
@@ -26,6 +29,10 @@ struct category_impl final : boost::system::error_category {
     }
 };
 }  // namespace
+
+void throw_exception_from_error(const db_error& e, const boost::source_location& loc) {
+    boost::throw_exception(boost::system::system_error(e.code, e.detail), loc);
+}
 
 bool storable_text(std::string_view s) noexcept {
     return s.find('\0') == std::string_view::npos;

@@ -4,6 +4,7 @@
 // failed connect during which calls fail fast.
 #include <switchboard/common/log.hpp>
 #include <switchboard/persistence/database.hpp>
+#include <switchboard/persistence/sql/statement_table.hpp>
 
 #include <libpq-fe.h>
 #include <boost/asio/as_tuple.hpp>
@@ -17,7 +18,6 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <unordered_map>
 
 namespace switchboard::persistence {
 
@@ -32,9 +32,9 @@ struct pg_conn {
     PGconn* c = nullptr;
     std::unique_ptr<asio::posix::stream_descriptor> sd;
     int fd = -1;
-    // SQL text → the name it was prepared under on this connection ("s1", "s2", …): a name per
-    // distinct text, never a hash of it (two texts with one hash would run the wrong statement).
-    std::unordered_map<std::string, std::string> prepared;
+    // This connection's statements: a name per distinct SQL text, never a hash of it (two texts
+    // with one hash would run the wrong statement); a new connection starts with an empty table.
+    statement_table statements;
 
     ~pg_conn() {
         if (sd) sd->release();  // the socket belongs to libpq
@@ -67,6 +67,19 @@ std::string sql_state(const PGresult* r) {
     return s ? s : "";
 }
 
+// libpq's messages end in a newline.
+std::string trimmed(const char* text) {
+    std::string e = text ? text : "";
+    while (!e.empty() && (e.back() == '\n' || e.back() == ' '))
+        e.pop_back();
+    return e;
+}
+
+// The connection's own message (a failed send, a lost socket).
+db_error conn_error(errc e, PGconn* c) {
+    return {e, trimmed(c ? PQerrorMessage(c) : "out of memory")};
+}
+
 // How a refused statement is reported. Classes that mean "the server, not the statement": 08
 // connection exception, 53 insufficient resources, 57 operator intervention (57P01 shutdown,
 // 57P03 starting up), 40 rollback (serialization failure, deadlock): the caller may retry.
@@ -82,8 +95,7 @@ public:
     pg_database(asio::any_io_executor ex, pg_options o) : ex_(std::move(ex)), opts_(std::move(o)) {}
     backend kind() const noexcept override { return backend::postgres; }
 
-    asio::awaitable<boost::system::result<result_set>> query(std::string sql,
-                                                             std::vector<param> params) override {
+    asio::awaitable<db_result<result_set>> query(std::string sql, std::vector<param> params) override {
         auto deadline = clock_type::now() + opts_.query_timeout;
         auto conn = co_await acquire(deadline);
         if (!conn) co_return conn.error();
@@ -92,40 +104,27 @@ public:
         co_return r;
     }
 
-    asio::awaitable<boost::system::error_code> script(std::string sql) override {
+    asio::awaitable<db_error> script(std::string sql) override {
         auto deadline = clock_type::now() + std::chrono::seconds(60);  // migrations may wait on a lock
         auto conn = co_await acquire(deadline);
         if (!conn) co_return conn.error();
         auto& pc = **conn;
-        boost::system::error_code ec;
+        db_error failure;
         // The connection's statement_timeout (DB_QUERY_TIMEOUT) is for calls, not migrations, which
         // may wait on the migration lock or build an index: off here, and the connection is
         // dropped afterwards so no pooled connection keeps it off.
         sql = "SET statement_timeout = 0;\n" + sql;
         if (!PQsendQuery(pc.c, sql.c_str())) {
-            set_error(PQerrorMessage(pc.c));
-            ec = errc::unavailable;
+            failure = conn_error(errc::unavailable, pc.c);
         } else {
             auto r = co_await finish(pc, deadline);
-            if (!r) ec = r.error();
+            if (!r) failure = r.error();
         }
         release(std::move(*conn), false);
-        co_return ec;
-    }
-
-    std::string last_error() const override {
-        std::lock_guard lock(mu_);
-        return error_;
+        co_return failure;
     }
 
 private:
-    void set_error(std::string e) {
-        while (!e.empty() && (e.back() == '\n' || e.back() == ' '))
-            e.pop_back();
-        std::lock_guard lock(mu_);
-        error_ = std::move(e);
-    }
-
     // A connection from the pool, a new one, or a wait for one, within the deadline.
     // Someone waiting for a pooled connection; woken on its own executor (timers are not
     // thread-safe): `woken`, then the timer made to expire at once.
@@ -136,8 +135,7 @@ private:
         bool woken = false;
     };
 
-    asio::awaitable<boost::system::result<std::unique_ptr<pg_conn>>> acquire(
-        clock_type::time_point deadline) {
+    asio::awaitable<db_result<std::unique_ptr<pg_conn>>> acquire(clock_type::time_point deadline) {
         auto ex = co_await asio::this_coro::executor;
         for (;;) {
             std::shared_ptr<waiter> w;
@@ -150,7 +148,9 @@ private:
                     co_return c;
                 }
                 if (total_ < opts_.pool_size) {
-                    if (clock_type::now() < retry_at_) co_return make_error_code(errc::unavailable);
+                    if (clock_type::now() < retry_at_)
+                        co_return db_error{errc::unavailable,
+                                           "backing off after a failed connect: " + connect_error_};
                     ++total_;
                     create = true;
                 } else {
@@ -166,17 +166,19 @@ private:
                     failures_ = std::min(failures_ + 1, 6);
                     retry_at_ =
                         clock_type::now() + std::chrono::milliseconds(100 << (failures_ - 1));  // ≤ 3.2 s
+                    connect_error_ = c.error().detail;
                     wake_one();
-                    co_return make_error_code(errc::unavailable);
+                    co_return db_error{errc::unavailable, std::move(c.error().detail)};
                 }
                 failures_ = 0;
-                co_return std::move(c);
+                co_return std::move(*c);
             }
             co_await w->timer.async_wait(as_tuple(use_awaitable));
             if (!w->woken) {
                 std::lock_guard lock(mu_);
                 std::erase(waiters_, w);
-                if (!w->woken) co_return make_error_code(errc::timeout);
+                if (!w->woken)
+                    co_return db_error{errc::timeout, "no pooled connection free before the deadline"};
             }
         }
     }
@@ -200,7 +202,7 @@ private:
         wake_one();
     }
 
-    asio::awaitable<std::unique_ptr<pg_conn>> connect(clock_type::time_point deadline) {
+    asio::awaitable<db_result<std::unique_ptr<pg_conn>>> connect(clock_type::time_point deadline) {
         auto pc = std::make_unique<pg_conn>();
         // statement_timeout: the server ends a statement by itself at our deadline, so a call we
         // gave up on does not keep running (and committing) long after its caller was answered.
@@ -209,56 +211,41 @@ private:
         const char* keys[] = {"dbname", "options", "application_name", nullptr};
         const char* values[] = {opts_.conninfo.c_str(), options.c_str(), "switchboard", nullptr};
         pc->c = PQconnectStartParams(keys, values, 1);
-        if (!pc->c || PQstatus(pc->c) == CONNECTION_BAD) {
-            set_error(pc->c ? PQerrorMessage(pc->c) : "out of memory");
-            co_return nullptr;
-        }
+        if (!pc->c || PQstatus(pc->c) == CONNECTION_BAD) co_return conn_error(errc::unavailable, pc->c);
         PQsetNoticeProcessor(
             pc->c, [](void*, const char*) {}, nullptr);  // NOTICEs are not errors
         bool write = true;  // as if PQconnectPoll had answered PGRES_POLLING_WRITING
         for (;;) {
-            if (PQsocket(pc->c) < 0) {
-                set_error(PQerrorMessage(pc->c));
-                co_return nullptr;
-            }
+            if (PQsocket(pc->c) < 0) co_return conn_error(errc::unavailable, pc->c);
             pc->watch(ex_);
-            if (!co_await wait(*pc, write, deadline)) {
-                set_error("connect timed out");
-                co_return nullptr;
-            }
+            if (!co_await wait(*pc, write, deadline))
+                co_return db_error{errc::unavailable, "connect timed out"};
             auto st = PQconnectPoll(pc->c);
             if (st == PGRES_POLLING_OK) break;
-            if (st == PGRES_POLLING_FAILED) {
-                set_error(PQerrorMessage(pc->c));
-                co_return nullptr;
-            }
+            if (st == PGRES_POLLING_FAILED) co_return conn_error(errc::unavailable, pc->c);
             write = st == PGRES_POLLING_WRITING;
         }
         pc->watch(ex_);
-        if (PQsetnonblocking(pc->c, 1) != 0) {
-            set_error(PQerrorMessage(pc->c));
-            co_return nullptr;
-        }
-        co_return pc;
+        if (PQsetnonblocking(pc->c, 1) != 0) co_return conn_error(errc::unavailable, pc->c);
+        co_return std::move(pc);
     }
 
     // Flushes what was sent, then collects results until libpq has none left.
-    asio::awaitable<boost::system::result<result_set>> finish(pg_conn& pc, clock_type::time_point deadline) {
+    asio::awaitable<db_result<result_set>> finish(pg_conn& pc, clock_type::time_point deadline) {
         for (;;) {
             int f = PQflush(pc.c);
             if (f == 0) break;
-            if (f < 0 || !co_await wait(pc, true, deadline))
-                co_return make_error_code(f < 0 ? errc::unavailable : errc::timeout);
+            if (f < 0) co_return conn_error(errc::unavailable, pc.c);
+            if (!co_await wait(pc, true, deadline))
+                co_return db_error{errc::timeout, "deadline passed sending"};
         }
         result_set out;
-        boost::system::error_code failure;
+        db_error failure;
         for (;;) {
             if (PQisBusy(pc.c)) {
-                if (!co_await wait(pc, false, deadline)) co_return make_error_code(errc::timeout);
-                if (!PQconsumeInput(pc.c)) {
-                    set_error(PQerrorMessage(pc.c));
-                    co_return make_error_code(errc::unavailable);
-                }
+                if (!co_await wait(pc, false, deadline))
+                    co_return db_error{errc::timeout, "deadline passed awaiting the result"};
+                if (!PQconsumeInput(pc.c)) co_return conn_error(errc::unavailable, pc.c);
                 continue;
             }
             PGresult* r = PQgetResult(pc.c);
@@ -282,19 +269,23 @@ private:
                 const char* n = PQcmdTuples(r);
                 out.affected = n && *n ? std::atoll(n) : 0;
             } else if (!failure) {
-                set_error(PQresultErrorMessage(r));
-                failure = classify(sql_state(r));
+                auto state = sql_state(r);
+                failure = db_error{classify(state), trimmed(PQresultErrorMessage(r)), state};
             }
             PQclear(r);
         }
-        if (PQstatus(pc.c) != CONNECTION_OK) co_return make_error_code(errc::unavailable);
+        if (PQstatus(pc.c) != CONNECTION_OK) {
+            if (!failure) co_return conn_error(errc::unavailable, pc.c);
+            failure.code = make_error_code(errc::unavailable);  // the statement's text, the connection's fate
+            co_return failure;
+        }
         if (failure) co_return failure;
         co_return out;
     }
 
-    asio::awaitable<boost::system::result<result_set>> run(pg_conn& pc, const std::string& sql,
-                                                           const std::vector<param>& params,
-                                                           clock_type::time_point deadline) {
+    asio::awaitable<db_result<result_set>> run(pg_conn& pc, const std::string& sql,
+                                               const std::vector<param>& params,
+                                               clock_type::time_point deadline) {
         // A text parameter holding NUL is refused: libpq reads text parameters up to their first NUL
         // (the lengths below are for the record; libpq uses them only for binary ones).
         std::vector<std::string> text(params.size());
@@ -309,29 +300,24 @@ private:
                 text[i] = std::to_string(*v);
             else
                 text[i] = std::get<std::string>(params[i]);
-            if (!storable_text(text[i]) || text[i].size() > static_cast<std::size_t>(INT32_MAX)) {
-                set_error("parameter $" + std::to_string(i + 1) + " holds a NUL byte");
-                co_return make_error_code(errc::bad_parameter);
-            }
+            if (!storable_text(text[i]) || text[i].size() > static_cast<std::size_t>(INT32_MAX))
+                co_return db_error{errc::bad_parameter,
+                                   "parameter $" + std::to_string(i + 1) + " holds a NUL byte"};
             values[i] = text[i].c_str();
             lengths[i] = static_cast<int>(text[i].size());
         }
-        auto found = pc.prepared.find(sql);
-        if (found == pc.prepared.end()) {
-            auto name = "s" + std::to_string(pc.prepared.size() + 1);
-            if (!PQsendPrepare(pc.c, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr)) {
-                set_error(PQerrorMessage(pc.c));
-                co_return make_error_code(errc::unavailable);
-            }
+        // Prepared on this connection on first use, under this connection's own name for the text.
+        auto st = pc.statements.find(sql);
+        if (!st.prepared) {
+            if (!PQsendPrepare(pc.c, st.name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr))
+                co_return conn_error(errc::unavailable, pc.c);
             auto r = co_await finish(pc, deadline);
             if (!r) co_return r.error();
-            found = pc.prepared.emplace(sql, std::move(name)).first;
+            pc.statements.prepared(sql, st.name);
         }
-        if (!PQsendQueryPrepared(pc.c, found->second.c_str(), static_cast<int>(params.size()), values.data(),
-                                 lengths.data(), nullptr, 0)) {
-            set_error(PQerrorMessage(pc.c));
-            co_return make_error_code(errc::unavailable);
-        }
+        if (!PQsendQueryPrepared(pc.c, st.name.c_str(), static_cast<int>(params.size()), values.data(),
+                                 lengths.data(), nullptr, 0))
+            co_return conn_error(errc::unavailable, pc.c);
         co_return co_await finish(pc, deadline);
     }
 
@@ -343,7 +329,7 @@ private:
     std::size_t total_ = 0;
     int failures_ = 0;
     clock_type::time_point retry_at_{};
-    std::string error_;
+    std::string connect_error_;  // why the last connect failed (told to calls during the backoff)
 };
 
 }  // namespace
