@@ -19,9 +19,34 @@ bool broadcast_reaches(const broadcast_options& opts, const std::string& id,
     return false;
 }
 
+namespace {
+constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+// The sequence number of one of our offsets (prefix + base 36), 0 when it is not one.
+std::uint64_t parse_seq(std::string_view offset, std::string_view prefix) {
+    if (offset.size() <= prefix.size() || offset.substr(0, prefix.size()) != prefix) return 0;
+    std::uint64_t v = 0;
+    for (char c : offset.substr(prefix.size())) {
+        std::uint64_t d;
+        if (c >= '0' && c <= '9')
+            d = static_cast<std::uint64_t>(c - '0');
+        else if (c >= 'a' && c <= 'z')
+            d = static_cast<std::uint64_t>(c - 'a' + 10);
+        else
+            return 0;
+        if (v > (UINT64_MAX - d) / 36) return 0;
+        v = v * 36 + d;
+    }
+    return v;
+}
+}  // namespace
+
 std::pair<std::uint64_t, std::string> recovery_log::next_offset() {
-    static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    std::uint64_t seq = next_seq_++;
+    std::uint64_t seq;
+    {
+        std::lock_guard lock(mu_);
+        seq = next_seq_++;
+    }
     std::string s;
     for (std::uint64_t v = seq; v; v /= 36)
         s.insert(s.begin(), digits[v % 36]);
@@ -49,19 +74,34 @@ void recovery_log::drop_oldest() {
 }
 
 void recovery_log::append(std::uint64_t seq, logged_packet p) {
+    std::lock_guard lock(mu_);
+    append_locked(seq, std::move(p));
+}
+
+void recovery_log::record(std::string_view offset, const broadcast_options& opts, const encoded_packet& pkt,
+                          std::int64_t now) {
+    std::lock_guard lock(mu_);
+    auto seq = parse_seq(offset, prefix_);
+    if (seq == 0 || seq >= next_seq_ || by_offset_.count(std::string(offset))) return;  // not one of ours
+    append_locked(seq, logged_packet{std::string(offset), now, opts, pkt});
+}
+
+void recovery_log::append_locked(std::uint64_t seq, logged_packet p) {
     bytes_ += cost(p);
     by_offset_[p.offset] = seq;
     auto at = p.at;
     packets_.emplace(seq, std::move(p));
-    trim(at);
+    trim_locked(at);
 }
 
 void recovery_log::session_live(const std::string& pid, const std::string& sid, std::string owner) {
+    std::lock_guard lock(mu_);
     sessions_[pid] = kept_session{sid, pid, {}, 0, std::move(owner)};
 }
 
 void recovery_log::session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now,
                                 bool keep) {
+    std::lock_guard lock(mu_);
     if (!keep) {
         sessions_.erase(pid);
         return;
@@ -75,7 +115,8 @@ void recovery_log::session_lost(const std::string& pid, std::vector<std::string>
 std::optional<recovery_log::restored> recovery_log::restore(
     const std::string& pid, const std::string& offset, std::int64_t now, const std::string& owner,
     const std::function<bool(const std::string&)>& keep_room) {
-    trim(now);
+    std::lock_guard lock(mu_);
+    trim_locked(now);
     auto sit = sessions_.find(pid);
     if (sit == sessions_.end() || sit->second.lost_at == 0 || sit->second.owner != owner) return std::nullopt;
     auto oit = by_offset_.find(offset);
@@ -92,7 +133,7 @@ std::optional<recovery_log::restored> recovery_log::restore(
     return r;
 }
 
-void recovery_log::trim(std::int64_t now) {
+void recovery_log::trim_locked(std::int64_t now) {
     while (!packets_.empty() && packets_.begin()->second.at + window_ < now)
         drop_oldest();
     // Over the byte budget: the oldest go first (a session whose offset is gone then starts fresh,

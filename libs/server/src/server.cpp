@@ -99,35 +99,9 @@ void server::impl::remove_session(const std::string& sid) {
     session_count = sessions.size();
 }
 
-detail::namespace_state* server::impl::find_namespace(std::string_view name) {
+detail::namespace_impl* server::impl::find_namespace(std::string_view name) {
     auto it = ns_state.find(name);
     return it == ns_state.end() ? nullptr : it->second.get();
-}
-
-void server::impl::deliver_local(const rooms::broadcast_message& msg) {
-    if (auto* ns = find_namespace(msg.nsp)) deliver_to(*ns, msg);
-}
-
-std::size_t server::impl::deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg) {
-    std::vector<std::shared_ptr<detail::socket_impl>> targets;
-    {
-        std::lock_guard lock(ns.mu);
-        targets.reserve(msg.opts.rooms.empty() ? ns.sockets.size() : 16);
-        ns.index.for_each_target(msg.opts, [&](const std::string& id) {
-            if (auto it = ns.sockets.find(id); it != ns.sockets.end())
-                if (auto s = it->second.lock()) targets.push_back(std::move(s));
-        });
-    }
-    std::size_t n = targets.size();
-    if (targets.empty()) return 0;
-    deliveries->inc(targets.size());
-    auto items = std::make_shared<const std::vector<detail::out_item>>(detail::to_items(msg.packet));
-    bool vol = msg.opts.is_volatile;
-    for (auto& t : targets) {
-        auto& session = t->session();
-        session.deliver(std::move(t), items, vol);
-    }
-    return n;
 }
 
 // ---- server
@@ -269,12 +243,13 @@ namespace_& server::of(std::string_view name) {
     auto it = impl_->namespaces.find(key);
     if (it != impl_->namespaces.end()) return *it->second;
     auto ns = std::unique_ptr<namespace_>(new namespace_(*this, key));
-    auto st = std::make_unique<detail::namespace_state>();
-    st->api = ns.get();
+    std::unique_ptr<rooms::recovery_log> log;
     if (impl_->opts.recovery_window_ms > 0)
-        st->recovery = std::make_unique<rooms::recovery_log>(impl_->opts.recovery_window_ms,
-                                                             detail::random_id().substr(0, 8) + "-",
-                                                             impl_->opts.recovery_max_bytes);
+        log = std::make_unique<rooms::recovery_log>(impl_->opts.recovery_window_ms,
+                                                    detail::random_id().substr(0, 8) + "-",
+                                                    impl_->opts.recovery_max_bytes);
+    auto st = std::make_unique<detail::namespace_impl>(*impl_, *ns, std::move(log));
+    impl_->install_adapter(*st);
     impl_->ns_state.emplace(key, std::move(st));
     return *impl_->namespaces.emplace(key, std::move(ns)).first->second;
 }
@@ -314,39 +289,28 @@ bool server::ready() const noexcept {
 
 std::size_t server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts,
                               std::string_view event, const payload& p) {
+    return broadcast(nsp, opts, event, payload(p));
+}
+
+std::size_t server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts,
+                              std::string_view event, payload&& p) {
     impl_->events_out->inc(event);
     impl_->broadcasts->inc();
-    return impl_->broadcast(impl_->find_namespace(nsp), nsp, opts, event, p);
+    auto* ns = impl_->find_namespace(nsp);
+    if (!ns) return 0;
+    rooms::broadcast_packet pkt{ns->nsp(), std::string(event), std::move(p.args), std::move(p.binary)};
+    return impl_->broadcast(ns, opts, pkt);
 }
 
-std::size_t server::impl::broadcast(detail::namespace_state* ns, std::string_view nsp,
-                                    const rooms::broadcast_options& opts, std::string_view event,
-                                    const payload& p) {
-    rooms::broadcast_message msg{std::string(nsp), opts, {}};
-    // With recovery the event gets an offset and is logged; allocation, logging and delivery stay
-    // in one critical section so every receiver's order is the offset order.
-    std::unique_lock<std::mutex> order;
-    if (ns && ns->recovery && !opts.is_volatile) {
-        order = std::unique_lock(ns->order_mu);
-        std::pair<std::uint64_t, std::string> off;
-        {
-            std::lock_guard lock(ns->mu);
-            off = ns->recovery->next_offset();
-        }
-        msg.packet = detail::encode_event(nsp, std::nullopt, event, p, off.second);
-        std::lock_guard lock(ns->mu);
-        ns->recovery->append(off.first, {off.second, detail::wall_ms(), opts, msg.packet});
-    } else {
-        msg.packet = detail::encode_event(nsp, std::nullopt, event, p);
-    }
-    std::size_t n = ns ? deliver_to(*ns, msg) : 0;
-    order = {};
-    if (bus && !opts.local) bus->publish(msg);
-    return n;
+void server::impl::install_adapter(detail::namespace_impl& ns) {
+    ns.adapter = make_adapter ? make_adapter(ns, ns.recovery.get())
+                              : std::make_shared<rooms::memory_adapter>(ns, ns.recovery.get());
 }
 
-void server::set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus) {
-    impl_->bus = std::move(bus);
+void server::set_adapter(adapter_factory make) {
+    impl_->make_adapter = std::move(make);
+    for (auto& [name, ns] : impl_->ns_state)
+        impl_->install_adapter(*ns);
 }
 
 std::size_t server::connection_count() const noexcept {

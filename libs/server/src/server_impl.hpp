@@ -13,22 +13,23 @@
 
 namespace switchboard::server {
 
-struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter {
+struct server::impl : std::enable_shared_from_this<server::impl> {
     explicit impl(server& s, server_options o);
 
-    void deliver_local(const rooms::broadcast_message& msg) override;
-    // Delivers to the sockets of `ns` that the broadcast targets.
-    std::size_t deliver_to(detail::namespace_state& ns, const rooms::broadcast_message& msg);
-    // The one broadcast path (server::broadcast and recovery-logged single emits): encode once
-    // (with an offset when `ns` logs for recovery), deliver locally, publish to the cluster bus.
-    std::size_t broadcast(detail::namespace_state* ns, std::string_view nsp,
-                          const rooms::broadcast_options& opts, std::string_view event, const payload& p);
+    // The one broadcast path (server::broadcast and recovery-logged single emits): the namespace's
+    // adapter (offset, then local delivery: encode once, targets, deliver). 0 without `ns`.
+    std::size_t broadcast(detail::namespace_impl* ns, const rooms::broadcast_options& opts,
+                          const rooms::broadcast_packet& p) {
+        return ns ? ns->adapter->broadcast(p, opts) : 0;
+    }
+    // Gives `ns` the adapter the app installed (set_adapter), or the in-memory one.
+    void install_adapter(detail::namespace_impl& ns);
     std::shared_ptr<detail::engine_session> find_session(const std::string& sid);
     // Admits and registers a new session under MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP; false:
     // refused (counted in `refused`), nothing registered.
     bool add_session(const std::shared_ptr<detail::engine_session>& s);
     void remove_session(const std::string& sid);
-    detail::namespace_state* find_namespace(std::string_view name);
+    detail::namespace_impl* find_namespace(std::string_view name);
 
     server& api;
     server_options opts;
@@ -39,7 +40,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::atomic<unsigned> next_context{0};
     boost::asio::io_context& pick_context();
     string_map<std::unique_ptr<namespace_>> namespaces;
-    string_map<std::unique_ptr<detail::namespace_state>> ns_state;
+    string_map<std::unique_ptr<detail::namespace_impl>> ns_state;
+    server::adapter_factory make_adapter;  // null: rooms::memory_adapter
     std::vector<std::pair<std::string, http_route>> routes;
     std::vector<std::pair<std::string, http_route>> prefix_routes;
     std::vector<std::pair<std::string, async_http_route>> async_routes;
@@ -60,7 +62,6 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     std::atomic<std::int64_t> queued_packets{0};
     std::atomic<bool> ready{false};
     std::atomic<bool> ready_set_by_app{false};
-    std::shared_ptr<rooms::cluster_bus> bus;
 
     // Open TCP connections (conn_slot) and the limit applied to them and to sessions; declared
     // before the sessions, whose WebSockets give their slots back here when they go.

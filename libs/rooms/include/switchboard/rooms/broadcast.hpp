@@ -1,45 +1,40 @@
 #pragma once
-// Broadcast targeting and the seams every broadcast passes through: local delivery (`emitter`)
-// and publication to other instances (`cluster_bus`).
+// A broadcast as it travels between nodes: the packet UNENCODED (a cluster adapter serialises it,
+// and every node encodes it once for its own sockets) and its targeting options.
+#include <boost/json/array.hpp>
+
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace switchboard::rooms {
 
+// Socket.IO's BroadcastOptions: rooms, except, and the flags (volatile, local, timeout) kept flat.
 struct broadcast_options {
     std::vector<std::string> rooms;   // empty: every socket of the namespace
     std::vector<std::string> except;  // rooms (or socket ids) left out
-    bool is_volatile = false;         // may be dropped under back-pressure
-    bool local = false;               // this instance only: not published to the cluster
+    bool is_volatile = false;         // may be dropped under back-pressure; never logged for recovery
+    bool local = false;               // this node only: a cluster adapter does not forward it
+    std::optional<std::chrono::milliseconds> timeout;  // a broadcast with acks: how long to wait
 };
 
-// One broadcast, encoded once: the Engine.IO text frame ("4" + Socket.IO packet) and its binary
-// attachments, shared by every receiver.
+// One EVENT to broadcast: `args` are the event's arguments (binary ones as placeholders
+// {"_placeholder":true,"num":i} → binary[i]).
+struct broadcast_packet {
+    std::string nsp = "/";
+    std::string event;
+    boost::json::array args;
+    std::vector<std::string> binary;
+};
+
+// One broadcast, encoded once by the node that delivers it: the Engine.IO text frame ("4" +
+// Socket.IO packet) and its binary attachments, shared by every receiver.
 struct encoded_packet {
     std::shared_ptr<const std::string> frame;
     std::vector<std::shared_ptr<const std::string>> attachments;
-};
-
-struct broadcast_message {
-    std::string nsp;
-    broadcast_options opts;
-    encoded_packet packet;
-};
-
-// Delivers a broadcast to the sockets of this instance.
-class emitter {
-public:
-    virtual ~emitter() = default;
-    virtual void deliver_local(const broadcast_message& msg) = 0;
-};
-
-// Publishes a broadcast to the other instances (Redis Streams later); nothing in single-node mode.
-class cluster_bus {
-public:
-    virtual ~cluster_bus() = default;
-    virtual void publish(const broadcast_message& msg) = 0;
 };
 
 }  // namespace switchboard::rooms

@@ -1,13 +1,13 @@
 #pragma once
-// Connection-state recovery of one namespace (pure, single-threaded; the shell guards it):
-// the log of server-sent events with their offsets and targeting, and the sessions kept after a
-// transport loss. An interface-free value type for the single node; a Redis-backed store can keep
-// the same records (pid → session, offset → packet) for recovery on any instance.
-#include <switchboard/rooms/broadcast.hpp>
+// Connection-state recovery of one namespace, in memory (the single node's session_store): the
+// log of server-sent events with their offsets and targeting, and the sessions kept after a
+// transport loss. Thread-safe: one mutex, held for each call.
+#include <switchboard/rooms/session_store.hpp>
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,14 +19,6 @@ namespace switchboard::rooms {
 bool broadcast_reaches(const broadcast_options& opts, const std::string& id,
                        const std::vector<std::string>& rooms);
 
-struct kept_session {
-    std::string sid;
-    std::string pid;
-    std::vector<std::string> rooms;
-    std::int64_t lost_at = 0;  // ms; 0 while the socket is live
-    std::string owner;         // whom the session belongs to (the app's user id)
-};
-
 struct logged_packet {
     std::string offset;
     std::int64_t at = 0;
@@ -34,7 +26,7 @@ struct logged_packet {
     encoded_packet packet;
 };
 
-class recovery_log {
+class recovery_log final : public session_store {
 public:
     // `max_bytes`: the log also drops its oldest packets once the packets it holds (frames,
     // attachments, offsets, targeting) exceed this (0: bounded by the window only).
@@ -42,40 +34,56 @@ public:
         : window_(window_ms), prefix_(std::move(offset_prefix)), max_bytes_(max_bytes) {}
 
     std::int64_t window_ms() const noexcept { return window_; }
-    std::size_t bytes() const noexcept { return bytes_; }
+    std::size_t bytes() const {
+        std::lock_guard lock(mu_);
+        return bytes_;
+    }
 
-    // A new offset; its packet must then be appended with the returned sequence number.
+    // A new offset (prefix + base 36 sequence number); its packet is then appended with the
+    // returned sequence number, or recorded with the offset.
     std::pair<std::uint64_t, std::string> next_offset();
     void append(std::uint64_t seq, logged_packet p);
 
-    // A socket connected (the record exists from then on) / ended. `keep`: the end was a transport
-    // loss, so the session may be restored within the window; otherwise it is forgotten.
-    void session_live(const std::string& pid, const std::string& sid, std::string owner = {});
-    void session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now, bool keep);
+    // session_store
+    void record(std::string_view offset, const broadcast_options& opts, const encoded_packet& pkt,
+                std::int64_t now) override;
+    void session_live(const std::string& pid, const std::string& sid, std::string owner = {}) override;
+    void session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now,
+                      bool keep) override;
 
     // For a CONNECT with {pid, offset}: the kept session and the packets after `offset` that reach
     // it, in order. nullopt when the pid is unknown, live or expired, the offset is unknown, or the
     // session belongs to another `owner` (then it stays kept for its owner); on success the kept
     // session is consumed.
-    struct restored {
-        kept_session session;
-        std::vector<encoded_packet> missed;
-    };
+    using restored = restored_session;
     // `keep_room` (when given) decides which of the kept rooms (the own-id room aside) the session
     // takes back; missed packets are those that reach the rooms it keeps, so a room the new identity
     // may no longer be in replays nothing.
     std::optional<restored> restore(const std::string& pid, const std::string& offset, std::int64_t now,
                                     const std::string& owner = {},
-                                    const std::function<bool(const std::string&)>& keep_room = {});
+                                    const std::function<bool(const std::string&)>& keep_room = {}) override;
 
     // Drops packets and kept sessions older than the window, and the oldest packets over max_bytes.
-    void trim(std::int64_t now);
-    std::size_t packet_count() const noexcept { return packets_.size(); }
-    std::size_t session_count() const noexcept { return sessions_.size(); }
+    void trim(std::int64_t now) {
+        std::lock_guard lock(mu_);
+        trim_locked(now);
+    }
+    std::size_t packet_count() const {
+        std::lock_guard lock(mu_);
+        return packets_.size();
+    }
+    std::size_t session_count() const {
+        std::lock_guard lock(mu_);
+        return sessions_.size();
+    }
 
 private:
     static std::size_t cost(const logged_packet& p) noexcept;
     void drop_oldest();
+    void trim_locked(std::int64_t now);
+    void append_locked(std::uint64_t seq, logged_packet p);
+
+    mutable std::mutex mu_;
 
     std::int64_t window_;
     std::string prefix_;

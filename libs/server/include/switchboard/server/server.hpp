@@ -5,7 +5,8 @@
 #include <switchboard/protocol/engine_fsm.hpp>
 #include <switchboard/protocol/engine_request.hpp>
 #include <switchboard/protocol/header_list.hpp>
-#include <switchboard/rooms/broadcast.hpp>
+#include <switchboard/rooms/adapter.hpp>
+#include <switchboard/rooms/local_sockets.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -156,6 +157,7 @@ class server;
 namespace detail {
 class sio_client;
 class socket_impl;
+class namespace_impl;
 }  // namespace detail
 
 // A namespace: register its hooks before server::run().
@@ -182,6 +184,19 @@ public:
 
     // Broadcast to the namespace (rooms empty: everyone).
     void emit(std::string_view event, const payload& p, const rooms::broadcast_options& opts = {});
+    // Through the namespace's adapter, so on every node with a cluster adapter (Socket.IO's
+    // socketsJoin, socketsLeave, disconnectSockets, fetchSockets, serverSideEmit). `done` runs once,
+    // on any thread.
+    void sockets_join(const rooms::broadcast_options& opts, const std::vector<std::string>& rooms);
+    void sockets_leave(const rooms::broadcast_options& opts, const std::vector<std::string>& rooms);
+    void disconnect_sockets(const rooms::broadcast_options& opts, bool close = false);
+    void fetch_sockets(const rooms::broadcast_options& opts,
+                       std::function<void(std::vector<rooms::socket_info>)> done);
+    void server_side_emit(const std::string& event, const boost::json::array& args);
+    // A server-side emit of another node (`reply` empty when it asked for no ack). Call before run().
+    using server_side_handler =
+        std::function<void(boost::json::array args, std::function<void(boost::json::array)> reply)>;
+    void on_server_side_emit(std::string event, server_side_handler h);
     std::size_t socket_count() const;
     // Rooms with their member counts (the sockets' own-id rooms excluded).
     std::vector<std::pair<std::string, std::size_t>> room_sizes() const;
@@ -191,7 +206,9 @@ private:
     friend class server;
     friend class detail::sio_client;
     friend class detail::socket_impl;
+    friend class detail::namespace_impl;
     namespace_(server& srv, std::string name) : srv_(&srv), name_(std::move(name)) {}
+    rooms::adapter& adapter() const;
     server* srv_;
     std::string name_;
     connect_hook connect_hook_;
@@ -204,6 +221,7 @@ private:
         common::counter* received;  // its switchboard_events_in_total, looked up once here, not per event
     };
     string_map<handler_entry> handlers_;  // a later on() replaces an earlier one
+    std::unordered_map<std::string, server_side_handler> server_side_;
 };
 
 struct http_request_view {
@@ -264,17 +282,26 @@ public:
     // services, which browsers must not call). Others follow allowed_origins. Call before run().
     void set_no_cors(std::function<bool(std::string_view path)> no_cors);
 
-    // Every broadcast goes through here: delivered locally and published to the cluster bus.
-    // Returns how many local sockets it was queued for.
+    // Every broadcast goes through here, then through the namespace's adapter (offset first, then
+    // local delivery; a cluster adapter also forwards it). Returns how many local sockets it was
+    // queued for. A payload passed as an rvalue is moved into the packet, not copied.
     std::size_t broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
                           const payload& p);
+    std::size_t broadcast(std::string_view nsp, const rooms::broadcast_options& opts, std::string_view event,
+                          payload&& p);
+    // Builds the adapter of each namespace: `local` is its sockets on this node, `log` its in-memory
+    // recovery log (null with recovery off). Default: rooms::memory_adapter.
+    using adapter_factory =
+        std::function<std::shared_ptr<rooms::adapter>(rooms::local_sockets& local, rooms::recovery_log* log)>;
+    // Installs another adapter (a cluster bridge) for every namespace, existing and future. Call
+    // before run().
+    void set_adapter(adapter_factory make);
 
     // The registry /metrics renders; the server's own metrics are in it, apps add theirs.
     common::metrics_registry& metrics() noexcept;
     // /ready answers 200 while ready and not stopping (default: ready once listening).
     void set_ready(bool ready) noexcept;
     bool ready() const noexcept;
-    void set_cluster_bus(std::shared_ptr<rooms::cluster_bus> bus);
 
     // Binds, then serves until stop() or SIGINT/SIGTERM. `on_ready` runs once listening.
     void run(std::function<void(std::uint16_t port)> on_ready = {});
