@@ -6,6 +6,7 @@
 
 #include <switchboard/server/admission.hpp>
 #include <switchboard/server/errc.hpp>
+#include <switchboard/server/runtime.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -14,7 +15,8 @@
 namespace switchboard::server {
 
 struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter {
-    explicit impl(server& s, server_options o);
+    // `rt` null: the server makes its own runtime of opts.threads.
+    impl(server& s, server_options o, runtime* rt);
 
     void deliver_local(const rooms::broadcast_message& msg) override;
     // Delivers to the sockets of `ns` that the broadcast targets.
@@ -32,18 +34,22 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
 
     server& api;
     server_options opts;
-    detail::io_ctx ioc;  // the first I/O thread's: acceptor, signals, stop
-    // The other I/O threads' (THREADS - 1), each run by one thread. Connections are dealt
-    // round-robin over ioc and these.
-    std::vector<std::unique_ptr<detail::io_ctx>> workers;
+    // The I/O threads (runtime/): the app's, or our own. Connections are dealt round-robin over
+    // their contexts; the first runs the acceptor and the drain.
+    std::unique_ptr<runtime> own_runtime;
+    runtime* rt = nullptr;
     std::atomic<unsigned> next_context{0};
+    boost::asio::io_context& first_context() noexcept { return rt->context(0); }
     boost::asio::io_context& pick_context();
+    unsigned threads() const noexcept { return rt->size(); }
+    std::unique_ptr<detail::tcp::acceptor> acceptor;  // from start() until the drain
+    // Closes the acceptor and every session (once), then calls `done` on the first context when
+    // no session and no connection is left, or at `deadline`.
+    void drain(std::chrono::milliseconds deadline, std::function<void()> done);
+    // The router of every HTTP path (http/router.hpp): built-ins, the engine endpoints, the app's.
+    detail::route_table router;
     string_map<std::unique_ptr<namespace_>> namespaces;
     string_map<std::unique_ptr<detail::namespace_state>> ns_state;
-    std::vector<std::pair<std::string, http_route>> routes;
-    std::vector<std::pair<std::string, http_route>> prefix_routes;
-    std::vector<std::pair<std::string, async_http_route>> async_routes;
-    std::vector<std::pair<std::string, async_http_route>> async_prefix_routes;
     std::function<bool(std::string_view)> no_cors;  // paths answered without CORS headers
 
     // Metrics of the engine (registered in `metrics`).
@@ -58,6 +64,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>, rooms::emitter
     counter* bytes_in = nullptr;
     counter* bytes_out = nullptr;
     std::atomic<std::int64_t> queued_packets{0};
+    detail::queue_policy queues;  // every session's queue bounds, and queued_packets
+    detail::ws_stats ws;          // what every WebSocket connection counts
     std::atomic<bool> ready{false};
     std::atomic<bool> ready_set_by_app{false};
     std::shared_ptr<rooms::cluster_bus> bus;
