@@ -380,6 +380,10 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
         } else {
             res = co_await answer_route(req, found, path, query, remote, ex);
         }
+        apply_cors(res, req[http::field::origin], opts,
+                   is_engine                            ? cors_kind::engine
+                   : srv->no_cors && srv->no_cors(path) ? cors_kind::none
+                                                        : cors_kind::route);
         stream.expires_after(std::chrono::seconds(30));
         auto [wec, wn] = co_await http::async_write(stream, res, as_tuple(use_awaitable));
         if (wec || !res.keep_alive()) break;
