@@ -3,7 +3,10 @@
 //   join_room {room} → joins; acks {success:true} when asked
 //   publish {room, payload} → broadcasts "message" with payload to the room
 #include <switchboard/common/log.hpp>
+#include <switchboard/server/runtime.hpp>
 #include <switchboard/server/server.hpp>
+
+#include <boost/asio/signal_set.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -29,7 +32,12 @@ int main(int argc, char** argv) {
         }
     }
     log::set_level(log::level::warn);
-    server::server srv(o);
+    server::runtime rt(o.threads);
+    server::server srv(o, rt);
+    boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);  // the lib handles no signals
+    signals.async_wait([&srv](boost::system::error_code ec, int) {
+        if (!ec) srv.stop();
+    });
     auto& ns = srv.of("/");
     ns.on("echo", [](const server::socket_ptr&, server::payload&& p, server::ack_reply ack) {
         if (ack) ack(std::move(p));

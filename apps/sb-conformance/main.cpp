@@ -4,7 +4,10 @@
 //   --profile client-suite: ../shared/CLIENT-SUITE-SPEC.md, for socket.io-client's own test suite
 //     (port 3210, ping 2000/20000, 10 ms accept delay, connection-state recovery for 2 minutes).
 #include <switchboard/common/log.hpp>
+#include <switchboard/server/runtime.hpp>
 #include <switchboard/server/server.hpp>
+
+#include <boost/asio/signal_set.hpp>
 
 #include <switchboard/protocol/sio_packet.hpp>
 
@@ -362,7 +365,12 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    server::server srv(o);
+    server::runtime rt(o.threads);
+    server::server srv(o, rt);
+    boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);  // the lib handles no signals
+    signals.async_wait([&srv](boost::system::error_code ec, int) {
+        if (!ec) srv.stop();
+    });
     if (profile == "client-suite") {
         client_suite_profile(srv);
     } else {

@@ -5,7 +5,10 @@
 #include <switchboard/common/config.hpp>
 #include <switchboard/common/log.hpp>
 #include <switchboard/server/engine_settings.hpp>
+#include <switchboard/server/runtime.hpp>
 #include <switchboard/server/server.hpp>
+
+#include <boost/asio/signal_set.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -74,7 +77,12 @@ int main(int argc, char** argv) {
         sopts.handshake_headers = {"authorization", "x-forwarded-for"};
         for (const auto& w : server::weaker_settings(cfg))
             log::warn("setting keeps a weaker behaviour", {{"setting", w}});
-        server::server srv(std::move(sopts));
+        server::runtime rt(sopts.threads);
+        server::server srv(std::move(sopts), rt);
+        boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);  // SIGINT/SIGTERM: stop
+        signals.async_wait([&srv](boost::system::error_code ec, int) {
+            if (!ec) srv.stop();
+        });
         if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
         log::info("store", {{"store", app::describe_store(dcfg)}});
         app::communication comm(srv, std::move(dcfg));

@@ -8,7 +8,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -45,28 +44,22 @@ std::uint64_t descriptor_limit() {
     return rl.rlim_cur;
 }
 
-// THREADS=0 means one per core. Each I/O thread runs an io_context of its own (concurrency hint
-// 1: only that thread runs it; other threads may still post to it).
-server_options with_threads(server_options o) {
-    if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
-    return o;
-}
 }  // namespace
 
-server::impl::impl(server& s, server_options o)
+server::impl::impl(server& s, server_options o, runtime* given)
     : api(s),
-      opts(with_threads(std::move(o))),
-      ioc(1),
+      opts(std::move(o)),
+      own_runtime(given ? nullptr : std::make_unique<runtime>(opts.threads)),
+      rt(given ? given : own_runtime.get()),
       max_connections(effective_max_connections(opts.max_connections, descriptor_limit())),
       per_address(opts.max_connections_per_ip) {
-    for (unsigned i = 1; i < opts.threads; ++i)
-        workers.push_back(std::make_unique<detail::io_ctx>(1));
+    opts.threads = rt->size();
+    queues = {opts.max_queue_packets, opts.max_queue_bytes, &queued_packets};
     started_ms = detail::now_ms();
 }
 
 asio::io_context& server::impl::pick_context() {
-    unsigned n = next_context.fetch_add(1, std::memory_order_relaxed) % (workers.size() + 1);
-    return n == 0 ? ioc : *workers[n - 1];
+    return rt->context(next_context.fetch_add(1, std::memory_order_relaxed) % rt->size());
 }
 
 std::shared_ptr<detail::engine_session> server::impl::find_session(const std::string& sid) {
@@ -150,7 +143,11 @@ std::string_view http_request_view::header(std::string_view name) const {
     return {};
 }
 
-server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::move(opts))) {
+server::server(server_options opts) : server(std::move(opts), nullptr) {}
+
+server::server(server_options opts, runtime& rt) : server(std::move(opts), &rt) {}
+
+server::server(server_options opts, runtime* rt) : impl_(std::make_shared<impl>(*this, std::move(opts), rt)) {
     of("/");
     auto& m = impl_->metrics;
     impl_->handshakes =
@@ -178,6 +175,14 @@ server::server(server_options opts) : impl_(std::make_shared<impl>(*this, std::m
         &m.add_counter("switchboard_broadcasts_total", "Broadcasts (server API and push API)");
     impl_->bytes_in = &m.add_counter("switchboard_bytes_in_total", "Bytes received in Engine.IO messages");
     impl_->bytes_out = &m.add_counter("switchboard_bytes_out_total", "Bytes sent in Engine.IO messages");
+    impl_->ws = {impl_->bytes_in, impl_->bytes_out, &impl_->dropped->at("payload_too_large")};
+    // The Engine.IO endpoints answer every method (their own errors for the wrong ones).
+    using detail::route_target;
+    impl_->router.add(detail::route_kind::exact, impl_->opts.path, detail::methods::any,
+                      route_target{route_target::kind::engine, {}, {}}, -1);
+    if (!impl_->opts.raw_echo_path.empty())
+        impl_->router.add(detail::route_kind::exact, impl_->opts.raw_echo_path, detail::methods::any,
+                          route_target{route_target::kind::raw_echo, {}, {}}, -1);
     m.add_gauge("switchboard_engine_sessions", "Open Engine.IO sessions", [w = std::weak_ptr<impl>(impl_)] {
         auto i = w.lock();
         return i ? static_cast<double>(i->session_count.load()) : 0.0;
@@ -254,26 +259,29 @@ namespace_& server::of(std::string_view name) {
     return *impl_->namespaces.emplace(key, std::move(ns)).first->second;
 }
 
-void server::route(std::string path, http_route handler) {
-    for (auto& r : impl_->routes)
-        if (r.first == path) {
-            r.second = std::move(handler);
-            return;
-        }
-    impl_->routes.emplace_back(std::move(path), std::move(handler));
+void server::route(std::string path, http_route handler, std::string_view methods) {
+    impl_->router.add(detail::route_kind::exact, std::move(path), detail::parse_methods(methods),
+                      {detail::route_target::kind::sync, std::move(handler), {}});
 }
 
-void server::route_async(std::string path, async_http_route handler, bool prefix) {
-    (prefix ? impl_->async_prefix_routes : impl_->async_routes)
-        .emplace_back(std::move(path), std::move(handler));
+void server::route_async(std::string path, async_http_route handler, bool prefix, std::string_view methods) {
+    impl_->router.add(prefix ? detail::route_kind::prefix : detail::route_kind::exact, std::move(path),
+                      detail::parse_methods(methods),
+                      {detail::route_target::kind::deferred, {}, std::move(handler)}, 1);
+}
+
+void server::route_prefix(std::string prefix, http_route handler, std::string_view methods) {
+    impl_->router.add(detail::route_kind::prefix, std::move(prefix), detail::parse_methods(methods),
+                      {detail::route_target::kind::sync, std::move(handler), {}});
+}
+
+void server::route_pattern(std::string pattern, http_route handler, std::string_view methods) {
+    impl_->router.add(detail::route_kind::pattern, std::move(pattern), detail::parse_methods(methods),
+                      {detail::route_target::kind::sync, std::move(handler), {}});
 }
 
 void server::set_no_cors(std::function<bool(std::string_view path)> no_cors) {
     impl_->no_cors = std::move(no_cors);
-}
-
-void server::route_prefix(std::string prefix, http_route handler) {
-    impl_->prefix_routes.emplace_back(std::move(prefix), std::move(handler));
 }
 
 metrics_registry& server::metrics() noexcept {
@@ -320,9 +328,10 @@ std::uint16_t server::bound_port() const noexcept {
     return impl_->port.load();
 }
 
-void server::run(std::function<void(std::uint16_t)> on_ready) {
-    auto& ioc = impl_->ioc;
-    tcp::acceptor acc(ioc);
+std::uint16_t server::start() {
+    auto& ioc = impl_->first_context();
+    impl_->acceptor = std::make_unique<tcp::acceptor>(ioc);
+    auto& acc = *impl_->acceptor;
     tcp::endpoint ep(asio::ip::make_address(impl_->opts.host), impl_->opts.port);
     acc.open(ep.protocol());
     acc.set_option(asio::socket_base::reuse_address(true));
@@ -330,57 +339,70 @@ void server::run(std::function<void(std::uint16_t)> on_ready) {
     acc.listen(asio::socket_base::max_listen_connections);
     impl_->port = acc.local_endpoint().port();
     if (!impl_->ready_set_by_app) impl_->ready = true;
-
     asio::co_spawn(ioc, detail::accept_loop(impl_, acc), asio::detached);
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([this](error_code ec, int) {
-        if (!ec) stop();
-    });
-    auto self = impl_;
-    stop_hook_ = [&acc, &signals, self] {
-        error_code ignored;
-        acc.close(ignored);
-        signals.cancel(ignored);
-    };
     log::info("listening", {{"host", impl_->opts.host},
                             {"port", std::to_string(impl_->port.load())},
                             {"max_connections", std::to_string(impl_->max_connections)}});
-    if (on_ready) on_ready(impl_->port);
+    return impl_->port;
+}
 
-    std::vector<std::thread> threads;
-    for (auto& w : impl_->workers)
-        threads.emplace_back([&w] {
-            auto guard = asio::make_work_guard(*w);  // idle until stop()
-            w->run();
-        });
-    ioc.run();
-    for (auto& w : impl_->workers)
-        w->stop();
-    for (auto& t : threads)
-        t.join();
-    for (auto& w : impl_->workers)
-        w->shut_down();
-    ioc.shut_down();
-    stop_hook_ = nullptr;
+void server::run(std::function<void(std::uint16_t)> on_ready) {
+    auto port = start();
+    if (on_ready) on_ready(port);
+    impl_->rt->run();
+}
+
+void server::drain(std::chrono::milliseconds deadline, std::function<void()> done) {
+    impl_->drain(deadline, std::move(done));
 }
 
 void server::stop() {
-    auto self = impl_;
-    asio::post(self->ioc, [this, self] {
-        if (self->stopping.exchange(true)) return;
-        log::info("stopping");
-        if (stop_hook_) stop_hook_();
-        std::vector<std::shared_ptr<detail::engine_session>> all;
-        {
-            std::lock_guard lock(self->sessions_mu);
-            for (auto& [sid, s] : self->sessions)
-                all.push_back(s);
+    // Give close frames a moment, then stop the I/O threads.
+    impl_->drain(std::chrono::milliseconds(300), [rt = impl_->rt] { rt->stop(); });
+}
+
+namespace {
+// Waits until no session and no connection is left (checked every 10 ms), or the deadline.
+struct drain_wait : std::enable_shared_from_this<drain_wait> {
+    drain_wait(std::shared_ptr<server::impl> s, std::chrono::milliseconds deadline, std::function<void()> d)
+        : srv(std::move(s)),
+          timer(srv->first_context()),
+          end(std::chrono::steady_clock::now() + deadline),
+          done(std::move(d)) {}
+    void wait(std::chrono::steady_clock::duration d) {
+        timer.expires_after(std::min(d, end - std::chrono::steady_clock::now()));
+        timer.async_wait([self = shared_from_this()](error_code) { self->check(); });
+    }
+    void check() {
+        bool empty = srv->session_count.load() == 0 && srv->open_connections.load() == 0;
+        if (!empty && std::chrono::steady_clock::now() < end) return wait(std::chrono::milliseconds(10));
+        if (done) done();
+    }
+    std::shared_ptr<server::impl> srv;
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point end;
+    std::function<void()> done;
+};
+}  // namespace
+
+void server::impl::drain(std::chrono::milliseconds deadline, std::function<void()> done) {
+    auto self = shared_from_this();
+    asio::post(first_context(), [self, deadline, done = std::move(done)]() mutable {
+        if (!self->stopping.exchange(true)) {
+            log::info("stopping");
+            error_code ignored;
+            if (self->acceptor) self->acceptor->close(ignored);
+            std::vector<std::shared_ptr<detail::engine_session>> all;
+            {
+                std::lock_guard lock(self->sessions_mu);
+                for (auto& [sid, s] : self->sessions)
+                    all.push_back(s);
+            }
+            for (auto& s : all)
+                asio::dispatch(s->executor(), [s] { s->close(protocol::errc::server_close); });
         }
-        for (auto& s : all)
-            asio::dispatch(s->executor(), [s] { s->close(protocol::errc::server_close); });
-        // Give close frames a moment, then stop.
-        auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(300));
-        t->async_wait([t, self](error_code) { self->ioc.stop(); });
+        auto w = std::make_shared<drain_wait>(self, deadline, std::move(done));
+        w->wait(std::chrono::milliseconds(1));  // the sessions close on their own threads first
     });
 }
 

@@ -6,6 +6,7 @@
 
 #include <switchboard/server/admission.hpp>
 #include <switchboard/server/errc.hpp>
+#include <switchboard/server/runtime.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -14,7 +15,8 @@
 namespace switchboard::server {
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
-    explicit impl(server& s, server_options o);
+    // `rt` null: the server makes its own runtime of opts.threads.
+    impl(server& s, server_options o, runtime* rt);
 
     // The one broadcast path (server::broadcast and recovery-logged single emits): the namespace's
     // adapter (offset, then local delivery: encode once, targets, deliver). 0 without `ns`.
@@ -33,19 +35,23 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 
     server& api;
     server_options opts;
-    detail::io_ctx ioc;  // the first I/O thread's: acceptor, signals, stop
-    // The other I/O threads' (THREADS - 1), each run by one thread. Connections are dealt
-    // round-robin over ioc and these.
-    std::vector<std::unique_ptr<detail::io_ctx>> workers;
+    // The I/O threads (runtime/): the app's, or our own. Connections are dealt round-robin over
+    // their contexts; the first runs the acceptor and the drain.
+    std::unique_ptr<runtime> own_runtime;
+    runtime* rt = nullptr;
     std::atomic<unsigned> next_context{0};
+    boost::asio::io_context& first_context() noexcept { return rt->context(0); }
     boost::asio::io_context& pick_context();
+    unsigned threads() const noexcept { return rt->size(); }
+    std::unique_ptr<detail::tcp::acceptor> acceptor;  // from start() until the drain
+    // Closes the acceptor and every session (once), then calls `done` on the first context when
+    // no session and no connection is left, or at `deadline`.
+    void drain(std::chrono::milliseconds deadline, std::function<void()> done);
+    // The router of every HTTP path (http/router.hpp): built-ins, the engine endpoints, the app's.
+    detail::route_table router;
     string_map<std::unique_ptr<namespace_>> namespaces;
     string_map<std::unique_ptr<detail::namespace_impl>> ns_state;
     server::adapter_factory make_adapter;  // null: rooms::memory_adapter
-    std::vector<std::pair<std::string, http_route>> routes;
-    std::vector<std::pair<std::string, http_route>> prefix_routes;
-    std::vector<std::pair<std::string, async_http_route>> async_routes;
-    std::vector<std::pair<std::string, async_http_route>> async_prefix_routes;
     std::function<bool(std::string_view)> no_cors;  // paths answered without CORS headers
 
     // Metrics of the engine (registered in `metrics`).
@@ -60,6 +66,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     counter* bytes_in = nullptr;
     counter* bytes_out = nullptr;
     std::atomic<std::int64_t> queued_packets{0};
+    detail::queue_policy queues;  // every session's queue bounds, and queued_packets
+    detail::ws_stats ws;          // what every WebSocket connection counts
     std::atomic<bool> ready{false};
     std::atomic<bool> ready_set_by_app{false};
 

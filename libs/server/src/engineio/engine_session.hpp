@@ -1,16 +1,13 @@
 #pragma once
-// One Engine.IO session: the engine_fsm shell, polling, the WebSocket transport, the cross-thread
-// inbox of deliveries.
-#include "../transport/ws_conn.hpp"
+// One Engine.IO session: the engine_fsm shell (its timer and actions), the outbound queue and its
+// admission, polling, the WebSocket transport (a ws_connection it handles), the cross-thread inbox
+// of deliveries.
+#include "../transport/ws_connection.hpp"
 
 #include <switchboard/server/server.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
-
-namespace switchboard::server {
-struct handshake;
-}  // namespace switchboard::server
 
 namespace switchboard::server::detail {
 
@@ -25,7 +22,7 @@ public:
     virtual void on_close(protocol::errc reason) = 0;
 };
 
-class engine_session : public std::enable_shared_from_this<engine_session> {
+class engine_session : public std::enable_shared_from_this<engine_session>, public ws_handler {
 public:
     engine_session(server::impl& srv, executor_t ex, std::string sid, protocol::transport_kind transport,
                    std::shared_ptr<const handshake> hs);
@@ -62,9 +59,9 @@ public:
     template <class Token>
     auto async_post(std::string body, Token&& token);
 
-    // WebSocket: starts reading and writing `conn` (on the session's thread); `probe`: an upgrade attempt.
-    // `early`: bytes the client sent right behind its upgrade request (read with it), handled first.
-    void start_websocket(std::shared_ptr<ws_conn> conn, bool probe, std::string early = {});
+    // WebSocket: starts reading and writing `conn` (on the session's thread); `probe`: an upgrade
+    // attempt. `early`: bytes the client sent right behind its upgrade request, handled first.
+    void start_websocket(std::shared_ptr<ws_connection> conn, bool probe, std::string early = {});
     // On the session's thread: may a WebSocket upgrade this session?
     bool begin_upgrade();
 
@@ -84,34 +81,28 @@ private:
                                                             std::string_view data);
     // Back-pressure: room in the queue, or drop (volatile), or close as a slow consumer.
     admission admit(std::size_t packets, std::size_t bytes, bool is_volatile);
+    void schedule_flush();
+    void drain_inbox();
+    void process(protocol::engine_actions& actions);
+    void on_closed_action(protocol::errc reason);
+    void rearm();
+    void on_timer();
+
+    // Polling (engine_polling.cpp).
     void start_poll(poll_handler h, std::uint64_t seq);
     void cancel_poll(std::uint64_t seq);
     void complete_poll(error_code ec, std::string body);
     // Output queued while no poll is pending starts the machine's write deadline.
     void note_polling_output();
-    std::string drain_payload();
-    void clear_queue();
-    void schedule_flush();
     void flush();
-    void drain_inbox();
-    // Writes what is queued for the WebSocket now, with one sendmsg of up to 64 frames, without an
-    // asynchronous operation; what the socket does not take goes through pump.
-    void write_now(const std::shared_ptr<ws_conn>& conn);
-    static void flush_dirty(io_ctx& ctx);
+    std::string drain_payload();
     void handle_post(std::string body, post_handler h);
-    void process(protocol::engine_actions& actions);
-    void rearm();
-    void on_timer();
-    void pump(const std::shared_ptr<ws_conn>& conn);
-    void writer_done(const std::shared_ptr<ws_conn>& conn);
-    void on_ws_closed(const std::shared_ptr<ws_conn>& conn);
-    void read_ws(const std::shared_ptr<ws_conn>& conn);
-    // Decodes bytes of `conn` and handles their frames; false when the connection ended.
-    bool feed_ws(const std::shared_ptr<ws_conn>& conn, std::string_view bytes,
-                 std::vector<protocol::ws::frame_event>& events);
-    // One decoded frame; false ends the reader.
-    bool on_ws_frame(const std::shared_ptr<ws_conn>& conn, protocol::ws::frame_event& e);
-    void send_ws_close(const std::shared_ptr<ws_conn>& conn, std::uint16_t code);
+    void close_after_post(protocol::engine_packet p);
+
+    // The WebSocket transport's reports (engine_ws.cpp).
+    bool on_ws_message(ws_role role, std::string&& data, bool binary) override;
+    void on_ws_closed(ws_role role) override;
+    void on_ws_write(ws_write state) override;
 
     server::impl& srv_;
     executor_t ex_;
@@ -122,14 +113,14 @@ private:
     asio::steady_timer timer_;
     protocol::millis armed_ = protocol::no_deadline;
     std::unique_ptr<engine_handler> handler_;
-    fifo<out_item> queue_;
-    std::size_t queued_bytes_ = 0;
+    outbound_queue queue_;
     poll_handler poll_;
     std::uint64_t poll_token_ = 0;
     bool flush_scheduled_ = false;
-    std::shared_ptr<ws_conn> ws_;        // the WebSocket transport, once upgraded or opened so
-    std::shared_ptr<ws_conn> ws_probe_;  // an upgrade in progress
-    protocol::engine_actions actions_;   // scratch
+    bool slow_ = false;                        // closing as a slow consumer: refuse more
+    std::shared_ptr<ws_connection> ws_;        // the WebSocket transport, once upgraded or opened so
+    std::shared_ptr<ws_connection> ws_probe_;  // an upgrade in progress
+    protocol::engine_actions actions_;         // scratch
     struct delivery {
         std::shared_ptr<socket_impl> target;
         std::shared_ptr<const std::vector<out_item>> items;
@@ -137,8 +128,6 @@ private:
     };
     std::vector<delivery> inbox_;            // from other threads; guarded by inbox_mutex(this)
     std::atomic<bool> inbox_posted_{false};  // a drain is posted (written under the inbox lock)
-    bool slow_ = false;                      // closing as a slow consumer: refuse more
-    bool write_queued_ = false;              // in its context's dirty list
 };
 }  // namespace switchboard::server::detail
 

@@ -1,10 +1,14 @@
 #pragma once
-// The HTTP side of the shell: the listener, one connection's request loop, the request reader.
-#include "../transport/ws_conn.hpp"
+// The HTTP side of the shell: the listener, one connection's request loop, the request reader,
+// and what the router's routes lead to.
+#include "../runtime/context.hpp"
+#include "../transport/conn_slot.hpp"
+#include "router.hpp"
 
 #include <switchboard/server/server.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -14,7 +18,16 @@ namespace switchboard::server::detail {
 
 namespace beast = boost::beast;
 
-// HTTP/1.1 connections (server.cpp): serves requests until the connection ends or becomes a
+// Where a route leads: the Engine.IO endpoint (Socket.IO, or the raw echo of the tests), or a
+// route of the server's API.
+struct route_target {
+    enum class kind : std::uint8_t { engine, raw_echo, sync, deferred } type = kind::sync;
+    http_route sync;
+    async_http_route deferred;
+};
+using route_table = basic_router<route_target>;
+
+// HTTP/1.1 connections (http_conn.cpp): serves requests until the connection ends or becomes a
 // WebSocket (which then takes `slot`).
 asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
                                std::string remote, conn_slot slot);

@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection: CORS, the Engine.IO polling and WebSocket entry points, routes.
 #include <switchboard/common/log.hpp>
 #include "../server_impl.hpp"
+#include "response.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,6 +23,7 @@
 #include <thread>
 
 namespace switchboard::server {
+using namespace detail;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -32,8 +34,6 @@ using asio::use_awaitable;
 using detail::error_code;
 using detail::executor_t;
 using detail::tcp;
-using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
 
 namespace {
 
@@ -52,60 +52,6 @@ private:
     detail::engine_session& s_;
 };
 
-bool any_origin(const server_options& o) {
-    return o.allowed_origins.empty() ||
-           std::find(o.allowed_origins.begin(), o.allowed_origins.end(), "*") != o.allowed_origins.end();
-}
-
-bool origin_allowed(const server_options& o, std::string_view origin) {
-    if (origin.empty() || any_origin(o)) return true;
-    return std::find(o.allowed_origins.begin(), o.allowed_origins.end(), origin) != o.allowed_origins.end();
-}
-
-// Which CORS answer a response gets: the Engine.IO endpoint's (credentials for a listed origin),
-// another route's (never credentials), or none (the service API).
-enum class cors_kind { engine, route, none };
-
-// The Access-Control-* headers: ALLOWED_ORIGINS "*" (or empty) gives "*" without credentials; a
-// listed origin is echoed (with credentials on the Engine.IO endpoint only); any other origin, and
-// `none`, get no CORS header at all (a preflight's method and header lists included).
-void apply_cors(response& res, std::string_view origin, const server_options& o, cors_kind kind) {
-    res.erase(http::field::access_control_allow_origin);
-    res.erase(http::field::access_control_allow_credentials);
-    bool allow = false;
-    if (kind != cors_kind::none) {
-        if (any_origin(o)) {
-            res.set(http::field::access_control_allow_origin, "*");
-            allow = true;
-        } else if (!origin.empty() && origin_allowed(o, origin)) {
-            res.set(http::field::access_control_allow_origin, origin);
-            if (kind == cors_kind::engine) res.set(http::field::access_control_allow_credentials, "true");
-            allow = true;
-        }
-        if (!any_origin(o)) res.set(http::field::vary, "Origin");
-    }
-    if (!allow) {
-        res.erase(http::field::access_control_allow_methods);
-        res.erase(http::field::access_control_allow_headers);
-    }
-}
-
-response make_response(const request& req, http::status status, std::string body,
-                       std::string_view type = "text/plain; charset=UTF-8") {
-    response res{status, req.version()};
-    res.set(http::field::server, "switchboard");
-    res.set(http::field::content_type, type);
-    res.body() = std::move(body);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    return res;
-}
-
-response engine_error(const request& req, protocol::errc e) {
-    auto status = e == protocol::errc::forbidden ? http::status::forbidden : http::status::bad_request;
-    return make_response(req, status, protocol::engine_error_body(e), "application/json");
-}
-
 protocol::http_verb_kind verb_kind(http::verb v) {
     switch (v) {
         case http::verb::get:
@@ -117,26 +63,6 @@ protocol::http_verb_kind verb_kind(http::verb v) {
         default:
             return protocol::http_verb_kind::other;
     }
-}
-
-// The request's headers with lower-case names, as handshakes and routes see them.
-std::vector<std::pair<std::string, std::string>> lower_headers(const request& req) {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& f : req) {
-        std::string name(f.name_string());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-        out.emplace_back(std::move(name), std::string(f.value()));
-    }
-    return out;
-}
-
-// A CORS preflight answer.
-response preflight(const request& req, std::string_view allowed_headers) {
-    auto res = make_response(req, http::status::no_content, "");
-    res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-    res.set(http::field::access_control_allow_headers, allowed_headers);
-    return res;
 }
 
 bool is_engine_path(const server_options& o, std::string_view path) {
@@ -224,21 +150,17 @@ asio::awaitable<void> accept_delay(const server_options& o) {
 void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
                    std::shared_ptr<const std::string> accepted, std::size_t max_payload,
                    detail::conn_slot slot, std::string early) {
-    auto conn = std::make_shared<detail::ws_conn>(std::move(sock), max_payload);
-    conn->slot = std::move(slot);
+    auto conn = std::make_shared<detail::ws_connection>(detail::tcp_stream_t(std::move(sock)), max_payload,
+                                                        s->srv().ws);
+    conn->set_slot(std::move(slot));
+    conn->write_raw(std::move(accepted));
     if (!s->begin_upgrade()) {
         // Not upgradable now: the handshake, a close frame (policy), then the end.
-        static const auto refused =
-            std::make_shared<const std::string>(protocol::ws::close_frame(protocol::ws::close_code::policy));
-        std::array<asio::const_buffer, 2> bufs{asio::buffer(*accepted), asio::buffer(*refused)};
-        asio::async_write(conn->sock, bufs, [conn, accepted](error_code, std::size_t) {
-            error_code ignored;
-            conn->sock.shutdown(tcp::socket::shutdown_both, ignored);
-            conn->sock.close(ignored);
-        });
+        conn->detach();
+        conn->close(protocol::ws::close_code::policy);
+        conn->start(nullptr);
         return;
     }
-    conn->raw_out.push_back(std::move(accepted));
     s->start_websocket(std::move(conn), true, std::move(early));
 }
 
@@ -281,9 +203,10 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     auto hs = make_handshake(opts, req, remote, parsed->query);
     auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
     if (!s) co_return co_await fail(protocol::errc::forbidden);
-    auto conn = std::make_shared<detail::ws_conn>(stream.release_socket(), opts.engine.max_payload);
-    conn->slot = std::move(slot);
-    conn->raw_out.push_back(ws_accept(req));
+    auto conn = std::make_shared<detail::ws_connection>(detail::tcp_stream_t(stream.release_socket()),
+                                                        opts.engine.max_payload, srv->ws);
+    conn->set_slot(std::move(slot));
+    conn->write_raw(ws_accept(req));
     s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
     s->start();
     // The 101 and the open packet leave in one write; frames the client sent right behind its
@@ -362,6 +285,46 @@ asio::awaitable<http_reply> answer_later(const async_http_route& route, http_req
     co_return std::move(*p->reply);
 }
 
+// A route's answer: a preflight for OPTIONS on a known path, the route's reply, or 404 / 405.
+asio::awaitable<response> answer_route(request& req, const route_table::result& found,
+                                       const std::string& path, const std::string& query,
+                                       const std::string& remote, executor_t ex) {
+    if (found.status != route_table::result::not_found && req.method() == http::verb::options)
+        co_return preflight(req, "Authorization, Content-Type");
+    if (found.status == route_table::result::wrong_method) {
+        auto allow = allow_header(found.allowed);
+        auto res = make_response(req, http::status::method_not_allowed,
+                                 R"({"success":false,"error":"Method not allowed: use )" + allow + "\"}",
+                                 "application/json");
+        res.set(http::field::allow, allow);
+        co_return res;
+    }
+    if (!found.target)
+        co_return make_response(req, http::status::not_found, R"({"success":false,"error":"Not found"})",
+                                "application/json");
+    http_reply reply;
+    if (found.target->type == route_target::kind::deferred) {
+        http_request copy{std::string(req.method_string()),
+                          std::string(req.target()),
+                          path,
+                          query,
+                          std::move(req.body()),
+                          remote,
+                          lower_headers(req)};
+        reply = co_await answer_later(found.target->deferred, std::move(copy), ex);
+    } else {
+        auto headers = lower_headers(req);
+        http_request_view view{req.method_string(), req.target(), path, query, req.body(), remote, &headers};
+        try {
+            reply = found.target->sync(view);
+        } catch (const std::exception& e) {
+            log::error("route handler threw", {{"path", path}, {"what", e.what()}});
+            reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
+        }
+    }
+    co_return from_reply(req, std::move(reply));
+}
+
 }  // namespace
 
 asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
@@ -397,8 +360,11 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
         auto qpos = target.find('?');
         std::string path = target.substr(0, qpos);
         std::string query = qpos == std::string::npos ? std::string{} : target.substr(qpos + 1);
-        bool is_engine = is_engine_path(opts, path);
-        bool raw = !opts.raw_echo_path.empty() && path == opts.raw_echo_path;
+        auto found = srv->router.find(req.method_string(), path);
+        const route_target* to = found.target;
+        bool is_engine =
+            to && (to->type == route_target::kind::engine || to->type == route_target::kind::raw_echo);
+        bool raw = is_engine && to->type == route_target::kind::raw_echo;
 
         if (is_engine && websocket::is_upgrade(req)) {
             // Bytes read past the request belong to the WebSocket (a client that did not wait for 101).
@@ -412,51 +378,7 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
             res = co_await handle_polling(srv, stream, req, query, raw, remote, ex, gone);
             if (gone) break;
         } else {
-            const http_route* route = nullptr;
-            const async_http_route* deferred = nullptr;
-            for (const auto& r : srv->routes)
-                if (r.first == path) route = &r.second;
-            if (!route)
-                for (const auto& r : srv->async_routes)
-                    if (r.first == path) deferred = &r.second;
-            if (!route && !deferred)
-                for (const auto& r : srv->prefix_routes)
-                    if (path.starts_with(r.first)) route = &r.second;
-            if (!route && !deferred)
-                for (const auto& r : srv->async_prefix_routes)
-                    if (path.starts_with(r.first)) deferred = &r.second;
-            if ((route || deferred) && req.method() == http::verb::options) {
-                res = preflight(req, "Authorization, Content-Type");
-            } else if (route || deferred) {
-                http_reply reply;
-                if (deferred) {
-                    http_request copy{std::string(req.method_string()),
-                                      std::string(req.target()),
-                                      path,
-                                      query,
-                                      std::move(req.body()),
-                                      remote,
-                                      lower_headers(req)};
-                    reply = co_await answer_later(*deferred, std::move(copy), ex);
-                } else {
-                    auto headers = lower_headers(req);
-                    http_request_view view{req.method_string(), req.target(), path,    query,
-                                           req.body(),          remote,       &headers};
-                    try {
-                        reply = (*route)(view);
-                    } catch (const std::exception& e) {
-                        log::error("route handler threw", {{"path", path}, {"what", e.what()}});
-                        reply = {500, "application/json", R"({"success":false,"error":"Internal error"})"};
-                    }
-                }
-                res = make_response(req, static_cast<http::status>(reply.status), std::move(reply.body),
-                                    reply.content_type);
-                for (const auto& [k, v] : reply.headers)
-                    res.set(k, v);
-            } else {
-                res = make_response(req, http::status::not_found, R"({"success":false,"error":"Not found"})",
-                                    "application/json");
-            }
+            res = co_await answer_route(req, found, path, query, remote, ex);
         }
         apply_cors(res, req[http::field::origin], opts,
                    is_engine                            ? cors_kind::engine

@@ -88,7 +88,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::accept
             if (ec == asio::error::operation_aborted || srv->stopping) co_return;
             std::size_t shed = 0;
             if (out_of_descriptors(ec) && reserve.held()) {
-                shed = shed_pending(acc, srv->ioc, reserve);
+                shed = shed_pending(acc, srv->first_context(), reserve);
                 srv->refused->inc("fd_limit", shed);
             }
             if (auto n = failures.hit(now_ms()))

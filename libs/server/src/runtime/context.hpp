@@ -33,10 +33,19 @@ using tcp = asio::ip::tcp;
 // io_context's, so work for a session from its own thread runs inline and no strand is needed.
 using executor_t = asio::io_context::executor_type;
 
+// Something with output to write once the handlers of this round have run (a WebSocket
+// connection: one gathered write per round, whatever number of packets its handlers queued).
+class round_writer {
+public:
+    virtual void write_round() = 0;
+
+protected:
+    ~round_writer() = default;
+};
+
 // An io_context whose services can be shut down early: with several of them, sessions (held by
 // handlers queued in one) own sockets and timers of another, so every context is shut down (its
 // queued handlers destroyed) before any is destroyed.
-class engine_session;
 class io_ctx : public asio::io_context {
 public:
     using asio::io_context::io_context;
@@ -45,9 +54,25 @@ public:
         dirty.clear();
         flushing.clear();
     }
-    // Sessions with frames to write once the handlers of this round have run (one writev each
-    // per round, whatever number of packets queued); only the thread running this context uses these.
-    std::vector<std::shared_ptr<engine_session>> dirty, flushing;
+    // Queues `w` for the end of this round (the caller keeps it from being queued twice).
+    void defer_write(std::shared_ptr<round_writer> w) {
+        dirty.push_back(std::move(w));
+        if (!flush_posted) {
+            flush_posted = true;
+            asio::post(*this, [this] { write_round(); });
+        }
+    }
+
+private:
+    void write_round() {
+        flush_posted = false;
+        std::swap(dirty, flushing);
+        for (auto& w : flushing)
+            w->write_round();
+        flushing.clear();
+    }
+    // Only the thread running this context uses these.
+    std::vector<std::shared_ptr<round_writer>> dirty, flushing;
     bool flush_posted = false;
 };
 using error_code = boost::system::error_code;

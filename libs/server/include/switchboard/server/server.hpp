@@ -261,9 +261,14 @@ struct http_request {
 using http_responder = std::function<void(http_reply)>;
 using async_http_route = std::function<void(http_request, http_responder)>;
 
+class runtime;
+
 class server {
 public:
+    // With its own runtime of opts.threads I/O threads.
     explicit server(server_options opts);
+    // On the app's runtime (opts.threads is its size); the runtime outlives the server.
+    server(server_options opts, runtime& rt);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
@@ -271,13 +276,20 @@ public:
     const server_options& options() const noexcept;
     // Creates the namespace on first use. Call before run().
     namespace_& of(std::string_view name);
-    // Extra HTTP route (exact path), e.g. /metrics. Call before run().
-    void route(std::string path, http_route handler);
+    // HTTP routes, in one router with the Engine.IO endpoint and the built-ins; call before run().
+    // `methods`: the methods a route answers ("GET", "GET, POST"; empty: any). A known path asked
+    // with another method answers 405 with Allow; an unknown path 404 {"success":false,...}.
+    // Lookup: exact paths, then patterns (in the order added), then prefixes (the longest first).
+    // An exact path, e.g. /metrics.
+    void route(std::string path, http_route handler, std::string_view methods = {});
     // A route for every path that starts with `prefix` (e.g. "/user-status/"); exact routes win.
-    void route_prefix(std::string prefix, http_route handler);
+    void route_prefix(std::string prefix, http_route handler, std::string_view methods = {});
+    // A pattern: "/users/{id}/rooms" ({name} matches one non-empty segment).
+    void route_pattern(std::string pattern, http_route handler, std::string_view methods = {});
     // A route that answers later (after a database call): exact path, or every path under a
-    // prefix ending in '/'. Synchronous routes with the same path win.
-    void route_async(std::string path, async_http_route handler, bool prefix = false);
+    // prefix ending in '/'. Synchronous routes of the same kind win.
+    void route_async(std::string path, async_http_route handler, bool prefix = false,
+                     std::string_view methods = {});
     // Paths for which `no_cors` is true answer without any Access-Control-* header (APIs for
     // services, which browsers must not call). Others follow allowed_origins. Call before run().
     void set_no_cors(std::function<bool(std::string_view path)> no_cors);
@@ -303,8 +315,16 @@ public:
     void set_ready(bool ready) noexcept;
     bool ready() const noexcept;
 
-    // Binds, then serves until stop() or SIGINT/SIGTERM. `on_ready` runs once listening.
+    // Binds and starts accepting (on the runtime's first thread); returns the port.
+    std::uint16_t start();
+    // start(), then runs the runtime until stop(). `on_ready` runs once listening. Signals are the
+    // app's: it calls stop() (or drain) on SIGINT/SIGTERM.
     void run(std::function<void(std::uint16_t port)> on_ready = {});
+    // Stops accepting, /ready answers 503 "draining", every session closes (server_close); `done`
+    // runs on the first I/O thread when no session and no connection is left, or after `deadline`.
+    // The runtime keeps running. From any thread; later calls only wait.
+    void drain(std::chrono::milliseconds deadline, std::function<void()> done = {});
+    // drain(300 ms), then the runtime stops (run() returns).
     void stop();
 
     std::size_t connection_count() const noexcept;
@@ -314,8 +334,8 @@ public:
 
 private:
     friend class namespace_;
+    server(server_options opts, runtime* rt);
     std::shared_ptr<impl> impl_;
-    std::function<void()> stop_hook_;
 };
 
 }  // namespace switchboard::server
