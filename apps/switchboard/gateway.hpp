@@ -5,6 +5,8 @@
 #include "communication.hpp"
 #include "room_access.hpp"
 
+#include <switchboard/domain/gateway_rules.hpp>
+
 #include <switchboard/auth/access.hpp>
 #include <switchboard/auth/connect_refusals.hpp>
 #include <switchboard/auth/jwt.hpp>
@@ -61,7 +63,31 @@ public:
     struct state;
 
 private:
-    void install_events();
+    using connect_decision = std::function<void(std::optional<server::connect_error>)>;
+    using auth_done = std::function<void(std::optional<std::string>, std::shared_ptr<state>, bool unavailable)>;
+    // sio_gateway.cpp: the connect hook, the socket's life and its rate limit.
+    void install_connect();
+    void install_lifecycle();
+    void authenticate(const std::optional<auth::found_token>& token, const std::string& address, auth_done done);
+    void on_connect(const server::socket_ptr& s, connect_decision decide);
+    void welcome(const server::socket_ptr& s);
+    bool rate_check(const server::socket_ptr& s);
+    // sio_events.cpp: rooms, typing, liveness, auth:refresh; chat and notification events.
+    void install_rooms();
+    void install_session_events();
+    // In the room by request (its own-id room does not count).
+    bool member(const server::socket_ptr& s, const std::string& room) const;
+    // {userId, room, timestamp} to the room's members (the sender too unless `except_self`).
+    void tell_room(const server::socket_ptr& s, const std::string& room, const char* event, std::string ts,
+                   bool except_self, bool is_volatile = false);
+    void join(const server::socket_ptr& s, const std::string& room, const server::ack_reply& ack);
+    void joined(const server::socket_ptr& s, const std::string& room, const server::ack_reply& ack,
+                bool already);
+    void leave(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
+    void room_typing(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack,
+                     bool start_default);
+    void refresh(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
+    void online_status(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
     void install_http_api();
     void install_communication_events();
     void install_rest_api();
