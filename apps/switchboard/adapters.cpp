@@ -23,7 +23,8 @@ std::size_t server_delivery::send(const domain::target& to, std::string_view eve
     return srv_.broadcast("/", o, event, one(std::move(arg)));
 }
 
-bool server_delivery::to_socket(const std::string& socket_id, std::string_view event, boost::json::value arg) {
+bool server_delivery::to_socket(const std::string& socket_id, std::string_view event,
+                                boost::json::value arg) {
     auto s = find_ ? find_(socket_id) : nullptr;
     if (!s || !s->connected()) return false;
     s->emit(event, one(std::move(arg)));
@@ -131,9 +132,8 @@ task<result<domain::sent_message>> chat_repository_adapter::send(domain::chat_me
     co_return domain::sent_message{from_row(std::move(r->message)), r->created};
 }
 
-task<chat_repository_adapter::message_list> chat_repository_adapter::history(std::string reader, std::string other,
-                                                                             std::optional<std::int64_t> before,
-                                                                             std::int64_t limit) {
+task<chat_repository_adapter::message_list> chat_repository_adapter::history(
+    std::string reader, std::string other, std::optional<std::int64_t> before, std::int64_t limit) {
     co_return messages(co_await store_.history(std::move(reader), std::move(other), before, limit));
 }
 
@@ -142,29 +142,31 @@ task<chat_repository_adapter::message_list> chat_repository_adapter::undelivered
     co_return messages(co_await store_.undelivered(std::move(receiver), limit));
 }
 
-task<chat_repository_adapter::message_list> chat_repository_adapter::mark_delivered(std::string receiver,
-                                                                                    std::vector<std::int64_t> ids,
-                                                                                    std::int64_t now) {
+task<chat_repository_adapter::message_list> chat_repository_adapter::mark_delivered(
+    std::string receiver, std::vector<std::int64_t> ids, std::int64_t now) {
     co_return messages(co_await store_.mark_delivered(std::move(receiver), std::move(ids), now));
 }
 
-task<chat_repository_adapter::message_list> chat_repository_adapter::mark_read(std::string reader, std::string other,
-                                                                               std::vector<std::int64_t> ids,
-                                                                               std::optional<std::int64_t> up_to,
-                                                                               std::int64_t now) {
-    co_return messages(co_await store_.mark_read(std::move(reader), std::move(other), std::move(ids), up_to, now));
+task<chat_repository_adapter::message_list> chat_repository_adapter::mark_read(
+    std::string reader, std::string other, std::vector<std::int64_t> ids, std::optional<std::int64_t> up_to,
+    std::int64_t now) {
+    co_return messages(
+        co_await store_.mark_read(std::move(reader), std::move(other), std::move(ids), up_to, now));
 }
 
-task<result<std::vector<domain::conversation_summary>>> chat_repository_adapter::conversations(std::string user) {
+task<result<std::vector<domain::conversation_summary>>> chat_repository_adapter::conversations(
+    std::string user) {
     auto r = co_await store_.conversations(std::move(user));
     if (!r) co_return store_error(r.error());
     std::vector<domain::conversation_summary> out;
     for (auto& c : *r)
-        out.push_back({std::move(c.conversation_id), std::move(c.other_user), from_row(std::move(c.last)), c.unread});
+        out.push_back(
+            {std::move(c.conversation_id), std::move(c.other_user), from_row(std::move(c.last)), c.unread});
     co_return out;
 }
 
-task<result<std::vector<std::pair<std::string, std::int64_t>>>> chat_repository_adapter::unread(std::string user) {
+task<result<std::vector<std::pair<std::string, std::int64_t>>>> chat_repository_adapter::unread(
+    std::string user) {
     co_return plain(co_await store_.unread(std::move(user)));
 }
 

@@ -41,8 +41,8 @@ public:
         : db_(db), store_(std::move(db), schema) {}
     using message_list = domain::result<std::vector<domain::chat_message>>;
     domain::task<domain::result<domain::sent_message>> send(domain::chat_message m) override;
-    domain::task<message_list> history(std::string reader, std::string other, std::optional<std::int64_t> before,
-                                       std::int64_t limit) override;
+    domain::task<message_list> history(std::string reader, std::string other,
+                                       std::optional<std::int64_t> before, std::int64_t limit) override;
     domain::task<message_list> undelivered(std::string receiver, std::int64_t limit) override;
     domain::task<message_list> mark_delivered(std::string receiver, std::vector<std::int64_t> ids,
                                               std::int64_t now) override;

@@ -70,8 +70,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
           chat_repo(store, cfg.schema),
           note_repo(store, cfg.schema),
           errors(clock,
-                 &srv.metrics().add_family("switchboard_store_errors_total", "Database calls that failed, by kind",
-                                           "kind"),
+                 &srv.metrics().add_family("switchboard_store_errors_total",
+                                           "Database calls that failed, by kind", "kind"),
                  [st = store] { return st->last_error(); }),
           chat(chat_repo, delivery, clock, tasks, errors, {cfg.max_message_length, cfg.typing_timeout_ms},
                &srv.metrics().add_counter("switchboard_chat_messages_total", "Chat messages stored")),
@@ -113,7 +113,8 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     std::optional<db::django_users> drf;
     std::atomic<bool> ready{false};
     // DRF tokens: key → principal (or nullopt for an unknown key), bounded, with a TTL.
-    auth::token_cache tokens{{cfg.drf_cache_ttl_s * 1000, cfg.drf_cache_max_entries, cfg.drf_cache_max_bytes}};
+    auth::token_cache tokens{
+        {cfg.drf_cache_ttl_s * 1000, cfg.drf_cache_max_entries, cfg.drf_cache_max_bytes}};
 
     void stop() {
         work.reset();
@@ -121,12 +122,14 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         if (thread.joinable()) thread.join();
     }
 
-    static asio::awaitable<outcome> perform(std::shared_ptr<impl> self, operation op, caller who, json::object a) {
+    static asio::awaitable<outcome> perform(std::shared_ptr<impl> self, operation op, caller who,
+                                            json::object a) {
         if (!self->ready) co_return fail(503, "Service is starting, please retry");
         co_return co_await self->dispatch.run(op, std::move(who), std::move(a));
     }
 
-    static asio::awaitable<outcome> service_note(std::shared_ptr<impl> self, bool broadcast, json::object body) {
+    static asio::awaitable<outcome> service_note(std::shared_ptr<impl> self, bool broadcast,
+                                                 json::object body) {
         if (!self->ready) co_return fail(503, "Service is starting, please retry");
         co_return co_await self->push.notify(std::move(body), broadcast);
     }
@@ -164,16 +167,16 @@ struct communication::impl : std::enable_shared_from_this<impl> {
             auto why = r.error().message();
             auto detail = self->store->last_error();
             auto retry = std::to_string(delay.count());
-            log::warn("migrations failed; retrying", {{"error", why}, {"detail", detail}, {"retry_ms", retry}});
+            log::warn("migrations failed; retrying",
+                      {{"error", why}, {"detail", detail}, {"retry_ms", retry}});
             wait.expires_after(delay);
             co_await wait.async_wait(asio::use_awaitable);
             delay = std::min(delay * 2, std::chrono::milliseconds(5000));
         }
     }
 
-    static asio::awaitable<boost::system::result<std::optional<auth::principal>>> lookup(std::shared_ptr<impl> self,
-                                                                                         std::string key,
-                                                                                         bool fresh) {
+    static asio::awaitable<boost::system::result<std::optional<auth::principal>>> lookup(
+        std::shared_ptr<impl> self, std::string key, bool fresh) {
         using result = boost::system::result<std::optional<auth::principal>>;
         // Not a Django key (40 hex digits): unknown, without a lookup or a cache entry.
         if (!auth::valid_drf_key(key)) co_return result(std::optional<auth::principal>{});
@@ -252,7 +255,8 @@ void communication::lookup_drf_token(std::string key, token_handler done, bool f
 }
 
 void communication::forget_drf_user(std::string user_id) {
-    asio::post(impl_->ctx, [self = impl_, user_id = std::move(user_id)] { self->tokens.erase_user(user_id); });
+    asio::post(impl_->ctx,
+               [self = impl_, user_id = std::move(user_id)] { self->tokens.erase_user(user_id); });
 }
 
 std::int64_t communication::drf_recheck_s() const noexcept {

@@ -191,7 +191,6 @@ std::shared_ptr<db::database> open_store(asio::any_io_executor ex, const data_se
     return *r;
 }
 
-
 int migrate_and_exit(const data_settings& s) {
     asio::io_context ctx;
     std::shared_ptr<db::database> store;

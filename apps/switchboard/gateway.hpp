@@ -64,11 +64,13 @@ public:
 
 private:
     using connect_decision = std::function<void(std::optional<server::connect_error>)>;
-    using auth_done = std::function<void(std::optional<std::string>, std::shared_ptr<state>, bool unavailable)>;
+    using auth_done =
+        std::function<void(std::optional<std::string>, std::shared_ptr<state>, bool unavailable)>;
     // sio_gateway.cpp: the connect hook, the socket's life and its rate limit.
     void install_connect();
     void install_lifecycle();
-    void authenticate(const std::optional<auth::found_token>& token, const std::string& address, auth_done done);
+    void authenticate(const std::optional<auth::found_token>& token, const std::string& address,
+                      auth_done done);
     void on_connect(const server::socket_ptr& s, connect_decision decide);
     void welcome(const server::socket_ptr& s);
     bool rate_check(const server::socket_ptr& s);

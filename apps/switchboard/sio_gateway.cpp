@@ -94,14 +94,13 @@ void gateway::identify(const auth::found_token& t, std::function<void(identity)>
     done({std::move(*p)});
 }
 
-
 // Who is connecting: token → principal (a JWT here, a DRF token through the database), or
 // anonymous. `done` gets the refusal message or the socket's state, maybe on another thread.
 // `unavailable`: refused because the database could not answer (not counted against the client).
 void gateway::authenticate(const std::optional<auth::found_token>& token, const std::string& address,
                            auth_done done) {
-    auto st = std::make_shared<state>(
-        state{{}, address, auth::rate_window(cfg_.rate_window_ms, cfg_.rate_max, cfg_.rate_disconnect_after)});
+    auto st = std::make_shared<state>(state{
+        {}, address, auth::rate_window(cfg_.rate_window_ms, cfg_.rate_max, cfg_.rate_disconnect_after)});
     if (!token) {
         if (!cfg_.allow_anonymous) {
             m_->auth_failures->inc("missing_token");
@@ -135,7 +134,8 @@ void gateway::on_connect(const socket_ptr& s, connect_decision decide) {
                      if (err) {
                          bool close = !unavailable && credential_refused(s->session_id(), address, lookup);
                          decide(server::connect_error{*err, nullptr});
-                         if (close) s->disconnect(true);  // past CONNECT_REFUSALS_PER_SESSION: end the session
+                         if (close)
+                             s->disconnect(true);  // past CONNECT_REFUSALS_PER_SESSION: end the session
                          return;
                      }
                      // MAX_CONNECTIONS_PER_IP is enforced by the server at the Engine.IO handshake.

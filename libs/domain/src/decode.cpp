@@ -53,9 +53,7 @@ check decode(const json::object& a, bool all, bool dismiss, notification_ids& ou
     out.all = all;
     out.dismiss = dismiss;
     if (all) return std::nullopt;
-    const char* key = field(a, "ids")               ? "ids"
-                      : field(a, "notificationIds") ? "notificationIds"
-                                                    : "ids";
+    const char* key = field(a, "ids") ? "ids" : field(a, "notificationIds") ? "notificationIds" : "ids";
     return id_list(a, key, out.ids, false);
 }
 

@@ -1,7 +1,7 @@
 #include <switchboard/domain/gateway_rules.hpp>
 
-#include <switchboard/auth/ids.hpp>
 #include <switchboard/auth/access.hpp>
+#include <switchboard/auth/ids.hpp>
 
 #include <algorithm>
 
@@ -52,12 +52,14 @@ std::optional<typing_request> typing_of(const json::value& a, bool start_default
     if (!room) return std::nullopt;
     bool start = start_default;
     if (a.is_object())
-        if (auto* t = a.get_object().if_contains("isTyping"); t && t->is_bool()) start = start && t->get_bool();
+        if (auto* t = a.get_object().if_contains("isTyping"); t && t->is_bool())
+            start = start && t->get_bool();
     return typing_request{std::move(*room), start};
 }
 
 std::optional<std::string> refresh_token_of(const json::value& a) {
-    const json::value* t = a.is_object() ? a.get_object().if_contains("token") : (a.is_string() ? &a : nullptr);
+    const json::value* t =
+        a.is_object() ? a.get_object().if_contains("token") : (a.is_string() ? &a : nullptr);
     if (!t || !t->is_string() || t->get_string().empty()) return std::nullopt;
     return std::string(t->get_string());
 }

@@ -49,7 +49,9 @@ task<outcome> notification_service::mark(caller who, notification_ids cmd) {
         r = co_await repo_.dismiss(reader_of(who), cmd.ids, now);
     else
         r = co_await repo_.mark_read(reader_of(who), cmd.ids, cmd.all, now);
-    if (!r) co_return errors_.report(r.error(), cmd.dismiss ? "notifications.dismiss" : "notifications.mark_read");
+    if (!r)
+        co_return errors_.report(r.error(),
+                                 cmd.dismiss ? "notifications.dismiss" : "notifications.mark_read");
     // The user's other devices update their badges.
     if (!r->empty())
         out_.to_user(who.user_id, cmd.dismiss ? "notification:dismissed" : "notification:read",
@@ -58,7 +60,8 @@ task<outcome> notification_service::mark(caller who, notification_ids cmd) {
 }
 
 bool notification_service::may_send(const caller& who) const {
-    return who.super_admin || std::find(notify_roles_.begin(), notify_roles_.end(), who.role) != notify_roles_.end();
+    return who.super_admin ||
+           std::find(notify_roles_.begin(), notify_roles_.end(), who.role) != notify_roles_.end();
 }
 
 task<outcome> notification_service::create(notification n, std::string sender) {

@@ -31,7 +31,8 @@ check need_text(const json::object& o, std::string_view name, std::string& out, 
 check need_event(const json::object& o, std::string& event) {
     if (auto e = need_text(o, "event", event)) return e;
     if (event.size() > 256) return fail(400, "event is longer than 256 characters");
-    if (protocol::is_reserved_event(event)) return fail(400, "event '" + event + "' is reserved by Socket.IO");
+    if (protocol::is_reserved_event(event))
+        return fail(400, "event '" + event + "' is reserved by Socket.IO");
     return std::nullopt;
 }
 

@@ -92,8 +92,10 @@ TEST_CASE("chat_service: refusals name the problem and reach no repository") {
           "Authentication required");
     CHECK(error_of(f.call(operation::chat_send, user("alice"), R"({"receiverId":"alice","message":"x"})")) ==
           "receiverId must be another user");
-    CHECK(error_of(f.call(operation::chat_send, user("alice"), R"({"message":"x"})")) == "receiverId is required");
-    auto long_text = f.call(operation::chat_send, user("alice"), R"({"receiverId":"bob","message":"123456789012345678901"})");
+    CHECK(error_of(f.call(operation::chat_send, user("alice"), R"({"message":"x"})")) ==
+          "receiverId is required");
+    auto long_text = f.call(operation::chat_send, user("alice"),
+                            R"({"receiverId":"bob","message":"123456789012345678901"})");
     CHECK(long_text.status == 400);
     CHECK(f.repo.calls.empty());
 }
@@ -101,7 +103,8 @@ TEST_CASE("chat_service: refusals name the problem and reach no repository") {
 TEST_CASE("chat_service: a store outage answers 503 with the retry key") {
     chat_fixture f;
     f.repo.fail_next = domain::store_errc::timeout;
-    auto o = f.call(operation::chat_send, user("alice"), R"({"receiverId":"bob","message":"hi","clientMessageId":"k-9"})");
+    auto o = f.call(operation::chat_send, user("alice"),
+                    R"({"receiverId":"bob","message":"hi","clientMessageId":"k-9"})");
     CHECK(o.status == 503);
     CHECK(error_of(o) == "Outcome unknown: retry with the same clientMessageId");
     CHECK(o.body.at("clientMessageId") == "k-9");
@@ -111,13 +114,16 @@ TEST_CASE("chat_service: a store outage answers 503 with the retry key") {
 
 TEST_CASE("chat_service: history and markRead check the participants before the repository") {
     chat_fixture f;
-    CHECK(error_of(f.call(operation::chat_get_messages, user("mallory"), R"({"conversationId":"dm:alice:bob"})")) ==
+    CHECK(error_of(f.call(operation::chat_get_messages, user("mallory"),
+                          R"({"conversationId":"dm:alice:bob"})")) ==
           "conversationId is not one of your conversations");
-    CHECK(f.call(operation::chat_mark_read, user("mallory"), R"({"conversationId":"dm:alice:bob"})").status == 403);
+    CHECK(f.call(operation::chat_mark_read, user("mallory"), R"({"conversationId":"dm:alice:bob"})").status ==
+          403);
     CHECK(f.repo.calls.empty());
     f.call(operation::chat_send, user("alice"), R"({"receiverId":"bob","message":"one"})");
     f.call(operation::chat_send, user("alice"), R"({"receiverId":"bob","message":"two"})");
-    auto h = f.call(operation::chat_get_messages, user("bob"), R"({"conversationId":"dm:alice:bob","limit":1})");
+    auto h =
+        f.call(operation::chat_get_messages, user("bob"), R"({"conversationId":"dm:alice:bob","limit":1})");
     CHECK(h.status == 200);
     CHECK(h.body.at("messages").as_array().size() == 1);
     CHECK(h.body.at("hasMore") == true);

@@ -66,7 +66,9 @@ public:
     explicit loop_tasks(boost::asio::io_context& ctx) : ctx_(ctx) {}
     std::optional<std::int64_t> wake;
     std::function<void()> on_wake;
-    void spawn(domain::task<void> t) override { boost::asio::co_spawn(ctx_, std::move(t), boost::asio::detached); }
+    void spawn(domain::task<void> t) override {
+        boost::asio::co_spawn(ctx_, std::move(t), boost::asio::detached);
+    }
     void wake_at(std::int64_t at, std::function<void()> f) override {
         wake = at;
         on_wake = std::move(f);
@@ -93,9 +95,9 @@ public:
         rows.push_back(m);
         co_return domain::sent_message{m, true};
     }
-    domain::task<domain::result<std::vector<domain::chat_message>>> history(std::string reader, std::string other,
-                                                                            std::optional<std::int64_t> before,
-                                                                            std::int64_t limit) override {
+    domain::task<domain::result<std::vector<domain::chat_message>>> history(
+        std::string reader, std::string other, std::optional<std::int64_t> before,
+        std::int64_t limit) override {
         calls.push_back("history " + reader + " " + other);
         if (auto e = take_failure()) co_return *e;
         std::vector<domain::chat_message> out;
@@ -114,9 +116,8 @@ public:
                 out.push_back(r);
         co_return out;
     }
-    domain::task<domain::result<std::vector<domain::chat_message>>> mark_delivered(std::string receiver,
-                                                                                   std::vector<std::int64_t> ids,
-                                                                                   std::int64_t now) override {
+    domain::task<domain::result<std::vector<domain::chat_message>>> mark_delivered(
+        std::string receiver, std::vector<std::int64_t> ids, std::int64_t now) override {
         calls.push_back("mark_delivered " + receiver);
         std::vector<domain::chat_message> out;
         for (auto& r : rows)
@@ -127,25 +128,27 @@ public:
             }
         co_return out;
     }
-    domain::task<domain::result<std::vector<domain::chat_message>>> mark_read(std::string reader, std::string other,
-                                                                              std::vector<std::int64_t> ids,
-                                                                              std::optional<std::int64_t> up_to,
-                                                                              std::int64_t now) override {
+    domain::task<domain::result<std::vector<domain::chat_message>>> mark_read(
+        std::string reader, std::string other, std::vector<std::int64_t> ids,
+        std::optional<std::int64_t> up_to, std::int64_t now) override {
         calls.push_back("mark_read " + reader + " " + other);
         std::vector<domain::chat_message> out;
         for (auto& r : rows)
             if (r.receiver_id == reader && r.sender_id == other && !r.read_at &&
-                (ids.empty() || std::find(ids.begin(), ids.end(), r.id) != ids.end()) && (!up_to || r.id <= *up_to)) {
+                (ids.empty() || std::find(ids.begin(), ids.end(), r.id) != ids.end()) &&
+                (!up_to || r.id <= *up_to)) {
                 r.read_at = now;
                 out.push_back(r);
             }
         co_return out;
     }
-    domain::task<domain::result<std::vector<domain::conversation_summary>>> conversations(std::string user) override {
+    domain::task<domain::result<std::vector<domain::conversation_summary>>> conversations(
+        std::string user) override {
         calls.push_back("conversations " + user);
         co_return std::vector<domain::conversation_summary>{};
     }
-    domain::task<domain::result<std::vector<std::pair<std::string, std::int64_t>>>> unread(std::string user) override {
+    domain::task<domain::result<std::vector<std::pair<std::string, std::int64_t>>>> unread(
+        std::string user) override {
         calls.push_back("unread " + user);
         std::map<std::string, std::int64_t> by;
         for (const auto& r : rows)
@@ -199,8 +202,9 @@ public:
             if (sees(r, x) && !read.count({r.user_id, x.id})) ++n;
         co_return n;
     }
-    domain::task<domain::result<std::vector<std::int64_t>>> mark_read(domain::reader r, std::vector<std::int64_t> ids,
-                                                                      bool all, std::int64_t now) override {
+    domain::task<domain::result<std::vector<std::int64_t>>> mark_read(domain::reader r,
+                                                                      std::vector<std::int64_t> ids, bool all,
+                                                                      std::int64_t now) override {
         std::vector<std::int64_t> out;
         for (const auto& x : rows)
             if (sees(r, x) && !read.count({r.user_id, x.id}) &&
@@ -210,14 +214,16 @@ public:
             }
         co_return out;
     }
-    domain::task<domain::result<std::vector<std::int64_t>>> dismiss(domain::reader r, std::vector<std::int64_t> ids,
+    domain::task<domain::result<std::vector<std::int64_t>>> dismiss(domain::reader r,
+                                                                    std::vector<std::int64_t> ids,
                                                                     std::int64_t now) override {
         co_return co_await mark_read(std::move(r), std::move(ids), false, now);
     }
 
 private:
     static bool sees(const domain::reader& r, const domain::notification& n) {
-        return n.to == domain::audience::global || (n.to == domain::audience::user && n.audience_id == r.user_id) ||
+        return n.to == domain::audience::global ||
+               (n.to == domain::audience::user && n.audience_id == r.user_id) ||
                (n.to == domain::audience::college && n.audience_id == r.college_id);
     }
 };

@@ -18,7 +18,8 @@ TEST_CASE("gateway_rules: subscriptions, typing requests and refresh tokens") {
     CHECK(rules::refresh_token_of(json::parse(R"({"token":"abc"})")) == "abc");
     CHECK(rules::refresh_token_of(json::parse(R"("abc")")) == "abc");
     CHECK(!rules::refresh_token_of(json::parse(R"({"token":""})")));
-    CHECK(rules::online_status_ids(json::parse(R"({"userIds":["a",2,{}]})")) == std::vector<std::string>{"a", "2"});
+    CHECK(rules::online_status_ids(json::parse(R"({"userIds":["a",2,{}]})")) ==
+          std::vector<std::string>{"a", "2"});
     CHECK(!rules::online_status_ids(json::parse(R"({"userIds":"a"})")));
 }
 
@@ -35,7 +36,8 @@ TEST_CASE("gateway_rules: room events carry no socket id (audit #2)") {
 }
 
 TEST_CASE("gateway_rules: Django keys are told from JWTs") {
-    switchboard::auth::found_token jwt{"a.b.c", "", "auth"}, key{"0123", "", "auth"}, tok{"a.b.c", "Token", "header"};
+    switchboard::auth::found_token jwt{"a.b.c", "", "auth"}, key{"0123", "", "auth"},
+        tok{"a.b.c", "Token", "header"};
     CHECK(!rules::is_drf_token(jwt, true));
     CHECK(rules::is_drf_token(key, true));
     CHECK(rules::is_drf_token(tok, true));

@@ -38,8 +38,8 @@ TEST_CASE("notification_service: only NOTIFY_ROLES (or a super admin) may send")
     CHECK(f.repo.rows.empty());
     auto boss = user("u9");
     boss.super_admin = true;
-    CHECK(f.call(operation::notification_send, boss, R"({"recipientId":"u2","title":"t","message":"m"})").status ==
-          201);
+    CHECK(f.call(operation::notification_send, boss, R"({"recipientId":"u2","title":"t","message":"m"})")
+              .status == 201);
 }
 
 TEST_CASE("notification_service: send and broadcast tell their audience's room") {
@@ -55,8 +55,10 @@ TEST_CASE("notification_service: send and broadcast tell their audience's room")
     auto told = f.out.events("notification:new");
     REQUIRE(told.size() == 1);
     CHECK(told[0].to.rooms == std::vector<std::string>{"user:u2"});
-    f.call(operation::notification_broadcast, user("admin1", "", "staff"), R"({"collegeId":"c1","title":"t","message":"m"})");
-    f.call(operation::notification_broadcast, user("admin1", "", "staff"), R"({"global":true,"title":"t","message":"m"})");
+    f.call(operation::notification_broadcast, user("admin1", "", "staff"),
+           R"({"collegeId":"c1","title":"t","message":"m"})");
+    f.call(operation::notification_broadcast, user("admin1", "", "staff"),
+           R"({"global":true,"title":"t","message":"m"})");
     told = f.out.events("notification:new");
     REQUIRE(told.size() == 3);
     CHECK(told[1].to.rooms == std::vector<std::string>{"college:c1"});
@@ -83,7 +85,9 @@ TEST_CASE("notification_service: unread counts, mark read, and the reader's othe
     REQUIRE(told.size() == 1);
     CHECK(told[0].to.rooms == std::vector<std::string>{"user:u2"});
     CHECK(told[0].to.except == std::vector<std::string>{"sx"});
-    CHECK(f.call(operation::notification_unread, user("u2"), "{}").body.at("notifications").as_array().size() == 1);
+    CHECK(
+        f.call(operation::notification_unread, user("u2"), "{}").body.at("notifications").as_array().size() ==
+        1);
     CHECK(f.call(operation::notification_mark_all_read, user("u2"), "{}").body.at("count") == 1);
     CHECK(f.call(operation::notification_unread_count, user("u2"), "{}").body.at("count") == 0);
     CHECK(f.call(operation::notification_mark_read, user("u2"), "{}").body.at("error") == "ids is required");

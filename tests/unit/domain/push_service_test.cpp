@@ -46,7 +46,9 @@ TEST_CASE("push_service: broadcasts to a room, a user and everyone") {
     push_fixture f;
     f.out.reach["order:7"] = 3;
     auto r = f.push.to_room(obj(R"({"room":"order:7","event":"order.updated","data":{"x":1}})"));
-    CHECK(r.body == json::object{{"success", true}, {"room", "order:7"}, {"event", "order.updated"}, {"recipients", 3}});
+    CHECK(
+        r.body ==
+        json::object{{"success", true}, {"room", "order:7"}, {"event", "order.updated"}, {"recipients", 3}});
     CHECK(f.out.log.back().arg == json::object{{"x", 1}});
     auto u = f.push.to_user(obj(R"({"userId":42,"event":"e"})"));
     CHECK(u.body.at("userId") == "42");
@@ -64,7 +66,8 @@ TEST_CASE("push_service: validation errors send nothing") {
           "event 'connect' is reserved by Socket.IO");
     CHECK(error_of(f.push.to_user(obj(R"({"userId":"","event":"e"})"))) ==
           "userId must be a non-empty string or an integer");
-    CHECK(error_of(f.push.location(obj(R"({"surveyorId":1,"location":{}})"))) == "surveyId or projectId is required");
+    CHECK(error_of(f.push.location(obj(R"({"surveyorId":1,"location":{}})"))) ==
+          "surveyId or projectId is required");
     CHECK(error_of(f.push.location(obj(R"({"surveyorId":1,"location":3,"surveyId":1})"))) ==
           "location must be an object");
     CHECK(error_of(f.push.survey_response(obj(R"({"surveyId":1,"projectId":[]})"))) ==

@@ -41,7 +41,8 @@ public:
 
 private:
     task<void> mark_delivered(std::string receiver, std::vector<std::int64_t> ids);
-    void deliver_new(const caller& who, const chat_message& m, const boost::json::object& msg, bool to_sender);
+    void deliver_new(const caller& who, const chat_message& m, const boost::json::object& msg,
+                     bool to_sender);
     void arm_typing();
 
     chat_repository& repo_;

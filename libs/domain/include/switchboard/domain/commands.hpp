@@ -121,7 +121,7 @@ struct notification_ids {
 };
 
 check decode(const boost::json::object& a, const caller& who, std::size_t max_message_length,
-            send_message& out);
+             send_message& out);
 check decode(const boost::json::object& a, set_typing& out);
 check decode(const boost::json::object& a, const caller& who, mark_read& out);
 check decode(const boost::json::object& a, const caller& who, history_query& out);

@@ -67,24 +67,25 @@ public:
     virtual task<result<sent_message>> send(chat_message m) = 0;
     // Between `reader` and `other`, newest first; up to `limit` older than `before_id`.
     virtual task<result<std::vector<chat_message>>> history(std::string reader, std::string other,
-                                                             std::optional<std::int64_t> before_id,
-                                                             std::int64_t limit) = 0;
+                                                            std::optional<std::int64_t> before_id,
+                                                            std::int64_t limit) = 0;
     // The receiver's undelivered messages, oldest first.
     virtual task<result<std::vector<chat_message>>> undelivered(std::string receiver, std::int64_t limit) = 0;
     // Marks delivered; those that changed.
     virtual task<result<std::vector<chat_message>>> mark_delivered(std::string receiver,
-                                                                    std::vector<std::int64_t> ids,
-                                                                    std::int64_t now) = 0;
-    // Marks read what `other` sent to `reader` (the ids, or all up to `up_to_id`, or all); those that changed.
+                                                                   std::vector<std::int64_t> ids,
+                                                                   std::int64_t now) = 0;
+    // Marks read what `other` sent to `reader` (the ids, or all up to `up_to_id`, or all); those that
+    // changed.
     virtual task<result<std::vector<chat_message>>> mark_read(std::string reader, std::string other,
-                                                               std::vector<std::int64_t> ids,
-                                                               std::optional<std::int64_t> up_to_id,
-                                                               std::int64_t now) = 0;
+                                                              std::vector<std::int64_t> ids,
+                                                              std::optional<std::int64_t> up_to_id,
+                                                              std::int64_t now) = 0;
     virtual task<result<std::vector<conversation_summary>>> conversations(std::string user) = 0;
     // conversation → unread count.
     virtual task<result<std::vector<std::pair<std::string, std::int64_t>>>> unread(std::string user) = 0;
     virtual task<result<std::vector<chat_message>>> search(std::string user, std::string q,
-                                                            std::int64_t limit) = 0;
+                                                           std::int64_t limit) = 0;
     // The store's last error text, for logs (never for clients).
     virtual std::string last_error() const { return {}; }
 };
@@ -95,15 +96,15 @@ public:
     virtual task<result<notification>> create(notification n) = 0;
     // Newest first, not dismissed; only unread ones when `unread_only`.
     virtual task<result<std::vector<notification>>> list(reader r, bool unread_only,
-                                                          std::optional<std::int64_t> before_id,
-                                                          std::int64_t limit) = 0;
+                                                         std::optional<std::int64_t> before_id,
+                                                         std::int64_t limit) = 0;
     virtual task<result<std::int64_t>> unread_count(reader r) = 0;
     // Marks read those of `ids` (or, with `all` and no ids, every unread one); their ids.
-    virtual task<result<std::vector<std::int64_t>>> mark_read(reader r, std::vector<std::int64_t> ids, bool all,
-                                                               std::int64_t now) = 0;
+    virtual task<result<std::vector<std::int64_t>>> mark_read(reader r, std::vector<std::int64_t> ids,
+                                                              bool all, std::int64_t now) = 0;
     // Hides those of `ids` the reader can see; their ids.
     virtual task<result<std::vector<std::int64_t>>> dismiss(reader r, std::vector<std::int64_t> ids,
-                                                             std::int64_t now) = 0;
+                                                            std::int64_t now) = 0;
     virtual std::string last_error() const { return {}; }
 };
 

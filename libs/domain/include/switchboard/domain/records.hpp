@@ -63,10 +63,10 @@ struct notification {
     std::string type;
     std::string title;
     std::string message;
-    std::string priority = "normal";  // low, normal, high, urgent
-    std::string metadata = "{}";      // JSON object text, validated by commands
-    std::string sender_id;            // a user, or "" for a backend service
-    std::int64_t created_at = 0;      // ms since the epoch
+    std::string priority = "normal";      // low, normal, high, urgent
+    std::string metadata = "{}";          // JSON object text, validated by commands
+    std::string sender_id;                // a user, or "" for a backend service
+    std::int64_t created_at = 0;          // ms since the epoch
     std::optional<std::int64_t> read_at;  // the reader's state (when read through a reader)
 };
 
