@@ -14,7 +14,7 @@
 #include <switchboard/auth/refresh.hpp>
 #include <switchboard/auth/user_rates.hpp>
 #include <switchboard/common/config.hpp>
-#include <switchboard/presence/registry.hpp>
+#include <switchboard/presence/presence_store.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <memory>
@@ -54,8 +54,8 @@ std::optional<std::string> load_gateway_config(const common::config& c, gateway_
 
 class gateway {
 public:
-    // `comm` (chat, notifications, DRF tokens) must outlive the gateway.
-    gateway(server::server& srv, gateway_config cfg, communication& comm);
+    // `comm` (chat, notifications, DRF tokens) and `presence` (who is online) must outlive the gateway.
+    gateway(server::server& srv, gateway_config cfg, communication& comm, presence::presence_store& presence);
     ~gateway();
     gateway(const gateway&) = delete;
     gateway& operator=(const gateway&) = delete;
@@ -90,7 +90,12 @@ private:
                      bool start_default);
     void refresh(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
     void online_status(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
+    // http_api.cpp: the push API (→ push_service) and presence queries, behind the service key.
     void install_http_api();
+    void install_presence_api();
+    std::optional<server::http_reply> api_refused(const server::http_request_view& req,
+                                                  const std::string& method);
+    server::http_route api_route(std::string method, server::http_route handler);
     void install_communication_events();
     void install_rest_api();
     // A token → the principal (a JWT here, a DRF key through the database), or the refusal to
@@ -132,8 +137,8 @@ private:
     server::server& srv_;
     gateway_config cfg_;
     communication& comm_;
-    std::mutex mu_;  // guards presence_, rest_rates_, live_ and refusals_
-    presence::registry presence_;
+    std::mutex mu_;                       // guards presence_, rest_rates_, live_ and refusals_
+    presence::presence_store& presence_;  // the node's registry today (main.cpp); guarded by mu_
     auth::user_rates rest_rates_;  // REST requests per user (RATE_LIMIT_WINDOW, RATE_LIMIT_MAX_MESSAGES)
     std::unique_ptr<room_access> access_;
     std::unordered_map<std::string, std::weak_ptr<server::socket>> live_;  // socket id → socket

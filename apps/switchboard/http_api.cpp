@@ -45,6 +45,39 @@ json::array gateway::online_users() {
     return list;
 }
 
+// The method check and the service authentication: the answer when the request fails them.
+std::optional<http_reply> gateway::api_refused(const http_request_view& req, const std::string& method) {
+    m_->api_requests->inc();
+    if (req.method != method) {
+        auto r = json_error(405, "Method not allowed: use " + method);
+        r.headers.emplace_back("Allow", method);
+        return r;
+    }
+    if (cfg_.api_loopback_only) {
+        // The client's address, not a same-host proxy's: X-Forwarded-For behind TRUSTED_PROXIES.
+        auto client =
+            auth::client_address(req.remote_address, req.header("x-forwarded-for"), cfg_.trusted_proxies);
+        if (!loopback().contains(client)) return json_error(403, "Forbidden: loopback clients only");
+        if (cfg_.api_key.empty()) return std::nullopt;
+    } else if (cfg_.api_key.empty()) {
+        return json_error(403, "Forbidden: the API needs SERVICE_API_KEY (or API_LOOPBACK_ONLY=true)");
+    }
+    std::string key(req.header("x-api-key"));
+    if (key.empty())
+        if (auto a = auth::parse_authorization(req.header("authorization")); a && a->first == "Bearer")
+            key = std::move(a->second);
+    if (key.empty()) return json_error(401, "Unauthorized: an API key is required");
+    if (!same_secret(key, cfg_.api_key)) return json_error(401, "Unauthorized: invalid API key");
+    return std::nullopt;
+}
+
+server::http_route gateway::api_route(std::string method, server::http_route handler) {
+    return [this, method, handler](const http_request_view& req) -> http_reply {
+        if (auto r = api_refused(req, method)) return *r;
+        return handler(req);
+    };
+}
+
 void gateway::install_http_api() {
     if (cfg_.api_key.empty() && cfg_.api_loopback_only)
         log::warn(
@@ -61,56 +94,23 @@ void gateway::install_http_api() {
         return path.starts_with("/api/") || path == "/connected-users" || path.starts_with("/user-status/");
     });
 
-    // The method check and the service authentication: the answer when the request fails them.
-    auto refused = [this](const http_request_view& req,
-                          const std::string& method) -> std::optional<http_reply> {
-        m_->api_requests->inc();
-        if (req.method != method) {
-            auto r = json_error(405, "Method not allowed: use " + method);
-            r.headers.emplace_back("Allow", method);
-            return r;
-        }
-        if (cfg_.api_loopback_only) {
-            // The client's address, not a same-host proxy's: X-Forwarded-For behind TRUSTED_PROXIES.
-            auto client =
-                auth::client_address(req.remote_address, req.header("x-forwarded-for"), cfg_.trusted_proxies);
-            if (!loopback().contains(client)) return json_error(403, "Forbidden: loopback clients only");
-            if (cfg_.api_key.empty()) return std::nullopt;
-        } else if (cfg_.api_key.empty()) {
-            return json_error(403, "Forbidden: the API needs SERVICE_API_KEY (or API_LOOPBACK_ONLY=true)");
-        }
-        std::string key(req.header("x-api-key"));
-        if (key.empty())
-            if (auto a = auth::parse_authorization(req.header("authorization")); a && a->first == "Bearer")
-                key = std::move(a->second);
-        if (key.empty()) return json_error(401, "Unauthorized: an API key is required");
-        if (!same_secret(key, cfg_.api_key)) return json_error(401, "Unauthorized: invalid API key");
-        return std::nullopt;
-    };
-    auto api = [refused](std::string method, auto handler) {
-        return [refused, method, handler](const http_request_view& req) -> http_reply {
-            if (auto r = refused(req, method)) return *r;
-            return handler(req);
-        };
-    };
-
     // Notifications from backend services: stored, then notification:new to the audience.
     for (bool broadcast : {false, true}) {
-        srv_.route_async(
-            broadcast ? "/api/broadcast" : "/api/notify",
-            [this, refused, broadcast](server::http_request req, server::http_responder respond) {
-                if (auto r = refused(req.view(), "POST")) return respond(std::move(*r));
-                json::object b;
-                if (auto e = parse_body(req, b)) return respond(std::move(*e));
-                comm_.service_notify(broadcast, std::move(b),
-                                     [respond](outcome o) { respond(json_reply(o.status, o.body)); });
-            });
+        srv_.route_async(broadcast ? "/api/broadcast" : "/api/notify",
+                         [this, broadcast](server::http_request req, server::http_responder respond) {
+                             if (auto r = api_refused(req.view(), "POST")) return respond(std::move(*r));
+                             json::object b;
+                             if (auto e = parse_body(req, b)) return respond(std::move(*e));
+                             comm_.service_notify(broadcast, std::move(b), [respond](outcome o) {
+                                 respond(json_reply(o.status, o.body));
+                             });
+                         });
     }
 
     // Broadcasts (push_service): validated whole before anything is sent, so a bad request sends nothing.
     using push_call = outcome (domain::push_service::*)(const json::object&) const;
-    auto push = [this, api](const char* path, push_call call) {
-        srv_.route(path, api("POST", [this, call](const http_request_view& req) {
+    auto push = [this](const char* path, push_call call) {
+        srv_.route(path, api_route("POST", [this, call](const http_request_view& req) {
                        json::object b;
                        if (auto e = parse_body(req, b)) return *e;
                        auto o = (comm_.push().*call)(b);
@@ -123,7 +123,14 @@ void gateway::install_http_api() {
     // The survey service's two typed broadcasts: to survey:{id} and project:{id}, each socket once.
     push("/api/broadcast/survey-response", &domain::push_service::survey_response);
     push("/api/broadcast/location", &domain::push_service::location);
+    install_presence_api();
+}
 
+// Presence queries and the disconnect of a user's sockets.
+void gateway::install_presence_api() {
+    auto api = [this](std::string method, server::http_route handler) {
+        return api_route(std::move(method), std::move(handler));
+    };
     srv_.route("/api/stats", api("GET", [this](const http_request_view&) {
                    json::object stats;
                    {

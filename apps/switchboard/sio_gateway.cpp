@@ -22,10 +22,12 @@ using server::payload;
 using server::socket_ptr;
 namespace rules = domain::rules;
 
-gateway::gateway(server::server& srv, gateway_config cfg, communication& comm)
+gateway::gateway(server::server& srv, gateway_config cfg, communication& comm,
+                 presence::presence_store& presence)
     : srv_(srv),
       cfg_(std::move(cfg)),
       comm_(comm),
+      presence_(presence),
       rest_rates_(cfg_.rate_window_ms, cfg_.rate_max),
       refusals_(cfg_.refusals) {
     access_ = std::make_unique<room_access>(cfg_.rules, cfg_.room_auth);
