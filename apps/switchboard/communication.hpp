@@ -1,11 +1,13 @@
 #pragma once
-// Chat and notifications (issue #6): the operations behind the socket events and the REST API,
-// run on the app's own thread against the system of record, plus the Django token lookup.
-// The header stays free of Asio; communication.cpp owns the io_context and the stores.
-#include "input.hpp"
+// The domain's runtime: the app thread every chat and notification operation runs on (its
+// io_context), the store, the port adapters and the services wired over them, migrations, and the
+// Django token lookup. I/O threads post to it and get answers back through thread-safe calls.
+// Where operations run is this one seam: a benchmark may move them to the sessions' threads.
+#include "data_settings.hpp"
 
 #include <switchboard/auth/identity.hpp>
-#include <switchboard/common/config.hpp>
+#include <switchboard/domain/commands.hpp>
+#include <switchboard/domain/push_service.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <boost/json/object.hpp>
@@ -14,37 +16,22 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace switchboard::app {
 
-struct data_settings {
-    std::string conninfo;  // empty: SQLite in data_dir
-    std::string schema = "switchboard";
-    std::size_t pool_size = 10;
-    std::int64_t query_timeout_ms = 2000;
-    std::string data_dir = "./var";
-    bool drf = false;
-    std::int64_t drf_cache_ttl_s = 60;
-    std::size_t drf_cache_max_bytes = 8u << 20;
-    std::size_t drf_cache_max_entries = 10000;
-    std::string drf_college_column = "college_id";
-    std::string django_schema = "public";
-    std::vector<std::string> notify_roles{"admin", "staff"};
-    std::size_t max_message_length = 5000;
-    std::int64_t typing_timeout_ms = 5000;
-};
-
-std::vector<common::setting> data_settings_table();
-std::optional<std::string> load_data_settings(const common::config& c, data_settings& out);
-// Where the data lives, for logs ("postgresql host:port/db schema" or "sqlite path"), without secrets.
-std::string describe_store(const data_settings& s);
-
-// `switchboard migrate`: applies the migrations and returns the exit code.
-int migrate_and_exit(const data_settings& s);
+using domain::caller;
+using domain::fail;
+using domain::ok;
+using domain::operation;
+using domain::outcome;
+using domain::resolve_rest;
+using domain::rest_endpoint;
+using domain::rest_prefix;
 
 caller caller_of(const auth::principal& p, std::string socket_id = {});
 using outcome_handler = std::function<void(outcome)>;
+
+class server_delivery;
 
 class communication {
 public:
@@ -68,6 +55,10 @@ public:
     void run(operation op, caller who, boost::json::object args, outcome_handler done);
     // A backend service's notification (POST /api/notify, /api/broadcast): no role check.
     void service_notify(bool broadcast, boost::json::object body, outcome_handler done);
+    // The push API's broadcasts (stateless: called on the I/O threads).
+    const domain::push_service& push() const noexcept;
+    // Finds live sockets for one-socket delivery (the gateway's table).
+    void set_socket_finder(std::function<server::socket_ptr(const std::string&)> f);
     // A user's device connected: deliver what arrived while they were away.
     void on_connected(const caller& who, const server::socket_ptr& s);
 

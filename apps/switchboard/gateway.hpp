@@ -5,6 +5,8 @@
 #include "communication.hpp"
 #include "room_access.hpp"
 
+#include <switchboard/domain/gateway_rules.hpp>
+
 #include <switchboard/auth/access.hpp>
 #include <switchboard/auth/connect_refusals.hpp>
 #include <switchboard/auth/jwt.hpp>
@@ -12,7 +14,7 @@
 #include <switchboard/auth/refresh.hpp>
 #include <switchboard/auth/user_rates.hpp>
 #include <switchboard/common/config.hpp>
-#include <switchboard/presence/registry.hpp>
+#include <switchboard/presence/presence_store.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <memory>
@@ -52,8 +54,8 @@ std::optional<std::string> load_gateway_config(const common::config& c, gateway_
 
 class gateway {
 public:
-    // `comm` (chat, notifications, DRF tokens) must outlive the gateway.
-    gateway(server::server& srv, gateway_config cfg, communication& comm);
+    // `comm` (chat, notifications, DRF tokens) and `presence` (who is online) must outlive the gateway.
+    gateway(server::server& srv, gateway_config cfg, communication& comm, presence::presence_store& presence);
     ~gateway();
     gateway(const gateway&) = delete;
     gateway& operator=(const gateway&) = delete;
@@ -61,8 +63,39 @@ public:
     struct state;
 
 private:
-    void install_events();
+    using connect_decision = std::function<void(std::optional<server::connect_error>)>;
+    using auth_done =
+        std::function<void(std::optional<std::string>, std::shared_ptr<state>, bool unavailable)>;
+    // sio_gateway.cpp: the connect hook, the socket's life and its rate limit.
+    void install_connect();
+    void install_lifecycle();
+    void authenticate(const std::optional<auth::found_token>& token, const std::string& address,
+                      auth_done done);
+    void on_connect(const server::socket_ptr& s, connect_decision decide);
+    void welcome(const server::socket_ptr& s);
+    bool rate_check(const server::socket_ptr& s);
+    // sio_events.cpp: rooms, typing, liveness, auth:refresh; chat and notification events.
+    void install_rooms();
+    void install_session_events();
+    // In the room by request (its own-id room does not count).
+    bool member(const server::socket_ptr& s, const std::string& room) const;
+    // {userId, room, timestamp} to the room's members (the sender too unless `except_self`).
+    void tell_room(const server::socket_ptr& s, const std::string& room, const char* event, std::string ts,
+                   bool except_self, bool is_volatile = false);
+    void join(const server::socket_ptr& s, const std::string& room, const server::ack_reply& ack);
+    void joined(const server::socket_ptr& s, const std::string& room, const server::ack_reply& ack,
+                bool already);
+    void leave(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
+    void room_typing(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack,
+                     bool start_default);
+    void refresh(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
+    void online_status(const server::socket_ptr& s, const server::payload& p, const server::ack_reply& ack);
+    // http_api.cpp: the push API (→ push_service) and presence queries, behind the service key.
     void install_http_api();
+    void install_presence_api();
+    std::optional<server::http_reply> api_refused(const server::http_request_view& req,
+                                                  const std::string& method);
+    server::http_route api_route(std::string method, server::http_route handler);
     void install_communication_events();
     void install_rest_api();
     // A token → the principal (a JWT here, a DRF key through the database), or the refusal to
@@ -104,8 +137,8 @@ private:
     server::server& srv_;
     gateway_config cfg_;
     communication& comm_;
-    std::mutex mu_;  // guards presence_, rest_rates_, live_ and refusals_
-    presence::registry presence_;
+    std::mutex mu_;                       // guards presence_, rest_rates_, live_ and refusals_
+    presence::presence_store& presence_;  // the node's registry today (main.cpp); guarded by mu_
     auth::user_rates rest_rates_;  // REST requests per user (RATE_LIMIT_WINDOW, RATE_LIMIT_MAX_MESSAGES)
     std::unique_ptr<room_access> access_;
     std::unordered_map<std::string, std::weak_ptr<server::socket>> live_;  // socket id → socket

@@ -33,6 +33,24 @@ inline std::vector<std::string> joined_rooms(const server::socket_ptr& s) {
     return r;
 }
 
+inline boost::json::array rooms_json(const server::socket_ptr& s) {
+    boost::json::array a;
+    for (auto& r : joined_rooms(s))
+        a.emplace_back(r);
+    return a;
+}
+
+inline const boost::json::value& first_arg(const server::payload& p) {
+    static const boost::json::value null_value;
+    return p.args.empty() ? null_value : p.args[0];
+}
+
+// Refuses a room request: the ack (when given) and an `error` event, as the services do.
+inline void refuse(const server::socket_ptr& s, const server::ack_reply& ack, std::string_view message) {
+    if (ack) ack(one(domain::rules::refusal(message)));
+    emit(s, "error", boost::json::object{{"message", message}});
+}
+
 // The socket's state; a raw pointer: the socket owns it, and the rate limit reads it for every event.
 inline gateway::state* state_of(const server::socket& s) {
     return static_cast<gateway::state*>(s.app_state.get());

@@ -16,13 +16,6 @@ namespace switchboard::app {
 namespace json = boost::json;
 using server::socket_ptr;
 
-namespace {
-
-// Waits longer than this are re-armed when they end, so no timer computes a far-away time point.
-constexpr std::int64_t max_timer_ms = 86400000;
-
-}  // namespace
-
 // One timer per socket. A DRF socket: the next re-check. A JWT socket: first the warning
 // (TOKEN_EXPIRY_WARNING before exp), then the end at exp + JWT_LEEWAY (a token accepted within the
 // leeway lives as long as verification allowed, not a moment less).
@@ -42,25 +35,13 @@ void gateway::schedule_expiry(const socket_ptr& s, state& st) {
         if (auto s = w.lock())
             if (auto* st = state_of(*s)) schedule_expiry(s, *st);
     };
-    auto exp_ms = *st.who.expires_at * 1000;  // clamped to max_expiry_s at verification: no overflow
-    auto end_ms = exp_ms + cfg_.verify.leeway_s * 1000;
-    auto now = wall_ms();
-    auto warn_at = exp_ms - cfg_.expiry_warning_s * 1000;
-    if (!st.warned && cfg_.expiry_warning_s > 0 && now >= warn_at && now < end_ms) {
-        st.warned = true;
-        // Seconds to exp (0 within the leeway): when the client should have refreshed.
-        emit(s, "token_expiring_soon",
-             json::object{{"expiresIn", (std::max<std::int64_t>(exp_ms - now, 0) + 999) / 1000}});
-    }
-    if (!st.warned && cfg_.expiry_warning_s > 0 && now < warn_at) {
-        s->set_timer(std::chrono::milliseconds(std::min(warn_at - now, max_timer_ms)), rearm);
-        return;
-    }
-    if (end_ms - now > max_timer_ms) {
-        s->set_timer(std::chrono::milliseconds(max_timer_ms), rearm);
-        return;
-    }
-    s->set_timer(std::chrono::milliseconds(std::max<std::int64_t>(0, end_ms - now)), [w] {
+    auto step = domain::rules::plan_expiry(st.who.expires_at, st.warned, wall_ms(),
+                                           {cfg_.expiry_warning_s, cfg_.verify.leeway_s});
+    if (step.warn_expires_in_s)
+        emit(s, "token_expiring_soon", json::object{{"expiresIn", *step.warn_expires_in_s}});
+    auto wait = std::chrono::milliseconds(step.wait_ms);
+    if (step.next == domain::rules::expiry_step::then::look_again) return s->set_timer(wait, rearm);
+    s->set_timer(wait, [w] {
         auto s = w.lock();
         if (!s) return;
         emit(s, "error", json::object{{"message", "Token expired"}});
@@ -172,10 +153,7 @@ std::string gateway::client_address_of(const server::socket& s) const {
 }
 
 bool gateway::drf_token(const auth::found_token& t) const {
-    // A Django key: the Token scheme, or (with DRF on) a credential that is not a three-segment JWT.
-    return comm_.drf_enabled() &&
-           (t.scheme == "Token" ||
-            (t.scheme != "Bearer" && std::count(t.value.begin(), t.value.end(), '.') != 2));
+    return domain::rules::is_drf_token(t, comm_.drf_enabled());
 }
 
 bool gateway::lookups_allowed(const std::string& address) {

@@ -1,9 +1,13 @@
-// Composition root of the Switchboard gateway: settings → server → gateway → run.
+// Composition root of the Switchboard gateway: settings → server → the domain's runtime (app
+// thread, store, port adapters, services) → presence → the gateway's adapters (Socket.IO events,
+// push API, REST) → run; then down in reverse (the domain's thread first, so no answer calls back
+// into a gateway that is gone).
 #include "gateway.hpp"
 
 #include <switchboard/auth/limits.hpp>
 #include <switchboard/common/config.hpp>
 #include <switchboard/common/log.hpp>
+#include <switchboard/presence/registry.hpp>
 #include <switchboard/server/engine_settings.hpp>
 #include <switchboard/server/runtime.hpp>
 #include <switchboard/server/server.hpp>
@@ -86,7 +90,8 @@ int main(int argc, char** argv) {
         if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
         log::info("store", {{"store", app::describe_store(dcfg)}});
         app::communication comm(srv, std::move(dcfg));
-        app::gateway gw(srv, std::move(gcfg), comm);
+        presence::registry presence;  // who is online on this node (a presence_store)
+        app::gateway gw(srv, std::move(gcfg), comm, presence);
         comm.start();
         srv.run();
         comm.stop();  // before the gateway goes: no database answer may call back into it

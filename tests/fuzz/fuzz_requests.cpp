@@ -1,8 +1,8 @@
 // The input checks of the chat and notification operations and the REST routes
-// (apps/switchboard/input.cpp): never crash or throw on any input; every refusal is a 4xx with a
+// (libs/domain/src/commands.cpp): never crash or throw on any input; every refusal is a 4xx with a
 // non-empty message; what is accepted keeps to the identifier rules (switchboard/auth/ids.hpp).
 // First byte: which checks; the rest is a JSON object, a REST path, or raw identifier bytes.
-#include "../../apps/switchboard/input.hpp"
+#include <switchboard/domain/commands.hpp>
 
 #include <switchboard/auth/ids.hpp>
 #include <switchboard/protocol/engine_request.hpp>
@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-using namespace switchboard::app;
+using namespace switchboard::domain;
 
 namespace {
 
@@ -125,7 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (conv != dm_conversation(who.user_id, other) || !switchboard::auth::valid_id(other) ||
          other == who.user_id))
         std::abort();
-    switchboard::persistence::notification note;
+    switchboard::domain::notification note;
     expect_refusal(notification_audience(args, data[0] % 2 == 1, note));
     expect_refusal(notification_fields(args, note));
     return 0;

@@ -1,5 +1,5 @@
 // Input checks of the chat and notification operations and the REST API's routes.
-#include "input.hpp"
+#include <switchboard/domain/commands.hpp>
 
 #include <switchboard/auth/identity.hpp>
 #include <switchboard/auth/ids.hpp>
@@ -11,19 +11,9 @@
 #include <cctype>
 #include <string>
 
-namespace switchboard::app {
+namespace switchboard::domain {
 
 namespace json = boost::json;
-
-outcome fail(unsigned status, std::string message) {
-    return {status, json::object{{"success", false}, {"error", std::move(message)}}};
-}
-outcome ok(json::object fields, unsigned status) {
-    json::object o{{"success", true}};
-    for (auto& [k, v] : fields)
-        o[k] = std::move(v);
-    return {status, std::move(o)};
-}
 
 // snake_case keys of the Django-style REST API → the events' camelCase (when not both given).
 json::object camel_keys(json::object in) {
@@ -254,7 +244,7 @@ check client_message_id(const json::object& o, std::optional<std::string>& out) 
 constexpr std::array<std::string_view, 4> priorities{"low", "normal", "high", "urgent"};
 
 // The fields of a notification (type, title, message, priority, metadata).
-check notification_fields(const json::object& o, persistence::notification& n) {
+check notification_fields(const json::object& o, notification& n) {
     if (auto* t = field(o, "type")) {
         if (!t->is_string() || t->get_string().empty() || t->get_string().size() > 64)
             return fail(400, "type must be a non-empty string of at most 64 characters");
@@ -279,9 +269,9 @@ check notification_fields(const json::object& o, persistence::notification& n) {
 }
 
 // The audience of a notification: recipientId (send), or collegeId / global:true (broadcast).
-check notification_audience(const json::object& o, bool broadcast, persistence::notification& n) {
+check notification_audience(const json::object& o, bool broadcast, notification& n) {
     if (!broadcast) {
-        n.to = persistence::audience::user;
+        n.to = audience::user;
         return need_user(o, "recipientId", n.audience_id);
     }
     auto* g = field(o, "global");
@@ -289,11 +279,11 @@ check notification_audience(const json::object& o, bool broadcast, persistence::
     if (g && !g->is_bool()) return fail(400, "global must be true or false");
     if (field(o, "collegeId")) {
         if (global) return fail(400, "collegeId and global:true exclude each other");
-        n.to = persistence::audience::college;
+        n.to = audience::college;
         return need_user(o, "collegeId", n.audience_id);
     }
     if (!global) return fail(400, "collegeId is required (or global: true for everyone)");
-    n.to = persistence::audience::global;
+    n.to = audience::global;
     return std::nullopt;
 }
 
@@ -376,4 +366,4 @@ std::variant<rest_endpoint, outcome> resolve_rest(std::string_view path, std::st
     return std::move(*e);
 }
 
-}  // namespace switchboard::app
+}  // namespace switchboard::domain

@@ -1,9 +1,10 @@
 #pragma once
-// What clients send to the chat and notification operations, checked before anything touches the
-// database: pure (Boost.JSON only), so the fuzz target `requests` drives it directly. Every check
-// returns the answer to give ({success:false, error} naming the problem) or nothing.
-#include <switchboard/persistence/conversation.hpp>
-#include <switchboard/persistence/notification.hpp>
+// What clients send to the chat and notification operations, decoded into typed commands and
+// checked before anything touches the database: pure (Boost.JSON only), so the fuzz target
+// `requests` drives it directly. Every check returns the answer to give ({success:false, error}
+// naming the problem) or nothing.
+#include <switchboard/domain/records.hpp>
+#include <switchboard/domain/reply.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -14,25 +15,7 @@
 #include <variant>
 #include <vector>
 
-namespace switchboard::app {
-
-// Who is asking.
-struct caller {
-    std::string user_id;
-    std::string college_id;
-    std::string role;
-    bool super_admin = false;
-    bool anonymous = true;
-    std::string socket_id;  // "" for REST calls
-};
-
-// An answer: the HTTP status for REST, and the body both REST and acks carry
-// ({success:true, ...} or {success:false, error}); `allow` for a 405.
-struct outcome {
-    unsigned status = 200;
-    boost::json::object body;
-    std::string allow;
-};
+namespace switchboard::domain {
 
 enum class operation {
     chat_send,
@@ -52,11 +35,6 @@ enum class operation {
     notification_broadcast,  // to a college or everyone (NOTIFY_ROLES)
     online_users,            // REST only: this node's connected users
 };
-
-outcome fail(unsigned status, std::string message);
-outcome ok(boost::json::object fields = {}, unsigned status = 200);
-
-using check = std::optional<outcome>;
 
 // snake_case keys (the Django-style REST names) → camelCase, unless both are given.
 boost::json::object camel_keys(boost::json::object in);
@@ -80,7 +58,6 @@ check need_string(const boost::json::object& o, std::string_view name, std::size
 check attachments_of(const boost::json::object& o, std::string& out);
 check need_member(const caller& who);
 
-using persistence::dm_conversation;
 // conversationId (one the caller takes part in: "dm:" a ":" b with both valid ids) or userId → the
 // conversation and the other user. The store is then addressed by (caller, other), never by the name.
 check conversation_of(const boost::json::object& o, const caller& who, std::string& conv, std::string& other);
@@ -88,9 +65,9 @@ check conversation_of(const boost::json::object& o, const caller& who, std::stri
 check client_message_id(const boost::json::object& o, std::optional<std::string>& out);
 
 // type?, title, message, priority?, metadata?
-check notification_fields(const boost::json::object& o, persistence::notification& n);
+check notification_fields(const boost::json::object& o, notification& n);
 // recipientId (send), or collegeId / global:true (broadcast).
-check notification_audience(const boost::json::object& o, bool broadcast, persistence::notification& n);
+check notification_audience(const boost::json::object& o, bool broadcast, notification& n);
 
 inline constexpr std::string_view rest_prefix = "/api/v1/communication/";
 
@@ -103,4 +80,56 @@ struct rest_endpoint {
 };
 std::variant<rest_endpoint, outcome> resolve_rest(std::string_view path, std::string_view method);
 
-}  // namespace switchboard::app
+// ---- typed commands: an operation's arguments decoded and checked (camelCase keys) ----------------
+
+struct send_message {
+    std::string receiver_id;
+    std::string body;
+    std::string attachments = "[]";
+    std::optional<std::string> client_message_id;
+};
+struct set_typing {
+    std::string receiver_id;
+    bool on = true;
+};
+struct mark_read {
+    std::string conversation_id;
+    std::string other;
+    std::vector<std::int64_t> ids;
+    std::optional<std::int64_t> up_to;
+};
+struct history_query {
+    std::string conversation_id;
+    std::string other;
+    std::optional<std::int64_t> before;
+    std::int64_t limit = 50;
+};
+struct search_query {
+    std::string q;
+    std::int64_t limit = 20;
+};
+struct notification_page {
+    std::optional<std::int64_t> before;
+    std::int64_t limit = 20;
+    bool unread_only = false;
+};
+// notification:markRead / markAllRead / dismiss: the ids (empty with `all`).
+struct notification_ids {
+    std::vector<std::int64_t> ids;
+    bool all = false;
+    bool dismiss = false;
+};
+
+check decode(const boost::json::object& a, const caller& who, std::size_t max_message_length,
+             send_message& out);
+check decode(const boost::json::object& a, set_typing& out);
+check decode(const boost::json::object& a, const caller& who, mark_read& out);
+check decode(const boost::json::object& a, const caller& who, history_query& out);
+check decode(const boost::json::object& a, search_query& out);
+// `unread_only` is the operation's (notification:getUnread); the argument can only add it.
+check decode(const boost::json::object& a, bool unread_only, notification_page& out);
+check decode(const boost::json::object& a, bool all, bool dismiss, notification_ids& out);
+// A new notification: its audience (recipientId, or collegeId / global:true) and its fields.
+check decode(const boost::json::object& a, bool broadcast, notification& out);
+
+}  // namespace switchboard::domain

@@ -1,11 +1,11 @@
-// The gateway's input checks (apps/switchboard/input.cpp): what is accepted, what each refusal
+// The gateway's input checks (libs/domain/src/commands.cpp): what is accepted, what each refusal
 // says, and the REST routes.
-#include "../../../apps/switchboard/input.hpp"
+#include <switchboard/domain/commands.hpp>
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-using namespace switchboard::app;
+using namespace switchboard::domain;
 namespace json = boost::json;
 
 namespace {
@@ -146,11 +146,11 @@ TEST_CASE("audit #1: ids with NUL or ':' are refused at every check, conversatio
 }
 
 TEST_CASE("input: notifications") {
-    switchboard::persistence::notification n;
+    switchboard::domain::notification n;
     CHECK_FALSE(notification_audience(obj(R"({"global":true})"), true, n));
-    CHECK(n.to == switchboard::persistence::audience::global);
+    CHECK(n.to == switchboard::domain::audience::global);
     CHECK_FALSE(notification_audience(obj(R"({"collegeId":9})"), true, n));
-    CHECK(n.to == switchboard::persistence::audience::college);
+    CHECK(n.to == switchboard::domain::audience::college);
     CHECK(n.audience_id == "9");
     CHECK(error_of(notification_audience(obj(R"({"global":"yes"})"), true, n)) ==
           "global must be true or false");
