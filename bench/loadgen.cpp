@@ -4,138 +4,38 @@
 //   sb-loadgen --port P --scenario connect --conns N --rate R [--hold S]
 //   sb-loadgen --port P --scenario echo    --conns N --rate R --duration S [--open-rate X]
 //   sb-loadgen --port P --scenario fanout  --conns N --rate R --duration S --pubs X
+//   sb-loadgen --port P --scenario chat    --conns N --rate R --duration S --jwt-secret K [--open-rate X]
 //
 // connect: opens N connections at R/s and holds them; echo: each connection emits "echo" with an
 // ack, closed loop, or open loop at X acks/s in total (latency from the intended send time, so
 // queueing is not hidden); fanout: N subscribers join one room, a publisher asks the server to
-// broadcast X times a second. Prints one JSON object with the results and its own CPU time.
+// broadcast X times a second; chat: see loadgen_chat.cpp. Prints one JSON object with the results and
+// its own CPU time (and, with --server-pid, the server's over the measured window).
+#include "loadgen_common.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
+using namespace sbload;
 using asio::as_tuple;
 using asio::use_awaitable;
-using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-struct options {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 3300;
-    std::string scenario = "echo";
-    int conns = 1000;
-    double rate = 2000;  // connections per second
-    double duration = 10;
-    double hold = 2;
-    double open_rate = 0;  // echo: total acks/s for the open loop (0: closed loop)
-    double pubs = 10;      // fanout: publishes per second
-    int threads = 1;
-    int server_pid = 0;  // when set: the server's CPU over the measured window is reported
-    int payload = 16;
-};
-
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now().time_since_epoch())
-        .count();
-}
-
-struct stats {
-    std::mutex mu;
-    std::vector<std::uint32_t> latencies_us;
-    std::atomic<std::uint64_t> ok_connects{0}, failed_tcp{0}, failed_ws{0}, failed_open{0}, failed_connect{0};
-    std::atomic<std::uint64_t> acks{0}, deliveries{0}, duplicates{0}, errors{0};
-    std::atomic<int> ready{0};
-    std::int64_t last_connect_us = 0;
-    std::vector<std::vector<std::uint8_t>> seen;  // fanout: per subscriber, per publish seq
-};
-
-using ws_t = websocket::stream<beast::tcp_stream>;
-
-// TCP + WebSocket + Engine.IO open + Socket.IO CONNECT. nullptr on failure (counted by stage).
-asio::awaitable<std::unique_ptr<ws_t>> open_socket(const options& o, stats& st) {
-    auto ex = co_await asio::this_coro::executor;
-    auto ws = std::make_unique<ws_t>(ex);
-    tcp::endpoint ep(asio::ip::make_address(o.host), o.port);
-    auto& layer = beast::get_lowest_layer(*ws);
-    layer.expires_after(std::chrono::seconds(30));
-    auto [ec] = co_await layer.async_connect(ep, as_tuple(use_awaitable));
-    if (ec) {
-        ++st.failed_tcp;
-        co_return nullptr;
-    }
-    layer.expires_never();
-    ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-    std::tie(ec) =
-        co_await ws->async_handshake(o.host + ":" + std::to_string(o.port),
-                                     "/socket.io/?EIO=4&transport=websocket", as_tuple(use_awaitable));
-    if (ec) {
-        ++st.failed_ws;
-        co_return nullptr;
-    }
-    beast::flat_buffer buf;
-    auto [rec, n] = co_await ws->async_read(buf, as_tuple(use_awaitable));
-    if (rec || buf.size() == 0 || static_cast<const char*>(buf.data().data())[0] != '0') {
-        ++st.failed_open;
-        co_return nullptr;
-    }
-    buf.consume(buf.size());
-    ws->text(true);
-    std::tie(ec, n) = co_await ws->async_write(asio::buffer(std::string_view("40")), as_tuple(use_awaitable));
-    std::tie(rec, n) = co_await ws->async_read(buf, as_tuple(use_awaitable));
-    std::string_view reply(static_cast<const char*>(buf.data().data()), buf.size());
-    if (ec || rec || reply.substr(0, 2) != "40") {
-        ++st.failed_connect;
-        co_return nullptr;
-    }
-    ++st.ok_connects;
-    co_return ws;
-}
-
-std::string_view frame_of(const beast::flat_buffer& b) {
-    return {static_cast<const char*>(b.data().data()), b.size()};
-}
-
-// Parses the number after `key` (e.g. "\"t\":") in `s`.
-std::int64_t field(std::string_view s, std::string_view key) {
-    auto p = s.find(key);
-    if (p == std::string_view::npos) return -1;
-    std::int64_t v = -1;
-    std::from_chars(s.data() + p + key.size(), s.data() + s.size(), v);
-    return v;
-}
-
-asio::awaitable<void> pause_until(clock_type::time_point t) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, t);
-    co_await timer.async_wait(as_tuple(use_awaitable));
-}
 
 asio::awaitable<void> run_connect(const options& o, stats& st, clock_type::time_point start_at,
                                   clock_type::time_point end) {
@@ -275,23 +175,8 @@ asio::awaitable<void> run_publisher(const options& o, stats& st, clock_type::tim
     co_await t.async_wait(as_tuple(use_awaitable));
 }
 
-std::uint32_t pct(const std::vector<std::uint32_t>& v, double p) {
-    if (v.empty()) return 0;
-    auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1));
-    return v[i];
-}
-
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-    options o;
+// Reads the flags into `o`; false (with a message) on an unknown flag or a target out of bounds.
+bool parse(int argc, char** argv, options& o) {
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i], v = argv[i + 1];
         if (a == "--host")
@@ -316,22 +201,30 @@ int main(int argc, char** argv) {
             o.threads = std::stoi(v);
         else if (a == "--server-pid")
             o.server_pid = std::stoi(v);
+        else if (a == "--db-pid")
+            o.db_pid = std::stoi(v);
         else if (a == "--payload")
             o.payload = std::stoi(v);
+        else if (a == "--jwt-secret")
+            o.jwt_secret = v;
         else {
             std::cerr << "sb-loadgen: unknown option " << a << "\n";
-            return 2;
+            return false;
         }
     }
-    auto addr = asio::ip::make_address(o.host);
-    if (!addr.is_loopback()) {
+    if (!asio::ip::make_address(o.host).is_loopback()) {
         std::cerr << "sb-loadgen: only loopback targets are allowed\n";
-        return 2;
+        return false;
     }
     if (o.duration > 120 || o.hold > 120) {
         std::cerr << "sb-loadgen: runs are bounded to 120 s\n";
-        return 2;
+        return false;
     }
+    return true;
+}
+
+// connect, echo and fanout.
+int run_scenario(const options& o) {
     stats st;
     std::atomic<std::uint64_t> published{0};
     std::vector<std::unique_ptr<asio::io_context>> ctxs;
@@ -361,35 +254,13 @@ int main(int argc, char** argv) {
         asio::co_spawn(*ctxs[0], run_publisher(o, st, go, end, published), asio::detached);
     auto cpu0 = cpu_seconds();
     // The server's CPU between `go` and `end` only (no handshakes, no ramp), from /proc.
-    double server_cpu = -1;
-    std::thread server_probe;
-    if (o.server_pid > 0)
-        server_probe = std::thread([&] {
-            auto read = [&]() -> double {
-                std::ifstream f("/proc/" + std::to_string(o.server_pid) + "/stat");
-                std::string line;
-                std::getline(f, line);
-                auto rp = line.rfind(')');
-                if (rp == std::string::npos) return -1;
-                std::istringstream rest(line.substr(rp + 2));
-                std::string field;
-                double ticks = 0;
-                for (int i = 3; i <= 15 && rest >> field; ++i)
-                    if (i == 14 || i == 15) ticks += std::stod(field);
-                return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-            };
-            std::this_thread::sleep_until(go);
-            double a = read();
-            std::this_thread::sleep_until(end);
-            double b = read();
-            if (a >= 0 && b >= 0) server_cpu = b - a;
-        });
+    cpu_window server(o, go, end);
     std::vector<std::thread> threads;
     for (auto& c : ctxs)
         threads.emplace_back([&c] { c->run_for(std::chrono::seconds(150)); });
     for (auto& t : threads)
         t.join();
-    if (server_probe.joinable()) server_probe.join();
+    server.join();
     double cpu = cpu_seconds() - cpu0;
     double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     std::sort(st.latencies_us.begin(), st.latencies_us.end());
@@ -415,6 +286,15 @@ int main(int argc, char** argv) {
         (unsigned long long)st.duplicates.load(), (unsigned long long)st.errors.load(),
         st.latencies_us.size(), pct(st.latencies_us, 50), pct(st.latencies_us, 99),
         pct(st.latencies_us, 99.9), st.latencies_us.empty() ? 0u : st.latencies_us.back(), cpu, wall,
-        measured, server_cpu);
+        measured, server.server_s);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    if (!parse(argc, argv, o)) return 2;
+    if (o.scenario == "chat") return run_chat(o);
+    return run_scenario(o);
 }
