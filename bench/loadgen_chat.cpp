@@ -52,8 +52,8 @@ std::string b64url(std::string_view in) {
 std::string mint_jwt(const std::string& secret, const std::string& user) {
     auto now = static_cast<long long>(std::time(nullptr));
     std::string input = b64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                        b64url(R"({"userId":")" + user + R"(","iat":)" + std::to_string(now) +
-                               R"(,"exp":)" + std::to_string(now + 3600) + "}");
+                        b64url(R"({"userId":")" + user + R"(","iat":)" + std::to_string(now) + R"(,"exp":)" +
+                               std::to_string(now + 3600) + "}");
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
@@ -279,7 +279,8 @@ int run_chat(const options& o) {
     auto ramp =
         std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.conns / o.rate));
     auto go = t0 + ramp + std::chrono::milliseconds(500);
-    auto end = go + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.duration));
+    auto end =
+        go + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.duration));
     // Partners on the same thread: a pair's sockets then share one loop, like their counters.
     for (int i = 0; i < o.conns; ++i)
         asio::co_spawn(*ctxs[static_cast<std::size_t>(i / 2 % o.threads)],

@@ -149,6 +149,19 @@ server::server(server_options opts, runtime& rt) : server(std::move(opts), &rt) 
 
 server::server(server_options opts, runtime* rt) : impl_(std::make_shared<impl>(*this, std::move(opts), rt)) {
     of("/");
+    add_engine_metrics();
+    // The Engine.IO endpoints answer every method (their own errors for the wrong ones).
+    using detail::route_target;
+    impl_->router.add(detail::route_kind::exact, impl_->opts.path, detail::methods::any,
+                      route_target{route_target::kind::engine, {}, {}}, -1);
+    if (!impl_->opts.raw_echo_path.empty())
+        impl_->router.add(detail::route_kind::exact, impl_->opts.raw_echo_path, detail::methods::any,
+                          route_target{route_target::kind::raw_echo, {}, {}}, -1);
+    add_builtin_routes();
+}
+
+// The engine's own counters and gauges in the registry /metrics renders.
+void server::add_engine_metrics() {
     auto& m = impl_->metrics;
     impl_->handshakes =
         &m.add_family("switchboard_handshakes_total", "Engine.IO sessions opened", "transport");
@@ -176,13 +189,6 @@ server::server(server_options opts, runtime* rt) : impl_(std::make_shared<impl>(
     impl_->bytes_in = &m.add_counter("switchboard_bytes_in_total", "Bytes received in Engine.IO messages");
     impl_->bytes_out = &m.add_counter("switchboard_bytes_out_total", "Bytes sent in Engine.IO messages");
     impl_->ws = {impl_->bytes_in, impl_->bytes_out, &impl_->dropped->at("payload_too_large")};
-    // The Engine.IO endpoints answer every method (their own errors for the wrong ones).
-    using detail::route_target;
-    impl_->router.add(detail::route_kind::exact, impl_->opts.path, detail::methods::any,
-                      route_target{route_target::kind::engine, {}, {}}, -1);
-    if (!impl_->opts.raw_echo_path.empty())
-        impl_->router.add(detail::route_kind::exact, impl_->opts.raw_echo_path, detail::methods::any,
-                          route_target{route_target::kind::raw_echo, {}, {}}, -1);
     m.add_gauge("switchboard_engine_sessions", "Open Engine.IO sessions", [w = std::weak_ptr<impl>(impl_)] {
         auto i = w.lock();
         return i ? static_cast<double>(i->session_count.load()) : 0.0;
@@ -202,6 +208,10 @@ server::server(server_options opts, runtime* rt) : impl_(std::make_shared<impl>(
                                }
                            return out;
                        });
+}
+
+// /ready, /metrics and /health.
+void server::add_builtin_routes() {
     route("/ready", [this](const http_request_view&) {
         bool ok = ready();
         boost::json::object o{{"ready", ok},

@@ -51,7 +51,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     detail::route_table router;
     string_map<std::unique_ptr<namespace_>> namespaces;
     string_map<std::unique_ptr<detail::namespace_impl>> ns_state;
-    server::adapter_factory make_adapter;  // null: rooms::memory_adapter
+    server::adapter_factory make_adapter;           // null: rooms::memory_adapter
     std::function<bool(std::string_view)> no_cors;  // paths answered without CORS headers
 
     // Metrics of the engine (registered in `metrics`).

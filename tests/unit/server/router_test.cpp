@@ -11,7 +11,8 @@ namespace {
 using router = basic_router<std::string>;
 }
 
-TEST_CASE("router: unknown path is not found; known path with another method lists the allowed ones", "[router]") {
+TEST_CASE("router: unknown path is not found; known path with another method lists the allowed ones",
+          "[router]") {
     router r;
     r.add(route_kind::exact, "/api/stats", methods::get, "stats");
     r.add(route_kind::exact, "/api/notify", parse_methods("POST"), "notify");

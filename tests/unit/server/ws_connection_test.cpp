@@ -43,14 +43,16 @@ public:
     template <class Handler>
     void async_wait_readable(Handler&& h) {
         if (fc_->fail())
-            return asio::post(get_executor(), [h = std::move(h)]() mutable { h(asio::error::connection_reset); });
+            return asio::post(get_executor(),
+                              [h = std::move(h)]() mutable { h(asio::error::connection_reset); });
         inner_.async_wait_readable(std::forward<Handler>(h));
     }
     template <class Buffers, class Condition, class Handler>
     void async_write(const Buffers& bufs, Condition&& cond, Handler&& h) {
         if (fc_->fail())
-            return asio::post(get_executor(),
-                              [h = std::move(h)]() mutable { h(asio::error::connection_reset, std::size_t{0}); });
+            return asio::post(get_executor(), [h = std::move(h)]() mutable {
+                h(asio::error::connection_reset, std::size_t{0});
+            });
         inner_.async_write(bufs, std::forward<Condition>(cond), std::forward<Handler>(h));
     }
     void shutdown_send() noexcept {

@@ -13,7 +13,8 @@ runtime::runtime(unsigned threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     // Concurrency hint 1: only its own thread runs each context.
     for (unsigned i = 0; i < threads; ++i)
-        contexts_.push_back(std::make_unique<detail::io_ctx>(1));
+        contexts_.emplace_back(new detail::io_ctx(1),
+                               [](boost::asio::io_context* c) { delete static_cast<detail::io_ctx*>(c); });
 }
 
 runtime::~runtime() = default;

@@ -26,7 +26,10 @@ public:
     void stop();
 
 private:
-    std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+    // The contexts are the shell's io_ctx (a derived type without a virtual destructor): each is
+    // deleted as what it is.
+    using context_ptr = std::unique_ptr<boost::asio::io_context, void (*)(boost::asio::io_context*)>;
+    std::vector<context_ptr> contexts_;
 };
 
 }  // namespace switchboard::server

@@ -335,6 +335,8 @@ public:
 private:
     friend class namespace_;
     server(server_options opts, runtime* rt);
+    void add_engine_metrics();
+    void add_builtin_routes();
     std::shared_ptr<impl> impl_;
 };
 
