@@ -81,8 +81,9 @@ void recovery_log::append(std::uint64_t seq, logged_packet p) {
 void recovery_log::record(std::string_view offset, const broadcast_options& opts, const encoded_packet& pkt,
                           std::int64_t now) {
     std::lock_guard lock(mu_);
-    auto seq = parse_seq(offset, prefix_);
-    if (seq == 0 || seq >= next_seq_ || by_offset_.count(std::string(offset))) return;  // not one of ours
+    if (offset.empty() || by_offset_.count(std::string(offset))) return;
+    auto seq = foreign_ ? next_seq_++ : parse_seq(offset, prefix_);
+    if (seq == 0 || seq >= next_seq_) return;  // not one of ours
     append_locked(seq, logged_packet{std::string(offset), now, opts, pkt});
 }
 
@@ -131,6 +132,20 @@ std::optional<recovery_log::restored> recovery_log::restore(
         if (broadcast_reaches(it->second.opts, r.session.sid, r.session.rooms))
             r.missed.push_back(it->second.packet);
     return r;
+}
+
+std::optional<std::vector<encoded_packet>> recovery_log::missed_after(const std::string& offset,
+                                                                      const std::string& sid,
+                                                                      const std::vector<std::string>& rooms,
+                                                                      std::int64_t now) {
+    std::lock_guard lock(mu_);
+    trim_locked(now);
+    auto oit = by_offset_.find(offset);
+    if (oit == by_offset_.end()) return std::nullopt;
+    std::vector<encoded_packet> out;
+    for (auto it = packets_.upper_bound(oit->second); it != packets_.end(); ++it)
+        if (broadcast_reaches(it->second.opts, sid, rooms)) out.push_back(it->second.packet);
+    return out;
 }
 
 void recovery_log::trim_locked(std::int64_t now) {

@@ -214,9 +214,11 @@ void server::add_engine_metrics() {
 void server::add_builtin_routes() {
     route("/ready", [this](const http_request_view&) {
         bool ok = ready();
-        boost::json::object o{{"ready", ok},
-                              {"service", impl_->opts.service_name},
-                              {"status", ok ? "ready" : (impl_->stopping ? "draining" : "starting")}};
+        const char* status = ok                                                 ? "ready"
+                             : impl_->stopping.load()                           ? "draining"
+                             : !impl_->dependencies_up() && impl_->ready.load() ? "degraded"
+                                                                                : "starting";
+        boost::json::object o{{"ready", ok}, {"service", impl_->opts.service_name}, {"status", status}};
         return http_reply{ok ? 200u : 503u, "application/json", common::json_write(o)};
     });
     if (impl_->opts.metrics_public)
@@ -236,13 +238,23 @@ void server::add_builtin_routes() {
     });
     route("/health", [this](const http_request_view&) {
         boost::json::object o;
-        o["status"] = "ok";
+        bool up = true;
+        if (!impl_->health_checks.empty()) {
+            boost::json::object checks;
+            for (const auto& [name, check] : impl_->health_checks) {
+                bool ok = check();
+                checks[name] = ok ? "up" : "down";
+                up = up && ok;
+            }
+            o["checks"] = std::move(checks);
+        }
+        o["status"] = up ? "ok" : "degraded";
         o["service"] = impl_->opts.service_name;
         o["timestamp"] = detail::iso_time(detail::wall_ms());
         o["version"] = SWITCHBOARD_VERSION;
         o["uptime"] = static_cast<double>(detail::now_ms() - impl_->started_ms) / 1000.0;
         o["connections"] = connection_count();
-        return http_reply{200, "application/json", common::json_write(o)};
+        return http_reply{up ? 200u : 503u, "application/json", common::json_write(o)};
     });
 }
 
@@ -302,7 +314,12 @@ void server::set_ready(bool r) noexcept {
     impl_->ready = r;
 }
 bool server::ready() const noexcept {
-    return impl_->ready.load() && !impl_->stopping.load() && impl_->port.load() != 0;
+    return impl_->ready.load() && !impl_->stopping.load() && impl_->port.load() != 0 &&
+           impl_->dependencies_up();
+}
+
+void server::add_health_check(std::string name, std::function<bool()> up) {
+    impl_->health_checks.emplace_back(std::move(name), std::move(up));
 }
 
 std::size_t server::broadcast(std::string_view nsp, const rooms::broadcast_options& opts,

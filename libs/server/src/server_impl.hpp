@@ -70,6 +70,13 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     detail::ws_stats ws;          // what every WebSocket connection counts
     std::atomic<bool> ready{false};
     std::atomic<bool> ready_set_by_app{false};
+    // Dependencies /ready and /health report (add_health_check; set before run(), read after).
+    std::vector<std::pair<std::string, std::function<bool()>>> health_checks;
+    bool dependencies_up() const {
+        for (const auto& [name, up] : health_checks)
+            if (!up()) return false;
+        return true;
+    }
 
     // Open TCP connections (conn_slot) and the limit applied to them and to sessions; declared
     // before the sessions, whose WebSockets give their slots back here when they go.

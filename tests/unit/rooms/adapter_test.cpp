@@ -31,6 +31,15 @@ public:
         });
         return n;
     }
+    void broadcast_with_ack(const broadcast_packet& p, const broadcast_options& opts, count_callback on_count,
+                            ack_callback on_ack) override {
+        std::vector<std::string> ids;
+        index.for_each_target(opts, [&](const std::string& id) { ids.push_back(id); });
+        calls.push_back("with-ack:" + p.event);
+        on_count(ids.size());
+        for (const auto& id : ids)
+            on_ack(boost::json::array{boost::json::string(id)}, {});
+    }
     void add_sockets(const broadcast_options& opts, const std::vector<std::string>& rooms) override {
         std::vector<std::string> ids;
         index.for_each_target(opts, [&](const std::string& id) { ids.push_back(id); });

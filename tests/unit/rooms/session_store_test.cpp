@@ -71,6 +71,23 @@ TEST_CASE("session_store: offsets that are not the store's are ignored") {
     CHECK(log.packet_count() == 1);
 }
 
+TEST_CASE("session_store: under a cluster adapter, stream ids are kept in the order given") {
+    recovery_log log(60000, "m-");
+    log.accept_foreign_offsets(true);
+    session_store& store = log;
+    store.session_live("p", "s");
+    store.record("1700000000000-0", {}, pkt("first"), 1);
+    store.session_lost("p", {}, 2, true);
+    store.record("1700000000000-1", {}, pkt("second"), 3);
+    store.record("1700000000000-1", {}, pkt("again"), 3);  // recorded once
+    store.record("1700000000005-0", {}, pkt("third"), 4);
+    CHECK(log.packet_count() == 3);
+    auto r = store.restore("p", "1700000000000-0", 5);
+    REQUIRE(r);
+    CHECK(texts(*r) == std::vector<std::string>{"second", "third"});
+    CHECK_FALSE(store.restore("q", "unknown-0", 5));
+}
+
 TEST_CASE("session_store: refused for another owner, after a DISCONNECT, after the window") {
     recovery_log log(100, "m-");
     session_store& store = log;

@@ -228,6 +228,10 @@ void sio_client::finish_connect(const std::shared_ptr<socket_impl>& s, std::opti
     }
     process(out);  // attached
     if (s->ns().recovery && try_restore(s)) return;
+    connect_fresh(s);
+}
+
+void sio_client::connect_fresh(const std::shared_ptr<socket_impl>& s) {
     sockets_.push_back(s);
     s->mark_connected();
     send_connect_reply(*s);
@@ -255,21 +259,34 @@ void sio_client::send_connect_reply(const socket_impl& s) {
 
 bool sio_client::try_restore(const std::shared_ptr<socket_impl>& fresh) {
     auto& ns = fresh->ns();
-    const auto& nsp = fresh->nsp();
     const auto& auth = fresh->auth();
     const auto* pid = auth.if_contains("pid");
     const auto* offset = auth.if_contains("offset");
     if (!pid || !offset || !pid->is_string() || !offset->is_string()) return false;
-    std::optional<rooms::restored_session> r;
-    {
-        std::lock_guard lock(ns.mu);
-        std::function<bool(const std::string&)> keep;
-        if (const auto& filter = ns.api->restore_room_)
-            keep = [&filter, &fresh](const std::string& room) { return filter(fresh, room); };
-        r = ns.sessions()->restore(std::string(pid->get_string()), std::string(offset->get_string()),
-                                   wall_ms(), fresh->owner, keep);
-    }
-    if (!r) return false;
+    std::function<bool(const std::string&)> keep;
+    if (ns.api->restore_room_)
+        keep = [filter = ns.api->restore_room_, fresh](const std::string& room) {
+            return filter(fresh, room);
+        };
+    auto* store = ns.sessions();
+    // The store may answer later (Redis): the CONNECT reply waits; the session may close meanwhile.
+    store->restore_async(std::string(pid->get_string()), std::string(offset->get_string()), wall_ms(),
+                         fresh->owner, std::move(keep),
+                         [fresh](std::optional<rooms::restored_session> r) mutable {
+                             asio::dispatch(fresh->session().executor(), [fresh, r = std::move(r)]() mutable {
+                                 fresh->client().restored(fresh, std::move(r));
+                             });
+                         });
+    return true;
+}
+
+void sio_client::restored(const std::shared_ptr<socket_impl>& fresh,
+                          std::optional<rooms::restored_session> r) {
+    if (session_.closed()) return;
+    auto& ns = fresh->ns();
+    const auto& nsp = fresh->nsp();
+    const auto& auth = fresh->auth();
+    if (!r) return connect_fresh(fresh);
     // Admitted just now, as its owner: the kept session continues with what the hook set.
     auto s = std::make_shared<socket_impl>(session_.shared_from_this(), *this, ns, r->session.sid,
                                            r->session.pid, auth);
@@ -284,7 +301,6 @@ bool sio_client::try_restore(const std::shared_ptr<socket_impl>& fresh) {
     send_connect_reply(*s);
     log::debug("session recovered", {{"nsp", nsp}, {"missed", std::to_string(r->missed.size())}});
     run_connection_handler(s);
-    return true;
 }
 
 }  // namespace switchboard::server::detail

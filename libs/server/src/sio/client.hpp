@@ -20,7 +20,11 @@ public:
     void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);
     // After admission: the kept session of the CONNECT's {pid, offset} when it belongs to the owner
     // the connect hook set on `fresh` (its id, rooms and missed events); false for a fresh session.
+    // A CONNECT with {pid, offset}: asks the namespace's session store, then continues with
+    // restored() or as a fresh socket (connect_fresh) on the session's thread.
     bool try_restore(const std::shared_ptr<socket_impl>& fresh);
+    void restored(const std::shared_ptr<socket_impl>& fresh, std::optional<rooms::restored_session> r);
+    void connect_fresh(const std::shared_ptr<socket_impl>& s);
     void send_connect_reply(const socket_impl& s);
     void run_connection_handler(const std::shared_ptr<socket_impl>& s);
     // On the session's thread, for a connected socket: sends `event` with a new ack id; `cb` gets

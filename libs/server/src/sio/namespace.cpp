@@ -91,6 +91,21 @@ std::size_t namespace_impl::broadcast(const rooms::broadcast_packet& p, const ro
     return deliver(*this, pkt, opts);
 }
 
+void namespace_impl::broadcast_with_ack(const rooms::broadcast_packet& p,
+                                        const rooms::broadcast_options& opts, count_callback on_count,
+                                        ack_callback on_ack) {
+    auto found = targets(opts);
+    if (on_count) on_count(found.size());
+    auto timeout = opts.timeout.value_or(std::chrono::milliseconds(5000));
+    auto shared_ack = std::make_shared<ack_callback>(std::move(on_ack));
+    for (auto& s : found)
+        s->emit_with_ack(p.event, payload{p.args, p.binary}, timeout,
+                         [shared_ack](boost::system::error_code ec, payload reply) {
+                             if (!ec && *shared_ack)
+                                 (*shared_ack)(std::move(reply.args), std::move(reply.binary));
+                         });
+}
+
 void namespace_impl::add_sockets(const rooms::broadcast_options& opts,
                                  const std::vector<std::string>& rooms) {
     for (const auto& s : targets(opts))

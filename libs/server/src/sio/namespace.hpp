@@ -24,6 +24,8 @@ public:
     const std::string& nsp() const noexcept override { return api->name(); }
     std::size_t broadcast(const rooms::broadcast_packet& p, const rooms::broadcast_options& opts,
                           std::string_view offset) override;
+    void broadcast_with_ack(const rooms::broadcast_packet& p, const rooms::broadcast_options& opts,
+                            count_callback on_count, ack_callback on_ack) override;
     void add_sockets(const rooms::broadcast_options& opts, const std::vector<std::string>& rooms) override;
     void del_sockets(const rooms::broadcast_options& opts, const std::vector<std::string>& rooms) override;
     void disconnect_sockets(const rooms::broadcast_options& opts, bool close) override;
@@ -32,7 +34,12 @@ public:
 
     // The live sockets of this node that `opts` targets (collected under the lock).
     std::vector<std::shared_ptr<socket_impl>> targets(const rooms::broadcast_options& opts) const;
-    rooms::session_store* sessions() const noexcept { return recovery.get(); }
+    // The adapter's session store (a cluster's), else the in-memory recovery log.
+    rooms::session_store* sessions() const noexcept {
+        if (!recovery) return nullptr;
+        if (auto* s = adapter ? adapter->sessions() : nullptr) return s;
+        return recovery.get();
+    }
 
     server::impl& srv;
     namespace_* api = nullptr;

@@ -11,6 +11,7 @@
 namespace switchboard::rooms {
 
 class recovery_log;
+class session_store;
 
 class adapter {
 public:
@@ -35,6 +36,10 @@ public:
     virtual void on_join(const std::string& /*sid*/, const std::string& /*room*/) {}
     virtual void on_leave(const std::string& /*sid*/, const std::string& /*room*/) {}
     virtual void on_disconnect(const std::string& /*sid*/) {}
+
+    // Where this namespace's recovery sessions live, when the adapter keeps them elsewhere (a
+    // cluster: Redis, so a client recovers on any node); null: the in-memory recovery log.
+    virtual session_store* sessions() { return nullptr; }
 };
 
 // The single-node adapter (the default): offsets from the namespace's recovery log (none when

@@ -26,6 +26,10 @@ public:
     using fetch_callback = std::function<void(std::vector<socket_info>)>;
     // The ack of a server-side emit (its arguments); empty when the emitter asked for none.
     using emit_reply = std::function<void(boost::json::array)>;
+    // A broadcast with acks: how many sockets it was sent to (once), then each client's ack (its
+    // arguments, binary ones as placeholders → binary).
+    using count_callback = std::function<void(std::size_t)>;
+    using ack_callback = std::function<void(boost::json::array, std::vector<std::string>)>;
 
     virtual ~local_sockets() = default;
     virtual const std::string& nsp() const noexcept = 0;
@@ -35,6 +39,11 @@ public:
     // node that `opts` targets. Returns how many sockets it was queued for.
     virtual std::size_t broadcast(const broadcast_packet& p, const broadcast_options& opts,
                                   std::string_view offset) = 0;
+    // Sends `p` with an ack id of its own to every targeted socket (never logged for recovery);
+    // `on_count` runs once with their number, `on_ack` for each ack that arrives within
+    // opts.timeout (default 5 s). Either may run on any thread.
+    virtual void broadcast_with_ack(const broadcast_packet& p, const broadcast_options& opts,
+                                    count_callback on_count, ack_callback on_ack) = 0;
     // The targeted sockets join / leave every room of `rooms`.
     virtual void add_sockets(const broadcast_options& opts, const std::vector<std::string>& rooms) = 0;
     virtual void del_sockets(const broadcast_options& opts, const std::vector<std::string>& rooms) = 0;

@@ -34,6 +34,12 @@ public:
         : window_(window_ms), prefix_(std::move(offset_prefix)), max_bytes_(max_bytes) {}
 
     std::int64_t window_ms() const noexcept { return window_; }
+    // Under a cluster adapter the offsets are another's (Redis stream ids, in delivery order):
+    // record() then keeps every offset it is given, in the order given, instead of only its own.
+    void accept_foreign_offsets(bool on) {
+        std::lock_guard lock(mu_);
+        foreign_ = on;
+    }
     std::size_t bytes() const {
         std::lock_guard lock(mu_);
         return bytes_;
@@ -63,6 +69,17 @@ public:
                                     const std::string& owner = {},
                                     const std::function<bool(const std::string&)>& keep_room = {}) override;
 
+    // The packets after `offset` that reach a socket `sid` in `rooms`, in order; nullopt when the
+    // offset is unknown (never seen, or trimmed). For a store that keeps sessions elsewhere.
+    std::optional<std::vector<encoded_packet>> missed_after(const std::string& offset, const std::string& sid,
+                                                            const std::vector<std::string>& rooms,
+                                                            std::int64_t now);
+    // Forgets a live or kept session (restored elsewhere).
+    void forget_session(const std::string& pid) {
+        std::lock_guard lock(mu_);
+        sessions_.erase(pid);
+    }
+
     // Drops packets and kept sessions older than the window, and the oldest packets over max_bytes.
     void trim(std::int64_t now) {
         std::lock_guard lock(mu_);
@@ -89,6 +106,7 @@ private:
     std::string prefix_;
     std::size_t max_bytes_;
     std::size_t bytes_ = 0;
+    bool foreign_ = false;
     std::uint64_t next_seq_ = 1;
     std::map<std::uint64_t, logged_packet> packets_;
     std::unordered_map<std::string, std::uint64_t> by_offset_;

@@ -49,6 +49,14 @@ public:
     virtual std::optional<restored_session> restore(
         const std::string& pid, const std::string& offset, std::int64_t now, const std::string& owner = {},
         const std::function<bool(const std::string&)>& keep_room = {}) = 0;
+
+    // The same, for a store that asks another service (Redis): `done` runs once, on any thread.
+    // The default answers at once with restore().
+    using restore_callback = std::function<void(std::optional<restored_session>)>;
+    virtual void restore_async(std::string pid, std::string offset, std::int64_t now, std::string owner,
+                               std::function<bool(const std::string&)> keep_room, restore_callback done) {
+        done(restore(pid, offset, now, owner, keep_room));
+    }
 };
 
 }  // namespace switchboard::rooms

@@ -314,6 +314,10 @@ public:
     // /ready answers 200 while ready and not stopping (default: ready once listening).
     void set_ready(bool ready) noexcept;
     bool ready() const noexcept;
+    // A dependency (e.g. "redis") whose state /ready and /health report: while `up()` answers
+    // false, /ready answers 503 {"status":"degraded"} and /health 503 {"status":"degraded",
+    // "checks":{name:"down"}}. `up` is called on I/O threads: keep it cheap. Call before run().
+    void add_health_check(std::string name, std::function<bool()> up);
 
     // Binds and starts accepting (on the runtime's first thread); returns the port.
     std::uint16_t start();
