@@ -1,7 +1,8 @@
-// Composition root of the Switchboard gateway: settings → server → the domain's runtime (app
-// thread, store, port adapters, services) → presence → the gateway's adapters (Socket.IO events,
-// push API, REST) → run; then down in reverse (the domain's thread first, so no answer calls back
-// into a gateway that is gone).
+// Composition root of the Switchboard gateway: settings → server → the cluster bridge (REDIS_URL)
+// → the domain's runtime (app thread, store, port adapters, services) → presence → the gateway's
+// adapters (Socket.IO events, push API, REST) → run; then down in reverse (the domain's thread
+// first, so no answer calls back into a gateway that is gone; then the bridge).
+#include "cluster.hpp"
 #include "gateway.hpp"
 
 #include <switchboard/auth/limits.hpp>
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
     for (auto& s : app::gateway_settings())
         table.push_back(std::move(s));
     for (auto& s : app::data_settings_table())
+        table.push_back(std::move(s));
+    for (auto& s : app::cluster_settings_table())
         table.push_back(std::move(s));
     common::config cfg(std::move(table));
     auto err = cfg.load(argc, argv, [](const std::string& name) -> std::optional<std::string> {
@@ -62,6 +65,11 @@ int main(int argc, char** argv) {
         std::cerr << "switchboard: unknown command '" << args[0] << "' (try --help)\n";
         return 2;
     }
+    app::cluster_settings ccfg;
+    if (auto e = app::load_cluster_settings(cfg, ccfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
     app::gateway_config gcfg;
     if (auto e = app::load_gateway_config(cfg, gcfg)) {
         std::cerr << "switchboard: " << *e << "\n";
@@ -87,14 +95,19 @@ int main(int argc, char** argv) {
         signals.async_wait([&srv](boost::system::error_code ec, int) {
             if (!ec) srv.stop();
         });
+        // Several instances as one (REDIS_URL): the bridge is every namespace's adapter.
+        std::optional<app::cluster> cluster;
+        if (!ccfg.redis_url.empty()) cluster.emplace(srv, std::move(ccfg));
         if (!gcfg.keys.empty()) log::info("jwt keys", {{"keys", gcfg.keys.describe()}});
         log::info("store", {{"store", app::describe_store(dcfg)}});
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
         comm.start();
+        if (cluster) cluster->start_events(comm.push());
         srv.run();
         comm.stop();  // before the gateway goes: no database answer may call back into it
+        if (cluster) cluster->stop();  // before the server goes: no Redis message may reach it
     } catch (const std::exception& e) {
         log::error("fatal", {{"what", e.what()}});
         return 1;

@@ -1,0 +1,62 @@
+#pragma once
+// Several instances as one server: the Redis Streams bridge (REDIS_URL, CLUSTER_*), on a thread of
+// its own, installed as every namespace's adapter, reported by /ready, /health and /metrics. With
+// no REDIS_URL nothing of it exists (the single node's in-memory adapter stays).
+#include <switchboard/common/config.hpp>
+#include <switchboard/redis/events_consumer.hpp>
+#include <switchboard/redis/streams_bridge.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace switchboard::server {
+class server;
+}
+namespace switchboard::domain {
+class push_service;
+}
+
+namespace switchboard::app {
+
+struct cluster_settings {
+    std::string redis_url;  // empty: single node
+    redis::bridge_options bridge;
+    std::string tls_ca_file;
+    bool tls_insecure = false;
+    redis::events_options events;  // events.stream empty: no events consumer
+};
+
+std::vector<common::setting> cluster_settings_table();
+std::optional<std::string> load_cluster_settings(const common::config& c, cluster_settings& out);
+
+// One backend event ({target, event, data}) through the push API's broadcasts.
+redis::event_result dispatch_backend_event(const domain::push_service& push, const redis::backend_event& ev,
+                                           std::string& reason);
+
+class cluster {
+public:
+    // Starts the bridge's thread and connections and installs it in `srv` (before srv.run()).
+    cluster(server::server& srv, cluster_settings s);
+    // stop() if not done.
+    ~cluster();
+    // Starts the backend events consumer (EVENTS_STREAM) over `push` (which must outlive stop()).
+    void start_events(const domain::push_service& push);
+    // Stops the bridge and joins its thread; adapters then deliver on this node only. Call once the
+    // server has stopped serving, before it is destroyed.
+    void stop();
+
+private:
+    boost::asio::io_context ctx_;
+    server::server& srv_;
+    cluster_settings settings_;
+    std::unique_ptr<redis::streams_bridge> bridge_;
+    std::unique_ptr<redis::events_consumer> events_;
+    std::thread thread_;
+};
+
+}  // namespace switchboard::app
