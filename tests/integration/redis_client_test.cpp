@@ -1,6 +1,9 @@
 // redis::client against a real Redis (scripts/redis-temp on loopback).
 #include "redis_fixture.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -48,6 +51,34 @@ TEST_CASE("redis client: server errors, binary values, RESP shapes", "[redis]") 
     // The pipeline stays usable after a server error.
     CHECK(call_sync(*c, {"PING"}).v.as_string() == "PONG");
     CHECK(call_sync(*c, {}).ec == boost::asio::error::invalid_argument);
+}
+
+namespace {
+// SET, GET, then a call that times out; the outcome of each as text.
+boost::asio::awaitable<void> three_calls(redis::client& c, std::promise<std::vector<std::string>>& done) {
+    std::vector<std::string> seen;
+    std::vector<std::string> set_cmd{"SET", "k", "v"}, get_cmd{"GET", "k"}, block_cmd{"BLPOP", "none", "5"};
+    auto r1 = co_await c.async_exec(std::move(set_cmd));
+    seen.emplace_back(r1.first ? r1.first.message() : r1.second.as_string());
+    auto r2 = co_await c.async_exec(std::move(get_cmd));
+    seen.emplace_back(r2.first ? r2.first.message() : r2.second.as_string());
+    auto r3 = co_await c.async_exec(std::move(block_cmd), std::chrono::milliseconds(50));
+    seen.emplace_back(r3.first.message());
+    done.set_value(std::move(seen));
+}
+}  // namespace
+
+TEST_CASE("redis client: async_exec from a coroutine on another executor", "[redis]") {
+    redis_server srv;
+    io_thread io;
+    io_thread other;
+    auto c = started(io, options_for(srv.url()));
+    std::promise<std::vector<std::string>> p;
+    auto f = p.get_future();
+    boost::asio::co_spawn(other.executor(), three_calls(*c, p), boost::asio::detached);
+    REQUIRE(f.wait_for(20s) == std::future_status::ready);
+    auto timeout_text = boost::system::error_code(errc::timeout).message();
+    CHECK(f.get() == std::vector<std::string>{"OK", "v", timeout_text});
 }
 
 TEST_CASE("redis client: AUTH with the password, and a wrong one", "[redis]") {
@@ -225,7 +256,7 @@ TEST_CASE("redis client: stop() with calls in flight", "[redis]") {
     REQUIRE(wait_until([&] { return !c->connected(); }));
 }
 
-TEST_CASE("redis client: nothing listening → not_connected, and a later server is found", "[redis]") {
+TEST_CASE("redis client: nothing listening, calls fail with not_connected", "[redis]") {
     io_thread io;
     auto opts = options_for("redis://127.0.0.1:1");
     auto c = redis::client::create(io.executor(), opts);
