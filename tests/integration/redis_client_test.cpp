@@ -149,10 +149,15 @@ TEST_CASE("redis client: Redis killed mid-traffic, then resumed", "[redis]") {
     });
     c->start();
     REQUIRE(wait_until([&] { return c->connected(); }));
-    auto blocked = call(*c, {"BLPOP", "never", "0"}, 30000ms);  // surely in flight at the kill
+    auto observer = started(io, options_for(srv.url()));
+    auto blocked = call(*c, {"BLPOP", "never", "0"}, 30000ms);
     std::vector<std::future<reply>> traffic;
     for (int i = 0; i < 200; ++i)
         traffic.push_back(call(*c, {"INCR", "n"}, 30000ms));
+    REQUIRE(wait_until([&] {  // the BLPOP is surely in flight at the kill
+        auto info = call_sync(*observer, {"INFO", "clients"});
+        return info.v.as_string().find("blocked_clients:1") != std::string::npos;
+    }));
     srv.kill();
     CHECK(get(blocked).ec == errc::connection_lost);
     for (auto& f : traffic) {
