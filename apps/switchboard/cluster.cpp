@@ -113,7 +113,7 @@ std::optional<std::string> load_cluster_settings(const common::config& c, cluste
     out.events.dedupe_window = std::chrono::milliseconds(c.integer("EVENTS_DEDUPE_WINDOW"));
     if (!out.redis_url.empty()) {
         std::string error;
-        if (!redis::parse_url(out.redis_url, error)) return "REDIS_URL: " + error;
+        if (!redis::parse_url(out.redis_url, &error)) return "REDIS_URL: " + error;
     }
     return std::nullopt;
 }
@@ -121,10 +121,10 @@ std::optional<std::string> load_cluster_settings(const common::config& c, cluste
 namespace {
 redis::client_options client_options_of(const cluster_settings& s) {
     std::string error;
-    auto ep = redis::parse_url(s.redis_url, error);
+    auto ep = redis::parse_url(s.redis_url, &error);
     if (!ep) throw std::runtime_error("REDIS_URL: " + error);
     redis::client_options copts;
-    copts.ep = *ep;
+    copts.server = *ep;
     copts.tls_ca_file = s.tls_ca_file;
     copts.tls_insecure = s.tls_insecure;
     return copts;
@@ -165,7 +165,7 @@ redis::event_result dispatch_backend_event(const domain::push_service& push, con
 
 cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_(std::move(s)) {
     auto copts = client_options_of(settings_);
-    auto ep = copts.ep;
+    auto ep = copts.server;
     bridge_ = std::make_unique<redis::streams_bridge>(ctx_.get_executor(), std::move(copts), settings_.bridge);
     srv.set_adapter([b = bridge_.get()](rooms::local_sockets& local, rooms::recovery_log* log) {
         return b->make_adapter(local, log);
@@ -177,7 +177,7 @@ cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_
         auto guard = boost::asio::make_work_guard(ctx_);
         ctx_.run();
     });
-    log::info("cluster bridge", {{"redis", ep.host + ":" + std::to_string(ep.port)},
+    log::info("cluster bridge", {{"redis", ep.to_log_string()},
                                  {"stream", settings_.bridge.stream},
                                  {"uid", bridge_->uid()}});
 }

@@ -141,10 +141,10 @@ struct node {
 
     explicit node(const std::string& url, redis::bridge_options opts = {}) {
         std::string error;
-        auto ep = redis::parse_url(url, error);
+        auto ep = redis::parse_url(url, &error);
         REQUIRE(ep);
         redis::client_options copts;
-        copts.ep = *ep;
+        copts.server = *ep;
         opts.block = 500ms;
         opts.probe_interval = 200ms;
         opts.request_timeout = 2000ms;

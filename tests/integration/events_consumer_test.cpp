@@ -33,10 +33,10 @@ struct consumer {
     consumer(const std::string& url, redis::events_options opts,
              std::function<redis::event_result(const redis::backend_event&)> decide = {}) {
         std::string error;
-        auto ep = redis::parse_url(url, error);
+        auto ep = redis::parse_url(url, &error);
         REQUIRE(ep);
         redis::client_options copts;
-        copts.ep = *ep;
+        copts.server = *ep;
         opts.block = 300ms;
         c = std::make_unique<redis::events_consumer>(
             ctx.get_executor(), copts, opts,

@@ -27,7 +27,8 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
           retry_timer(strand),
           claim_timer(strand) {
         if (opts.consumer.empty()) opts.consumer = "switchboard-" + common::random_hex(6);
-        redis.name = opts.consumer + "-events";
+        redis.client_name = opts.consumer + "-events";
+        redis.log_name = "redis-events";
         redis.call_timeout = opts.block + std::chrono::seconds(5);
         conn = client::create(strand, std::move(redis));
     }

@@ -185,7 +185,8 @@ void streams_bridge::add_metrics(common::metrics_registry& m) {
     gauge("switchboard_cluster_malformed_total", "Stream entries and PUB/SUB messages not in the adapter's format",
           [i] { return static_cast<double>(i->dropped.load()); });
     gauge("switchboard_cluster_reconnects_total", "Reconnections of the bridge's Redis connections", [i] {
-        return static_cast<double>(i->cmd->reconnects() + i->reader->reconnects() + i->sub->reconnects());
+        return static_cast<double>(i->cmd->stats().reconnects + i->reader->stats().reconnects +
+                                   i->sub->stats().reconnects);
     });
     gauge("switchboard_cluster_backlog", "Entries waiting for Redis to come back (made while it was unreachable)",
           [i] { return static_cast<double>(i->backlog_size.load()); });

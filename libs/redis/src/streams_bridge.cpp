@@ -27,7 +27,8 @@ streams_bridge::impl::impl(asio::any_io_executor ex, client_options redis, bridg
     probe_channel = opts.channel_prefix + "#~probe#" + uid + "#";
     auto named = [&](const char* role) {
         auto c = redis;
-        c.name = "switchboard-" + uid + "-" + role;
+        c.client_name = "switchboard-" + uid + "-" + role;
+        c.log_name = std::string("redis-") + role;
         return c;
     };
     cmd = client::create(strand, named("cmd"));
