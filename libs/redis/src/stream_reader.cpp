@@ -3,6 +3,8 @@
 // it had not read were trimmed (a counted, logged gap), and resumes from the same id.
 #include "bridge_impl.hpp"
 
+#include <switchboard/rooms/recovery.hpp>
+
 #include <switchboard/common/clock.hpp>
 #include <switchboard/common/log.hpp>
 #include <switchboard/common/metrics.hpp>
