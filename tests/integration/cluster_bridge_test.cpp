@@ -142,7 +142,7 @@ struct node {
     explicit node(const std::string& url, redis::bridge_options opts = {}) {
         std::string error;
         auto ep = redis::parse_url(url, &error);
-        REQUIRE(ep);
+        REQUIRE(ep.has_value());
         redis::client_options copts;
         copts.server = *ep;
         opts.block = 500ms;

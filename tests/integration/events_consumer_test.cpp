@@ -34,7 +34,7 @@ struct consumer {
              std::function<redis::event_result(const redis::backend_event&)> decide = {}) {
         std::string error;
         auto ep = redis::parse_url(url, &error);
-        REQUIRE(ep);
+        REQUIRE(ep.has_value());
         redis::client_options copts;
         copts.server = *ep;
         opts.block = 300ms;

@@ -64,7 +64,8 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
     void create_group() {
         conn->exec({"XGROUP", "CREATE", opts.stream, opts.group, "$", "MKSTREAM"},
                    [self = shared_from_this()](boost::system::error_code ec, value v) {
-                       if (ec || (v.is_error() && v.as_string().find("BUSYGROUP") == std::string::npos))
+                       bool exists = ec == errc::server_error && v.as_string().find("BUSYGROUP") != std::string::npos;
+                       if (ec && !exists)
                            return self->later([self] { self->create_group(); });
                        self->read();
                    });
@@ -77,7 +78,7 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
                    [self = shared_from_this()](boost::system::error_code ec, value v) {
                        if (ec || v.is_error()) {
                            // The group is gone (the stream was deleted, or Redis lost its data).
-                           if (!ec && v.as_string().find("NOGROUP") != std::string::npos)
+                           if (ec == errc::server_error && v.as_string().find("NOGROUP") != std::string::npos)
                                return self->later([self] { self->create_group(); });
                            return self->later([self] { self->read(); });
                        }

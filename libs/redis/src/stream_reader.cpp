@@ -85,9 +85,9 @@ void streams_bridge::impl::resume_after_error() {
 void streams_bridge::impl::check_gap(std::function<void()> then) {
     reader->exec({"XINFO", "STREAM", opts.stream}, [self = shared_from_this(), then = std::move(then)](
                                                        boost::system::error_code ec, value v) {
-        if (ec) return self->resume_after_error();
+        if (ec && ec != errc::server_error) return self->resume_after_error();
         self->need_gap_check = false;
-        if (v.is_error()) {
+        if (ec) {
             // No stream any more (a Redis that lost its data): whatever we had not read is gone.
             if (self->last_id != "0-0") {
                 ++self->gaps;
