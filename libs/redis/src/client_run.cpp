@@ -236,9 +236,13 @@ asio::awaitable<void> client::impl::run() {
             out.clear();
             fail_all(stopped ? error_code(asio::error::operation_aborted)
                              : error_code(errc::connection_lost));
-            if (!stopped) set_last_error(ec);
-            log::warn("redis connection lost",
-                      {{"name", opts.log_name}, {"endpoint", endpoint_log}, {"error", ec.message()}});
+            if (stopped) {
+                log::info("redis client stopped", {{"name", opts.log_name}, {"endpoint", endpoint_log}});
+            } else {
+                set_last_error(ec);
+                log::warn("redis connection lost",
+                          {{"name", opts.log_name}, {"endpoint", endpoint_log}, {"error", ec.message()}});
+            }
             notify_state(false);
         }
         if (stopped) break;
