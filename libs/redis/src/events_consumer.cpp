@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 
@@ -73,6 +74,7 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
 
     void read() {
         if (stopped) return;
+        read_started_ms = common::steady_ms();  // a read in flight counts as alive until its block time
         conn->exec({"XREADGROUP", "GROUP", opts.group, opts.consumer, "COUNT", std::to_string(opts.read_count),
                     "BLOCK", std::to_string(opts.block.count()), "STREAMS", opts.stream, ">"},
                    [self = shared_from_this()](boost::system::error_code ec, value v) {
@@ -253,6 +255,7 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
     std::deque<backend_event> queue;
     std::atomic<bool> stopped{false};
     std::atomic<std::int64_t> last_read_ms{0};
+    std::atomic<std::int64_t> read_started_ms{0};
     std::atomic<std::uint64_t> handled{0}, duplicates{0}, dead{0}, retries{0}, claimed_total{0};
 };
 
@@ -274,7 +277,7 @@ void events_consumer::stop() {
 
 bool events_consumer::healthy() const {
     return !impl_->stopped && impl_->conn->connected() &&
-           common::steady_ms() - impl_->last_read_ms.load() <= (impl_->opts.block + std::chrono::seconds(3)).count();
+           common::steady_ms() - std::max(impl_->last_read_ms.load(), impl_->read_started_ms.load()) <= (impl_->opts.block + std::chrono::seconds(3)).count();
 }
 
 void events_consumer::add_metrics(common::metrics_registry& m) {
