@@ -23,7 +23,11 @@ std::vector<common::setting> cluster_settings_table() {
          0,
          0,
          true},
-        {"CLUSTER_STREAM", {}, "cluster-stream", "socket.io", "Redis stream the instances share (the adapter's streamName)"},
+        {"CLUSTER_STREAM",
+         {},
+         "cluster-stream",
+         "socket.io",
+         "Redis stream the instances share (the adapter's streamName)"},
         {"CLUSTER_STREAM_COUNT",
          {},
          "cluster-stream-count",
@@ -36,7 +40,8 @@ std::vector<common::setting> cluster_settings_table() {
          {},
          "cluster-stream-maxlen",
          "10000",
-         "Entries the stream keeps (XADD MAXLEN ~): how far back a lagging node or a recovering client can read",
+         "Entries the stream keeps (XADD MAXLEN ~): how far back a lagging node or a recovering client can "
+         "read",
          k::integer,
          100,
          100000000},
@@ -58,7 +63,11 @@ std::vector<common::setting> cluster_settings_table() {
          "events-stream",
          "switchboard:events",
          "Stream backends XADD events to ({target, event, data, id?}), with REDIS_URL (empty: not read)"},
-        {"EVENTS_GROUP", {}, "events-group", "switchboard", "Consumer group the instances share on EVENTS_STREAM"},
+        {"EVENTS_GROUP",
+         {},
+         "events-group",
+         "switchboard",
+         "Consumer group the instances share on EVENTS_STREAM"},
         {"EVENTS_MAX_RETRIES",
          {},
          "events-max-retries",
@@ -166,7 +175,8 @@ redis::event_result dispatch_backend_event(const domain::push_service& push, con
 cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_(std::move(s)) {
     auto copts = client_options_of(settings_);
     auto ep = copts.server;
-    bridge_ = std::make_unique<redis::streams_bridge>(ctx_.get_executor(), std::move(copts), settings_.bridge);
+    bridge_ =
+        std::make_unique<redis::streams_bridge>(ctx_.get_executor(), std::move(copts), settings_.bridge);
     srv.set_adapter([b = bridge_.get()](rooms::local_sockets& local, rooms::recovery_log* log) {
         return b->make_adapter(local, log);
     });
@@ -177,9 +187,8 @@ cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_
         auto guard = boost::asio::make_work_guard(ctx_);
         ctx_.run();
     });
-    log::info("cluster bridge", {{"redis", ep.to_log_string()},
-                                 {"stream", settings_.bridge.stream},
-                                 {"uid", bridge_->uid()}});
+    log::info("cluster bridge",
+              {{"redis", ep.to_log_string()}, {"stream", settings_.bridge.stream}, {"uid", bridge_->uid()}});
 }
 
 void cluster::start_events(const domain::push_service& push) {

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
         comm.start();
         if (cluster) cluster->start_events(comm.push());
         srv.run();
-        comm.stop();  // before the gateway goes: no database answer may call back into it
+        comm.stop();                   // before the gateway goes: no database answer may call back into it
         if (cluster) cluster->stop();  // before the server goes: no Redis message may reach it
     } catch (const std::exception& e) {
         log::error("fatal", {{"what", e.what()}});

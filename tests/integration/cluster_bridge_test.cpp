@@ -275,8 +275,9 @@ TEST_CASE("cluster: joins, leaves, disconnects, fetches and server-side emits ac
     }));
 }
 
-TEST_CASE("cluster: Redis killed and restarted mid-traffic: the reader resumes from its last id, nothing lost",
-          "[cluster]") {
+TEST_CASE(
+    "cluster: Redis killed and restarted mid-traffic: the reader resumes from its last id, nothing lost",
+    "[cluster]") {
     redis_server redis;
     node a(redis.url), b(redis.url);
     b.local.add("b1");

@@ -87,8 +87,8 @@ TEST_CASE("events: each entry is handled once by one of two instances, and ackno
     REQUIRE(eventually([&] { return a.c->healthy() && b.c->healthy(); }));
     std::string cmds;
     for (int i = 0; i < 200; ++i)
-        cmds += "XADD switchboard:events * target global event e" + std::to_string(i) + " data '{\"n\":" +
-                std::to_string(i) + "}'\n";
+        cmds += "XADD switchboard:events * target global event e" + std::to_string(i) +
+                " data '{\"n\":" + std::to_string(i) + "}'\n";
     redis.cli_batch(cmds);
     REQUIRE(eventually([&] { return a.count() + b.count() >= 200; }));
     std::this_thread::sleep_for(500ms);
@@ -99,7 +99,8 @@ TEST_CASE("events: each entry is handled once by one of two instances, and ackno
         all.insert(e);
     CHECK(a.count() + b.count() == 200);  // no entry twice
     CHECK(all.size() == 200);
-    CHECK(eventually([&] { return redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0; }));
+    CHECK(
+        eventually([&] { return redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0; }));
 }
 
 TEST_CASE("events: an entry with an id is dispatched once within the window", "[events]") {
@@ -115,9 +116,10 @@ TEST_CASE("events: an entry with an id is dispatched once within the window", "[
     CHECK(redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0);
 }
 
-TEST_CASE("events: an entry that cannot succeed goes to the dead stream at once; one that keeps failing "
-          "after the retries",
-          "[events]") {
+TEST_CASE(
+    "events: an entry that cannot succeed goes to the dead stream at once; one that keeps failing "
+    "after the retries",
+    "[events]") {
     sbtest::redis_server redis;
     redis::events_options opts;
     opts.claim_idle = 200ms;
@@ -132,7 +134,8 @@ TEST_CASE("events: an entry that cannot succeed goes to the dead stream at once;
     xadd(redis, "target global event flaky");
     xadd(redis, "target global event fine");
     REQUIRE(eventually([&] { return redis.cli("XLEN switchboard:events:dead") == "2"; }, 15s));
-    CHECK(eventually([&] { return redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0; }));
+    CHECK(
+        eventually([&] { return redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0; }));
     auto dead = redis.cli("XRANGE switchboard:events:dead - +");
     CHECK(dead.find("flaky") != std::string::npos);
     CHECK(dead.find("bad") != std::string::npos);
@@ -147,8 +150,8 @@ TEST_CASE("events: entries left pending by an instance that stopped are claimed 
     sbtest::redis_server redis;
     redis::events_options opts;
     opts.claim_idle = 300ms;
-    auto a = std::make_unique<consumer>(redis.url, opts,
-                                        [](const redis::backend_event&) { return redis::event_result::retry; });
+    auto a = std::make_unique<consumer>(
+        redis.url, opts, [](const redis::backend_event&) { return redis::event_result::retry; });
     REQUIRE(eventually([&] { return a->c->healthy(); }));
     xadd(redis, "target global event one");
     xadd(redis, "target global event two");
@@ -159,5 +162,6 @@ TEST_CASE("events: entries left pending by an instance that stopped are claimed 
     auto ev = b.events();
     CHECK(std::count(ev.begin(), ev.end(), "one") == 1);
     CHECK(std::count(ev.begin(), ev.end(), "two") == 1);
-    CHECK(eventually([&] { return redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0; }));
+    CHECK(
+        eventually([&] { return redis.cli("XPENDING switchboard:events switchboard").rfind("0", 0) == 0; }));
 }

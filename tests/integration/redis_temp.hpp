@@ -3,6 +3,7 @@
 // a bounded wait for what happens on other threads.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 namespace sbtest {
 

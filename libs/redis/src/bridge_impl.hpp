@@ -25,7 +25,8 @@ struct streams_bridge::impl : std::enable_shared_from_this<impl> {
     void stop();
 
     // XADD of one message; `done(ec, id)` on the bridge's strand (ec set: not in the stream).
-    void append(const rooms::cluster::message& m, std::function<void(boost::system::error_code, std::string)> done);
+    void append(const rooms::cluster::message& m,
+                std::function<void(boost::system::error_code, std::string)> done);
     // XADDs made while Redis was unreachable (never sent), appended in order once it is back.
     void flush_backlog();
     // PUBLISH of a request to every node, or of a response to one node (`to_uid`).
@@ -81,7 +82,8 @@ struct streams_bridge::impl : std::enable_shared_from_this<impl> {
 // One namespace's adapter: this node's sockets through `local`, everyone else's through the bridge.
 class ns_adapter final : public rooms::adapter, public std::enable_shared_from_this<ns_adapter> {
 public:
-    ns_adapter(std::shared_ptr<streams_bridge::impl> bridge, rooms::local_sockets& local, rooms::recovery_log* log);
+    ns_adapter(std::shared_ptr<streams_bridge::impl> bridge, rooms::local_sockets& local,
+               rooms::recovery_log* log);
 
     std::size_t broadcast(const rooms::broadcast_packet& p, const rooms::broadcast_options& opts) override;
     std::size_t on_remote_broadcast(const rooms::broadcast_packet& p, const rooms::broadcast_options& opts,
@@ -91,7 +93,8 @@ public:
     void add_sockets(const rooms::broadcast_options& opts, const std::vector<std::string>& rooms) override;
     void del_sockets(const rooms::broadcast_options& opts, const std::vector<std::string>& rooms) override;
     void disconnect_sockets(const rooms::broadcast_options& opts, bool close) override;
-    void fetch_sockets(const rooms::broadcast_options& opts, rooms::local_sockets::fetch_callback done) override;
+    void fetch_sockets(const rooms::broadcast_options& opts,
+                       rooms::local_sockets::fetch_callback done) override;
     void server_side_emit(const std::string& event, const boost::json::array& args) override;
     void on_join(const std::string& sid, const std::string& room) override;
     void on_leave(const std::string& sid, const std::string& room) override;

@@ -101,7 +101,8 @@ void ns_adapter::server_side_emit(const std::string& event, const boost::json::a
     bridge_->publish(m);
 }
 
-void ns_adapter::fetch_sockets(const rooms::broadcast_options& opts, rooms::local_sockets::fetch_callback done) {
+void ns_adapter::fetch_sockets(const rooms::broadcast_options& opts,
+                               rooms::local_sockets::fetch_callback done) {
     local_.fetch_sockets(opts, [self = shared_from_this(), opts,
                                 done = std::move(done)](std::vector<rooms::socket_info> mine) mutable {
         if (opts.local || self->closed_) return done(std::move(mine));
@@ -185,54 +186,55 @@ void ns_adapter::answer_broadcast_with_ack(cl::message& m) {
 void ns_adapter::on_message(cl::message m, const std::string& offset) {
     if (closed_) return;
     switch (m.type) {
-    case message_type::broadcast:
-        if (m.request_id) return answer_broadcast_with_ack(m);
-        // The entry id is the offset a client may recover from (as ClusterAdapter does: recovery
-        // on, not volatile).
-        local_.broadcast(m.packet, m.opts, log_ && !m.opts.is_volatile ? std::string_view(offset) : std::string_view{});
-        return;
-    case message_type::sockets_join:
-        return local_.add_sockets(m.opts, m.rooms);
-    case message_type::sockets_leave:
-        return local_.del_sockets(m.opts, m.rooms);
-    case message_type::disconnect_sockets:
-        return local_.disconnect_sockets(m.opts, m.close);
-    case message_type::fetch_sockets: {
-        if (!m.request_id) return;
-        auto requester = m.uid;
-        auto request_id = *m.request_id;
-        local_.fetch_sockets(m.opts, [self = shared_from_this(), requester,
-                                      request_id](std::vector<rooms::socket_info> found) {
-            auto r = self->make(message_type::fetch_sockets_response);
-            r.request_id = request_id;
-            r.sockets = std::move(found);
-            self->bridge_->publish(r, requester);
-        });
-        return;
-    }
-    case message_type::server_side_emit: {
-        rooms::local_sockets::emit_reply reply;
-        if (m.request_id) {
-            auto called = std::make_shared<std::atomic<bool>>(false);
-            reply = [self = shared_from_this(), requester = m.uid, request_id = *m.request_id,
-                     called](boost::json::array args) {
-                if (called->exchange(true)) return;  // one answer per node, as upstream
-                auto r = self->make(message_type::server_side_emit_response);
+        case message_type::broadcast:
+            if (m.request_id) return answer_broadcast_with_ack(m);
+            // The entry id is the offset a client may recover from (as ClusterAdapter does: recovery
+            // on, not volatile).
+            local_.broadcast(m.packet, m.opts,
+                             log_ && !m.opts.is_volatile ? std::string_view(offset) : std::string_view{});
+            return;
+        case message_type::sockets_join:
+            return local_.add_sockets(m.opts, m.rooms);
+        case message_type::sockets_leave:
+            return local_.del_sockets(m.opts, m.rooms);
+        case message_type::disconnect_sockets:
+            return local_.disconnect_sockets(m.opts, m.close);
+        case message_type::fetch_sockets: {
+            if (!m.request_id) return;
+            auto requester = m.uid;
+            auto request_id = *m.request_id;
+            local_.fetch_sockets(m.opts, [self = shared_from_this(), requester,
+                                          request_id](std::vector<rooms::socket_info> found) {
+                auto r = self->make(message_type::fetch_sockets_response);
                 r.request_id = request_id;
-                r.response.value = args.empty() ? boost::json::value() : std::move(args[0]);
+                r.sockets = std::move(found);
                 self->bridge_->publish(r, requester);
-            };
+            });
+            return;
         }
-        local_.server_side_emit(m.packet.event, std::move(m.packet.args), std::move(reply));
-        return;
-    }
-    case message_type::fetch_sockets_response:
-    case message_type::server_side_emit_response:
-    case message_type::broadcast_client_count:
-    case message_type::broadcast_ack:
-        return on_response(m);
-    default:
-        return;  // heartbeats and closes: nothing to do (membership is PUBSUB NUMSUB)
+        case message_type::server_side_emit: {
+            rooms::local_sockets::emit_reply reply;
+            if (m.request_id) {
+                auto called = std::make_shared<std::atomic<bool>>(false);
+                reply = [self = shared_from_this(), requester = m.uid, request_id = *m.request_id,
+                         called](boost::json::array args) {
+                    if (called->exchange(true)) return;  // one answer per node, as upstream
+                    auto r = self->make(message_type::server_side_emit_response);
+                    r.request_id = request_id;
+                    r.response.value = args.empty() ? boost::json::value() : std::move(args[0]);
+                    self->bridge_->publish(r, requester);
+                };
+            }
+            local_.server_side_emit(m.packet.event, std::move(m.packet.args), std::move(reply));
+            return;
+        }
+        case message_type::fetch_sockets_response:
+        case message_type::server_side_emit_response:
+        case message_type::broadcast_client_count:
+        case message_type::broadcast_ack:
+            return on_response(m);
+        default:
+            return;  // heartbeats and closes: nothing to do (membership is PUBSUB NUMSUB)
     }
 }
 

@@ -96,7 +96,8 @@ void cluster_sessions::refresh_all() {
 }
 
 void cluster_sessions::restore_async(std::string pid, std::string offset, std::int64_t now, std::string owner,
-                                     std::function<bool(const std::string&)> keep_room, restore_callback done) {
+                                     std::function<bool(const std::string&)> keep_room,
+                                     restore_callback done) {
     // Lost on this node: the local log has it all.
     if (auto r = log_.restore(pid, offset, now, owner, keep_room)) {
         bridge_->cmd->exec({"DEL", key(pid)}, [](boost::system::error_code, value) {});

@@ -18,12 +18,13 @@ public:
     cluster_sessions(std::shared_ptr<streams_bridge::impl> bridge, rooms::recovery_log& log, std::string nsp)
         : bridge_(std::move(bridge)), log_(log), nsp_(std::move(nsp)) {}
 
-    void record(std::string_view offset, const rooms::broadcast_options& opts, const rooms::encoded_packet& pkt,
-                std::int64_t now) override {
+    void record(std::string_view offset, const rooms::broadcast_options& opts,
+                const rooms::encoded_packet& pkt, std::int64_t now) override {
         log_.record(offset, opts, pkt, now);
     }
     void session_live(const std::string& pid, const std::string& sid, std::string owner = {}) override;
-    void session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now, bool keep) override;
+    void session_lost(const std::string& pid, std::vector<std::string> rooms, std::int64_t now,
+                      bool keep) override;
     // This node's kept sessions only (the synchronous form).
     std::optional<rooms::restored_session> restore(
         const std::string& pid, const std::string& offset, std::int64_t now, const std::string& owner = {},

@@ -65,9 +65,9 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
     void create_group() {
         conn->exec({"XGROUP", "CREATE", opts.stream, opts.group, "$", "MKSTREAM"},
                    [self = shared_from_this()](boost::system::error_code ec, value v) {
-                       bool exists = ec == errc::server_error && v.as_string().find("BUSYGROUP") != std::string::npos;
-                       if (ec && !exists)
-                           return self->later([self] { self->create_group(); });
+                       bool exists =
+                           ec == errc::server_error && v.as_string().find("BUSYGROUP") != std::string::npos;
+                       if (ec && !exists) return self->later([self] { self->create_group(); });
                        self->read();
                    });
     }
@@ -75,21 +75,22 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
     void read() {
         if (stopped) return;
         read_started_ms = common::steady_ms();  // a read in flight counts as alive until its block time
-        conn->exec({"XREADGROUP", "GROUP", opts.group, opts.consumer, "COUNT", std::to_string(opts.read_count),
-                    "BLOCK", std::to_string(opts.block.count()), "STREAMS", opts.stream, ">"},
-                   [self = shared_from_this()](boost::system::error_code ec, value v) {
-                       if (ec || v.is_error()) {
-                           // The group is gone (the stream was deleted, or Redis lost its data).
-                           if (ec == errc::server_error && v.as_string().find("NOGROUP") != std::string::npos)
-                               return self->later([self] { self->create_group(); });
-                           return self->later([self] { self->read(); });
-                       }
-                       self->last_read_ms = common::steady_ms();
-                       if (v.size() == 0) return self->read();
-                       const value& entries = v.type == kind::map ? v.at(1) : v.at(0).at(1);
-                       self->queue_entries(entries, false);
-                       self->drain([self] { self->read(); });
-                   });
+        conn->exec(
+            {"XREADGROUP", "GROUP", opts.group, opts.consumer, "COUNT", std::to_string(opts.read_count),
+             "BLOCK", std::to_string(opts.block.count()), "STREAMS", opts.stream, ">"},
+            [self = shared_from_this()](boost::system::error_code ec, value v) {
+                if (ec || v.is_error()) {
+                    // The group is gone (the stream was deleted, or Redis lost its data).
+                    if (ec == errc::server_error && v.as_string().find("NOGROUP") != std::string::npos)
+                        return self->later([self] { self->create_group(); });
+                    return self->later([self] { self->read(); });
+                }
+                self->last_read_ms = common::steady_ms();
+                if (v.size() == 0) return self->read();
+                const value& entries = v.type == kind::map ? v.at(1) : v.at(0).at(1);
+                self->queue_entries(entries, false);
+                self->drain([self] { self->read(); });
+            });
     }
 
     void queue_entries(const value& entries, bool claimed) {
@@ -122,7 +123,9 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
         if (queue.empty()) return then();
         auto ev = std::move(queue.front());
         queue.pop_front();
-        auto next = [self = shared_from_this(), then = std::move(then)]() mutable { self->drain(std::move(then)); };
+        auto next = [self = shared_from_this(), then = std::move(then)]() mutable {
+            self->drain(std::move(then));
+        };
         if (ev.id.empty()) return dispatch(std::move(ev), std::move(next));
         // Seen within the window: acknowledged without dispatching it again.
         conn->exec({"SET", opts.stream + ":seen:" + ev.id, ev.entry_id, "NX", "PX",
@@ -147,16 +150,16 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
             log::error("events: handler threw", {{"what", e.what()}});
         }
         switch (r) {
-        case event_result::done:
-            ++handled;
-            return ack(ev.entry_id, std::move(next));
-        case event_result::invalid:
-            return dead_letter(ev.entry_id, reason, std::move(next));
-        case event_result::retry:
-            ++retries;
-            log::warn("events: entry failed; it stays pending and is tried again",
-                      {{"entry", ev.entry_id}, {"reason", reason}});
-            return next();
+            case event_result::done:
+                ++handled;
+                return ack(ev.entry_id, std::move(next));
+            case event_result::invalid:
+                return dead_letter(ev.entry_id, reason, std::move(next));
+            case event_result::retry:
+                ++retries;
+                log::warn("events: entry failed; it stays pending and is tried again",
+                          {{"entry", ev.entry_id}, {"reason", reason}});
+                return next();
         }
     }
 
@@ -169,10 +172,11 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
     void dead_letter(const std::string& entry_id, const std::string& reason, done_fn next) {
         conn->exec({"XRANGE", opts.stream, entry_id, entry_id}, [self = shared_from_this(), entry_id, reason,
                                                                  next = std::move(next)](
-                                                                    boost::system::error_code ec, value v) mutable {
+                                                                    boost::system::error_code ec,
+                                                                    value v) mutable {
             if (ec || v.is_error()) return next();  // still pending: again later
-            std::vector<std::string> args{"XADD", self->opts.stream + ":dead", "*", "entry", entry_id,
-                                          "reason", reason};
+            std::vector<std::string> args{
+                "XADD", self->opts.stream + ":dead", "*", "entry", entry_id, "reason", reason};
             if (v.size() > 0 && v.at(0).size() > 1) {
                 const auto& f = v.at(0).at(1);
                 for (std::size_t k = 0; k + 1 < f.size(); k += 2) {
@@ -193,7 +197,8 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
 
     void schedule_claim() {
         if (stopped) return;
-        claim_timer.expires_after(std::max<std::chrono::milliseconds>(opts.claim_idle / 2, std::chrono::milliseconds(100)));
+        claim_timer.expires_after(
+            std::max<std::chrono::milliseconds>(opts.claim_idle / 2, std::chrono::milliseconds(100)));
         claim_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             if (!ec && !self->stopped) self->claim();
         });
@@ -201,8 +206,8 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
 
     // Entries another consumer (or this one) left pending for claim_idle.
     void claim() {
-        conn->exec({"XPENDING", opts.stream, opts.group, "IDLE", std::to_string(opts.claim_idle.count()), "-", "+",
-                    "100"},
+        conn->exec({"XPENDING", opts.stream, opts.group, "IDLE", std::to_string(opts.claim_idle.count()), "-",
+                    "+", "100"},
                    [self = shared_from_this()](boost::system::error_code ec, value v) {
                        if (ec || v.is_error() || v.size() == 0) return self->schedule_claim();
                        std::vector<std::string> take;
@@ -226,9 +231,10 @@ struct events_consumer::impl : std::enable_shared_from_this<impl> {
         auto id = ids.back();
         ids.pop_back();
         auto reason = "failed " + std::to_string(opts.max_retries) + " times";
-        dead_letter(id, reason, [self = shared_from_this(), ids = std::move(ids), then = std::move(then)]() mutable {
-            self->dead_all(std::move(ids), std::move(then));
-        });
+        dead_letter(id, reason,
+                    [self = shared_from_this(), ids = std::move(ids), then = std::move(then)]() mutable {
+                        self->dead_all(std::move(ids), std::move(then));
+                    });
     }
 
     void claim_entries(std::vector<std::string> ids) {
@@ -277,14 +283,16 @@ void events_consumer::stop() {
 
 bool events_consumer::healthy() const {
     return !impl_->stopped && impl_->conn->connected() &&
-           common::steady_ms() - std::max(impl_->last_read_ms.load(), impl_->read_started_ms.load()) <= (impl_->opts.block + std::chrono::seconds(3)).count();
+           common::steady_ms() - std::max(impl_->last_read_ms.load(), impl_->read_started_ms.load()) <=
+               (impl_->opts.block + std::chrono::seconds(3)).count();
 }
 
 void events_consumer::add_metrics(common::metrics_registry& m) {
     auto i = impl_;
     m.add_gauge("switchboard_events_handled_total", "Backend events dispatched from the events stream",
                 [i] { return static_cast<double>(i->handled.load()); });
-    m.add_gauge("switchboard_events_duplicates_total", "Backend events skipped: their id was seen in the window",
+    m.add_gauge("switchboard_events_duplicates_total",
+                "Backend events skipped: their id was seen in the window",
                 [i] { return static_cast<double>(i->duplicates.load()); });
     m.add_gauge("switchboard_events_dead_total", "Backend events moved to the dead-letter stream",
                 [i] { return static_cast<double>(i->dead.load()); });

@@ -40,18 +40,19 @@ void streams_bridge::impl::read_next() {
     auto self = shared_from_this();
     if (last_id.empty()) {
         // Where the stream ends now: entries after it are ours to read.
-        reader->exec({"XREVRANGE", opts.stream, "+", "-", "COUNT", "1"},
-                     [self](boost::system::error_code ec, value v) {
-                         if (ec || v.is_error()) return self->resume_after_error();
-                         self->last_id = v.size() > 0 && v.at(0).size() > 0 ? std::string(v.at(0).at(0).as_string()) : "0-0";
-                         self->last_read_ms = common::steady_ms();
-                         self->read_next();
-                     });
+        reader->exec({"XREVRANGE", opts.stream, "+", "-", "COUNT", "1"}, [self](boost::system::error_code ec,
+                                                                                value v) {
+            if (ec || v.is_error()) return self->resume_after_error();
+            self->last_id =
+                v.size() > 0 && v.at(0).size() > 0 ? std::string(v.at(0).at(0).as_string()) : "0-0";
+            self->last_read_ms = common::steady_ms();
+            self->read_next();
+        });
         return;
     }
     if (need_gap_check) return check_gap([self] { self->read_next(); });
-    reader->exec({"XREAD", "COUNT", std::to_string(opts.read_count), "BLOCK", std::to_string(opts.block.count()),
-                  "STREAMS", opts.stream, last_id},
+    reader->exec({"XREAD", "COUNT", std::to_string(opts.read_count), "BLOCK",
+                  std::to_string(opts.block.count()), "STREAMS", opts.stream, last_id},
                  [self](boost::system::error_code ec, value v) { self->on_read(ec, v); });
 }
 
@@ -154,7 +155,8 @@ void streams_bridge::stop() {
     impl_->stop();
 }
 
-std::shared_ptr<rooms::adapter> streams_bridge::make_adapter(rooms::local_sockets& local, rooms::recovery_log* log) {
+std::shared_ptr<rooms::adapter> streams_bridge::make_adapter(rooms::local_sockets& local,
+                                                             rooms::recovery_log* log) {
     if (log) log->accept_foreign_offsets(true);  // offsets are stream ids
     auto a = std::make_shared<ns_adapter>(impl_, local, log);
     impl_->add_namespace(a);
@@ -184,13 +186,15 @@ void streams_bridge::add_metrics(common::metrics_registry& m) {
           [i] { return static_cast<double>(i->append_failures.load()); });
     gauge("switchboard_cluster_gaps_total", "Times entries were trimmed or lost before this node read them",
           [i] { return static_cast<double>(i->gaps.load()); });
-    gauge("switchboard_cluster_malformed_total", "Stream entries and PUB/SUB messages not in the adapter's format",
+    gauge("switchboard_cluster_malformed_total",
+          "Stream entries and PUB/SUB messages not in the adapter's format",
           [i] { return static_cast<double>(i->dropped.load()); });
     gauge("switchboard_cluster_reconnects_total", "Reconnections of the bridge's Redis connections", [i] {
         return static_cast<double>(i->cmd->stats().reconnects + i->reader->stats().reconnects +
                                    i->sub->stats().reconnects);
     });
-    gauge("switchboard_cluster_backlog", "Entries waiting for Redis to come back (made while it was unreachable)",
+    gauge("switchboard_cluster_backlog",
+          "Entries waiting for Redis to come back (made while it was unreachable)",
           [i] { return static_cast<double>(i->backlog_size.load()); });
     gauge("switchboard_cluster_backlog_dropped_total", "Entries dropped because the backlog was full",
           [i] { return static_cast<double>(i->backlog_dropped.load()); });

@@ -11,7 +11,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-
 namespace switchboard::redis {
 
 namespace cl = rooms::cluster;
@@ -103,40 +102,42 @@ bool streams_bridge::impl::healthy() const {
 void streams_bridge::impl::append(const cl::message& m,
                                   std::function<void(boost::system::error_code, std::string)> done) {
     auto e = cl::to_stream(m);
-    std::vector<std::string> args{"XADD", opts.stream, "MAXLEN", "~", std::to_string(opts.max_len), "*",
-                                  "uid",  e.uid,       "nsp",    e.nsp, "type", e.type};
+    std::vector<std::string> args{"XADD", opts.stream, "MAXLEN", "~",   std::to_string(opts.max_len),
+                                  "*",    "uid",       e.uid,    "nsp", e.nsp,
+                                  "type", e.type};
     if (!e.data.empty()) {
         args.emplace_back("data");
         args.push_back(std::move(e.data));
     }
-    asio::dispatch(strand, [self = shared_from_this(), args = std::move(args), done = std::move(done)]() mutable {
-        // Redis unreachable, or older entries still waiting: this one waits behind them (the
-        // caller delivers on this node now, without an offset).
-        if (!self->backlog.empty() || !self->cmd->connected()) {
-            if (self->backlog.size() >= backlog_max) {
-                self->backlog.pop_front();
-                ++self->backlog_dropped;
-            }
-            self->backlog.push_back(std::move(args));
-            self->backlog_size = self->backlog.size();
-            return done(make_error_code(errc::not_connected), {});
-        }
-        auto retry = args;
-        self->cmd->exec(std::move(args), [self, retry = std::move(retry), done = std::move(done)](
-                                             boost::system::error_code ec, value v) mutable {
-            if (!ec && v.is_error()) ec = make_error_code(errc::server_error);
-            if (ec == errc::not_connected) {  // never sent: appended once Redis is back
-                self->backlog.push_back(std::move(retry));
+    asio::dispatch(
+        strand, [self = shared_from_this(), args = std::move(args), done = std::move(done)]() mutable {
+            // Redis unreachable, or older entries still waiting: this one waits behind them (the
+            // caller delivers on this node now, without an offset).
+            if (!self->backlog.empty() || !self->cmd->connected()) {
+                if (self->backlog.size() >= backlog_max) {
+                    self->backlog.pop_front();
+                    ++self->backlog_dropped;
+                }
+                self->backlog.push_back(std::move(args));
                 self->backlog_size = self->backlog.size();
+                return done(make_error_code(errc::not_connected), {});
             }
-            if (ec) {
-                ++self->append_failures;
-                return done(ec, {});
-            }
-            ++self->entries_out;
-            done(ec, std::string(v.as_string()));
+            auto retry = args;
+            self->cmd->exec(std::move(args), [self, retry = std::move(retry), done = std::move(done)](
+                                                 boost::system::error_code ec, value v) mutable {
+                if (!ec && v.is_error()) ec = make_error_code(errc::server_error);
+                if (ec == errc::not_connected) {  // never sent: appended once Redis is back
+                    self->backlog.push_back(std::move(retry));
+                    self->backlog_size = self->backlog.size();
+                }
+                if (ec) {
+                    ++self->append_failures;
+                    return done(ec, {});
+                }
+                ++self->entries_out;
+                done(ec, std::string(v.as_string()));
+            });
         });
-    });
 }
 
 void streams_bridge::impl::flush_backlog() {
@@ -167,13 +168,13 @@ void streams_bridge::impl::publish(const cl::message& m, const std::string& to_u
 }
 
 void streams_bridge::impl::server_count(const std::string& nsp, std::function<void(std::size_t)> done) {
-    cmd->exec({"PUBSUB", "NUMSUB", public_channel(nsp)}, [done = std::move(done)](boost::system::error_code ec,
-                                                                                 value v) {
-        // [channel, count]
-        if (ec || v.is_error() || v.size() < 2) return done(0);
-        auto n = v.at(1).as_int().value_or(0);
-        done(n > 0 ? static_cast<std::size_t>(n) : 0);
-    });
+    cmd->exec({"PUBSUB", "NUMSUB", public_channel(nsp)},
+              [done = std::move(done)](boost::system::error_code ec, value v) {
+                  // [channel, count]
+                  if (ec || v.is_error() || v.size() < 2) return done(0);
+                  auto n = v.at(1).as_int().value_or(0);
+                  done(n > 0 ? static_cast<std::size_t>(n) : 0);
+              });
 }
 
 void streams_bridge::impl::on_pubsub(std::string_view channel, std::string_view payload) {

@@ -47,7 +47,8 @@ using event_handler = std::function<event_result(const backend_event&, std::stri
 
 class events_consumer {
 public:
-    events_consumer(boost::asio::any_io_executor ex, client_options redis, events_options opts, event_handler h);
+    events_consumer(boost::asio::any_io_executor ex, client_options redis, events_options opts,
+                    event_handler h);
     ~events_consumer();
     events_consumer(const events_consumer&) = delete;
     events_consumer& operator=(const events_consumer&) = delete;

@@ -31,11 +31,11 @@ class recovery_log;
 namespace switchboard::redis {
 
 struct bridge_options {
-    std::string stream = "socket.io";          // CLUSTER_STREAM
-    std::size_t max_len = 10000;               // CLUSTER_STREAM_MAXLEN (XADD MAXLEN ~)
-    std::string channel_prefix = "socket.io";  // CLUSTER_CHANNEL_PREFIX
-    std::size_t read_count = 100;              // entries per XREAD
-    std::chrono::milliseconds block{5000};     // XREAD BLOCK
+    std::string stream = "socket.io";                 // CLUSTER_STREAM
+    std::size_t max_len = 10000;                      // CLUSTER_STREAM_MAXLEN (XADD MAXLEN ~)
+    std::string channel_prefix = "socket.io";         // CLUSTER_CHANNEL_PREFIX
+    std::size_t read_count = 100;                     // entries per XREAD
+    std::chrono::milliseconds block{5000};            // XREAD BLOCK
     std::chrono::milliseconds request_timeout{5000};  // CLUSTER_REQUEST_TIMEOUT: fetch sockets
     std::chrono::milliseconds probe_interval{1000};   // the self-addressed PUB/SUB probe
 };
