@@ -73,3 +73,29 @@ export async function until(cond, ms = 10000, what = "condition") {
   }
   throw new Error("timed out waiting for " + what);
 }
+
+const nginxScript = path.resolve(here, "../../scripts/nginx-temp");
+
+// Nginx on loopback (deploy/nginx/switchboard.conf with these upstream ports); {url, stop()}.
+export function startNginx(ports) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-nginx-"));
+  fs.chmodSync(dir, 0o755);
+  for (let attempt = 0; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    try {
+      const url = execFileSync(nginxScript, ["start", path.join(dir, "n"), String(port), ...ports.map(String)], {
+        encoding: "utf8",
+      }).trim();
+      return {
+        url,
+        port,
+        stop() {
+          execFileSync(nginxScript, ["stop", path.join(dir, "n")]);
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (e) {
+      if (attempt >= 2) throw e;
+    }
+  }
+}
