@@ -117,7 +117,7 @@ TEST_CASE("events: an entry with an id is dispatched once within the window", "[
 }
 
 TEST_CASE(
-    "events: an entry that cannot succeed goes to the dead stream at once; one that keeps failing "
+    "events: an entry that cannot succeed goes to the dead stream at once, one that keeps failing "
     "after the retries",
     "[events]") {
     sbtest::redis_server redis;
