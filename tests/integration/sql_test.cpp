@@ -117,7 +117,7 @@ TEST_CASE("persistence: each call's error carries its own detail, also when call
     }
 }
 
-TEST_CASE("persistence: statement names come from the connection's table; a reconnect prepares again") {
+TEST_CASE("persistence: statement names come from the connection's table, a reconnect prepares again") {
     const char* url = std::getenv("SB_TEST_DATABASE_URL");
     if (!url || !*url) {
         WARN("SB_TEST_DATABASE_URL is not set: statement table test skipped");

@@ -111,7 +111,7 @@ TEST_CASE("audit #2: bare room names (socket ids) are unnameable unless listed",
     CHECK(check_join(r, p, "a::b") == join_verdict::invalid_name);
 }
 
-TEST_CASE("audit #12: prefixes without a rule are denied; claim:<name> and backend rules", "[audit-12]") {
+TEST_CASE("audit #12: prefixes without a rule are denied, claim:<name> and backend rules", "[audit-12]") {
     room_rules r;
     auto p = user("42");
     CHECK(check_join(r, p, "survey:77") == join_verdict::forbidden);

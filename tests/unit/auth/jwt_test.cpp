@@ -171,7 +171,7 @@ TEST_CASE("header list: one string, lower-case names, in order, first match foun
     CHECK(init.find("b") == "2");
 }
 
-TEST_CASE("identity: user id from userId, user_id or sub; numbers as text") {
+TEST_CASE("identity: user id from userId, user_id or sub, numbers as text") {
     CHECK(principal_from_claims(json::object{{"sub", "s"}})->user_id == "s");
     CHECK(principal_from_claims(json::object{{"user_id", 12}, {"sub", "s"}})->user_id == "12");
     CHECK(principal_from_claims(json::object{{"userId", "u"}, {"user_id", 1}})->user_id == "u");

@@ -36,7 +36,7 @@ TEST_CASE("json_write escapes what JSON.stringify escapes and keeps UTF-8") {
     CHECK(roundtrip(R"("\/")") == R"("/")");
 }
 
-TEST_CASE("audit #3: json_write never emits invalid UTF-8; stray bytes become U+FFFD", "[audit-3]") {
+TEST_CASE("audit #3: json_write never emits invalid UTF-8, stray bytes become U+FFFD", "[audit-3]") {
     using switchboard::common::json_append_string;
     using switchboard::protocol::ws::valid_utf8;
     auto str = [](std::string_view s) {

@@ -38,7 +38,7 @@ TEST_CASE("statement_table: many texts, never a shared name (no hashing)") {
     CHECK(t.find("SELECT 999").name == "s1000");
 }
 
-TEST_CASE("statement_table: a failed prepare leaves the name free; a new connection starts over") {
+TEST_CASE("statement_table: a failed prepare leaves the name free, a new connection starts over") {
     statement_table t;
     auto bad = t.find("SELEC 1");
     CHECK(bad.name == "s1");  // the server refused it: not recorded

@@ -49,7 +49,7 @@ TEST_CASE("typing: a start ends at its deadline, announced once") {
              expire_at{9000, {}, std::nullopt}});
 }
 
-TEST_CASE("typing: a refresh moves the deadline; a stop forgets the pair") {
+TEST_CASE("typing: a refresh moves the deadline, a stop forgets the pair") {
     typing t(5000);
     play(t, {start_at{"a", "b", 1000}, start_at{"a", "b", 4000}, expire_at{6000, {}, 9000},
              start_at{"c", "b", 5000}, stop_now{"a", "b"}, expire_at{9000, {}, 10000},

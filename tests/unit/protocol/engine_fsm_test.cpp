@@ -166,7 +166,7 @@ TEST_CASE("audit #11: a session that leaves its last namespace has the connect t
     CHECK(g.next_deadline() == 5000);
 }
 
-TEST_CASE("messages are delivered; client close, ping and junk end the session") {
+TEST_CASE("messages are delivered, client close, ping and junk end the session") {
     engine_fsm f(opts(), transport_kind::websocket, 0);
     engine_actions out;
     f.on_packet(1, pkt(engine_type::message, "hello"), false, out);
@@ -198,7 +198,7 @@ TEST_CASE("messages are delivered; client close, ping and junk end the session")
     }
 }
 
-TEST_CASE("polling: one pending GET; a second one closes the session") {
+TEST_CASE("polling: one pending GET, a second one closes the session") {
     engine_fsm f(opts(), transport_kind::polling, 0);
     engine_actions out;
     CHECK(f.on_poll_get(out) == poll_verdict::ok);

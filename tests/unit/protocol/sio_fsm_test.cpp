@@ -65,7 +65,7 @@ TEST_CASE("sio_fsm: no namespace within the connect timeout closes the session")
     CHECK(f.next_deadline() == no_deadline);
 }
 
-TEST_CASE("sio_fsm: two namespaces; leaving the last one re-arms the connect timeout") {
+TEST_CASE("sio_fsm: two namespaces, leaving the last one re-arms the connect timeout") {
     sio_fsm f(1000, 0);
     sio_actions out;
     f.on_message(1, "0", false, out);
@@ -90,7 +90,7 @@ TEST_CASE("sio_fsm: two namespaces; leaving the last one re-arms the connect tim
     CHECK(out.empty());
 }
 
-TEST_CASE("sio_fsm: an ack resolves its id once; unknown and late acks are ignored") {
+TEST_CASE("sio_fsm: an ack resolves its id once, unknown and late acks are ignored") {
     sio_fsm f(1000, 0);
     sio_actions out;
     f.on_message(0, "0", false, out);
@@ -132,7 +132,7 @@ TEST_CASE("sio_fsm: acks expire at their deadline, and a late answer is ignored"
     CHECK(f.next_deadline() == no_deadline);
 }
 
-TEST_CASE("sio_fsm: ack ids are per namespace; the same id in another namespace is not ours") {
+TEST_CASE("sio_fsm: ack ids are per namespace, the same id in another namespace is not ours") {
     sio_fsm f(0, 0);
     sio_actions out;
     for (const char* c : {"0", "0/b,"})

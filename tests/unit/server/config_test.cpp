@@ -75,7 +75,7 @@ TEST_CASE("config: --help lists every setting with its env var and default") {
     CHECK(text.find("default: 3001") != std::string::npos);
 }
 
-TEST_CASE("audit #5: /metrics needs a key by default; METRICS_KEY and METRICS_PUBLIC", "[audit-5]") {
+TEST_CASE("audit #5: /metrics needs a key by default, METRICS_KEY and METRICS_PUBLIC", "[audit-5]") {
     const char* argv[] = {"sb"};
     config d(engine_settings());
     REQUIRE_FALSE(d.load(1, argv, env_of({})));

@@ -43,7 +43,7 @@ struct running {
 };
 }  // namespace
 
-TEST_CASE("drain: nothing open, done at once; not ready; the runtime keeps running", "[drain]") {
+TEST_CASE("drain: nothing open, done at once, not ready, the runtime keeps running", "[drain]") {
     server::runtime rt(1);
     server::server srv(local_options(), rt);
     running r(srv);

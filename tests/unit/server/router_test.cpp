@@ -11,7 +11,7 @@ namespace {
 using router = basic_router<std::string>;
 }
 
-TEST_CASE("router: unknown path is not found; known path with another method lists the allowed ones",
+TEST_CASE("router: unknown path is not found, known path with another method lists the allowed ones",
           "[router]") {
     router r;
     r.add(route_kind::exact, "/api/stats", methods::get, "stats");
@@ -28,7 +28,7 @@ TEST_CASE("router: unknown path is not found; known path with another method lis
     CHECK(r.find("BREW", "/api/notify").status == router::result::wrong_method);
 }
 
-TEST_CASE("router: exact beats pattern beats prefix; the longest prefix wins", "[router]") {
+TEST_CASE("router: exact beats pattern beats prefix, the longest prefix wins", "[router]") {
     router r;
     r.add(route_kind::prefix, "/a/", methods::any, "prefix-a");
     r.add(route_kind::prefix, "/a/b/", methods::any, "prefix-ab");
@@ -56,7 +56,7 @@ TEST_CASE("router: a route for the method wins over a more specific one without 
     CHECK(allow_header(r.find("PUT", "/x").allowed) == "GET, POST");
 }
 
-TEST_CASE("router: same path and methods replace; a lower rank wins", "[router]") {
+TEST_CASE("router: same path and methods replace, a lower rank wins", "[router]") {
     router r;
     r.add(route_kind::exact, "/h", methods::any, "first");
     r.add(route_kind::exact, "/h", methods::any, "second");
