@@ -6,7 +6,6 @@
 #include <switchboard/redis/url.hpp>
 #include <switchboard/server/server.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/json/parse.hpp>
 
 namespace switchboard::app {
@@ -176,17 +175,14 @@ cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_
     auto copts = client_options_of(settings_);
     auto ep = copts.server;
     bridge_ =
-        std::make_unique<redis::streams_bridge>(ctx_.get_executor(), std::move(copts), settings_.bridge);
+        std::make_unique<redis::streams_bridge>(io_.executor(), std::move(copts), settings_.bridge);
     srv.set_adapter([b = bridge_.get()](rooms::local_sockets& local, rooms::recovery_log* log) {
         return b->make_adapter(local, log);
     });
     srv.add_health_check("redis", [b = bridge_.get()] { return b->healthy(); });
     bridge_->add_metrics(srv.metrics());
     bridge_->start();
-    thread_ = std::thread([this] {
-        auto guard = boost::asio::make_work_guard(ctx_);
-        ctx_.run();
-    });
+    io_.start();
     log::info("cluster bridge",
               {{"redis", ep.to_log_string()}, {"stream", settings_.bridge.stream}, {"uid", bridge_->uid()}});
 }
@@ -194,7 +190,7 @@ cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_
 void cluster::start_events(const domain::push_service& push) {
     if (settings_.events.stream.empty() || events_) return;
     events_ = std::make_unique<redis::events_consumer>(
-        ctx_.get_executor(), client_options_of(settings_), settings_.events,
+        io_.executor(), client_options_of(settings_), settings_.events,
         [&push](const redis::backend_event& ev, std::string& reason) {
             return dispatch_backend_event(push, ev, reason);
         });
@@ -209,11 +205,10 @@ cluster::~cluster() {
 }
 
 void cluster::stop() {
-    if (!thread_.joinable()) return;
+    if (!io_.running()) return;
     if (events_) events_->stop();
     bridge_->stop();
-    ctx_.stop();
-    thread_.join();
+    io_.join();
 }
 
 }  // namespace switchboard::app

@@ -6,7 +6,7 @@
 #include <switchboard/redis/events_consumer.hpp>
 #include <switchboard/redis/streams_bridge.hpp>
 
-#include <boost/asio/io_context.hpp>
+#include <switchboard/asio/io_thread.hpp>
 
 #include <memory>
 #include <optional>
@@ -51,12 +51,11 @@ public:
     void stop();
 
 private:
-    boost::asio::io_context ctx_;
+    asio_util::io_thread io_;
     server::server& srv_;
     cluster_settings settings_;
     std::unique_ptr<redis::streams_bridge> bridge_;
     std::unique_ptr<redis::events_consumer> events_;
-    std::thread thread_;
 };
 
 }  // namespace switchboard::app

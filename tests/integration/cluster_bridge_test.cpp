@@ -9,7 +9,7 @@
 #include <switchboard/rooms/recovery.hpp>
 #include <switchboard/rooms/room_index.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
+#include <switchboard/asio/io_thread.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <catch2/catch.hpp>
@@ -132,12 +132,11 @@ private:
 
 // One node: its bridge on its own thread, the namespace "/" with recovery on.
 struct node {
-    boost::asio::io_context ctx;
+    asio_util::io_thread io;
     rooms::recovery_log log{60000, "n-"};
     fake_local local{&log};
     std::unique_ptr<redis::streams_bridge> bridge;
     std::shared_ptr<rooms::adapter> adapter;
-    std::thread thread;
 
     explicit node(const std::string& url, redis::bridge_options opts = {}) {
         std::string error;
@@ -148,18 +147,14 @@ struct node {
         opts.block = 500ms;
         opts.probe_interval = 200ms;
         opts.request_timeout = 2000ms;
-        bridge = std::make_unique<redis::streams_bridge>(ctx.get_executor(), copts, opts);
+        bridge = std::make_unique<redis::streams_bridge>(io.executor(), copts, opts);
         adapter = bridge->make_adapter(local, &log);
         bridge->start();
-        thread = std::thread([this] {
-            auto guard = boost::asio::make_work_guard(ctx);
-            ctx.run();
-        });
+        io.start();
     }
     ~node() {
         bridge->stop();
-        ctx.stop();
-        thread.join();
+        io.join();
     }
     void broadcast(const std::string& event, rooms::broadcast_options opts = {}) {
         rooms::broadcast_packet p;

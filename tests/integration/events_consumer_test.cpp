@@ -7,8 +7,7 @@
 #include <switchboard/redis/events_consumer.hpp>
 #include <switchboard/redis/url.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
+#include <switchboard/asio/io_thread.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -24,9 +23,8 @@ using sbtest::eventually;
 namespace {
 
 struct consumer {
-    boost::asio::io_context ctx;
+    asio_util::io_thread io;
     std::unique_ptr<redis::events_consumer> c;
-    std::thread thread;
     std::mutex mu;
     std::vector<redis::backend_event> seen;
 
@@ -39,7 +37,7 @@ struct consumer {
         copts.server = *ep;
         opts.block = 300ms;
         c = std::make_unique<redis::events_consumer>(
-            ctx.get_executor(), copts, opts,
+            io.executor(), copts, opts,
             [this, decide](const redis::backend_event& ev, std::string& reason) {
                 {
                     std::lock_guard lock(mu);
@@ -50,17 +48,13 @@ struct consumer {
                 return r;
             });
         c->start();
-        thread = std::thread([this] {
-            auto guard = boost::asio::make_work_guard(ctx);
-            ctx.run();
-        });
+        io.start();
     }
     ~consumer() { stop(); }
     void stop() {
-        if (!thread.joinable()) return;
+        if (!io.running()) return;
         c->stop();
-        ctx.stop();
-        thread.join();
+        io.join();
     }
     std::size_t count() {
         std::lock_guard lock(mu);
