@@ -174,8 +174,7 @@ redis::event_result dispatch_backend_event(const domain::push_service& push, con
 cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_(std::move(s)) {
     auto copts = client_options_of(settings_);
     auto ep = copts.server;
-    bridge_ =
-        std::make_unique<redis::streams_bridge>(io_.executor(), std::move(copts), settings_.bridge);
+    bridge_ = std::make_unique<redis::streams_bridge>(io_.executor(), std::move(copts), settings_.bridge);
     srv.set_adapter([b = bridge_.get()](rooms::local_sockets& local, rooms::recovery_log* log) {
         return b->make_adapter(local, log);
     });

@@ -9,8 +9,8 @@
 #include <switchboard/rooms/recovery.hpp>
 #include <switchboard/rooms/room_index.hpp>
 
-#include <switchboard/asio/io_thread.hpp>
 #include <boost/asio/io_context.hpp>
+#include <switchboard/asio/io_thread.hpp>
 
 #include <catch2/catch.hpp>
 

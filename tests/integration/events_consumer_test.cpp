@@ -37,8 +37,7 @@ struct consumer {
         copts.server = *ep;
         opts.block = 300ms;
         c = std::make_unique<redis::events_consumer>(
-            io.executor(), copts, opts,
-            [this, decide](const redis::backend_event& ev, std::string& reason) {
+            io.executor(), copts, opts, [this, decide](const redis::backend_event& ev, std::string& reason) {
                 {
                     std::lock_guard lock(mu);
                     seen.push_back(ev);
