@@ -1,5 +1,7 @@
 // The cluster settings and the bridge's life in the app.
 #include "cluster.hpp"
+#include "communication.hpp"
+#include "gateway.hpp"
 
 #include <switchboard/common/log.hpp>
 #include <switchboard/domain/push_service.hpp>
@@ -91,6 +93,19 @@ std::vector<common::setting> cluster_settings_table() {
          k::integer,
          1000,
          604800000},
+        {"PRESENCE_TTL",
+         {},
+         "presence-ttl",
+         "60000",
+         "With REDIS_URL: an instance that stops beating is swept after this, its users offline, ms",
+         k::integer,
+         1000,
+         86400000},
+        {"PRESENCE_KEY_PREFIX",
+         {},
+         "presence-key-prefix",
+         "switchboard:presence",
+         "Prefix of the shared presence's Redis keys"},
         {"REDIS_TLS_CA_FILE", {}, "redis-tls-ca-file", "", "CA bundle for rediss:// (empty: the system's)"},
         {"REDIS_TLS_INSECURE",
          {},
@@ -111,6 +126,9 @@ std::optional<std::string> load_cluster_settings(const common::config& c, cluste
     out.bridge.max_len = static_cast<std::size_t>(c.integer("CLUSTER_STREAM_MAXLEN"));
     out.bridge.channel_prefix = c.str("CLUSTER_CHANNEL_PREFIX");
     out.bridge.request_timeout = std::chrono::milliseconds(c.integer("CLUSTER_REQUEST_TIMEOUT"));
+    out.presence.ttl = std::chrono::milliseconds(c.integer("PRESENCE_TTL"));
+    out.presence.prefix = c.str("PRESENCE_KEY_PREFIX");
+    if (out.presence.prefix.empty()) return "PRESENCE_KEY_PREFIX: empty";
     out.tls_ca_file = c.str("REDIS_TLS_CA_FILE");
     out.tls_insecure = c.boolean("REDIS_TLS_INSECURE");
     out.events.stream = c.str("EVENTS_STREAM");
@@ -199,6 +217,21 @@ void cluster::start_events(const domain::push_service& push) {
     log::info("backend events", {{"stream", settings_.events.stream}, {"group", settings_.events.group}});
 }
 
+void cluster::start_presence(gateway& gw, communication& comm) {
+    if (presence_) return;
+    auto opts = settings_.presence;
+    opts.instance = bridge_->uid();
+    presence_ = std::make_unique<redis::cluster_presence>(io_.executor(), client_options_of(settings_), opts);
+    presence_->sample_with([&gw] { return gw.local_counts(); });
+    presence_->on_transition([&comm](const std::string& user, bool online, std::int64_t at_ms) {
+        comm.presence_changed(user, online, online ? std::string{} : log::iso_time(at_ms));
+    });
+    presence_->add_metrics(srv_.metrics());
+    srv_.add_health_check("presence", [p = presence_.get()] { return p->healthy(); });
+    gw.set_shared_presence(presence_.get());
+    presence_->start();
+}
+
 cluster::~cluster() {
     stop();
 }
@@ -206,6 +239,7 @@ cluster::~cluster() {
 void cluster::stop() {
     if (!io_.running()) return;
     if (events_) events_->stop();
+    if (presence_) presence_->stop();
     bridge_->stop();
     io_.join();
 }

@@ -3,6 +3,7 @@
 // its own, installed as every namespace's adapter, reported by /ready, /health and /metrics. With
 // no REDIS_URL nothing of it exists (the single node's in-memory adapter stays).
 #include <switchboard/common/config.hpp>
+#include <switchboard/redis/cluster_presence.hpp>
 #include <switchboard/redis/events_consumer.hpp>
 #include <switchboard/redis/streams_bridge.hpp>
 
@@ -23,12 +24,16 @@ class push_service;
 
 namespace switchboard::app {
 
+class gateway;
+class communication;
+
 struct cluster_settings {
     std::string redis_url;  // empty: single node
     redis::bridge_options bridge;
     std::string tls_ca_file;
     bool tls_insecure = false;
     redis::events_options events;  // events.stream empty: no events consumer
+    redis::presence_options presence;
 };
 
 std::vector<common::setting> cluster_settings_table();
@@ -46,6 +51,9 @@ public:
     ~cluster();
     // Starts the backend events consumer (EVENTS_STREAM) over `push` (which must outlive stop()).
     void start_events(const domain::push_service& push);
+    // Shares presence over Redis: the gateway's online status, presence routes and user:online /
+    // user:offline then answer for every instance. Both must outlive stop().
+    void start_presence(gateway& gw, communication& comm);
     // Stops the bridge and joins its thread; adapters then deliver on this node only. Call once the
     // server has stopped serving, before it is destroyed.
     void stop();
@@ -56,6 +64,7 @@ private:
     cluster_settings settings_;
     std::unique_ptr<redis::streams_bridge> bridge_;
     std::unique_ptr<redis::events_consumer> events_;
+    std::unique_ptr<redis::cluster_presence> presence_;
 };
 
 }  // namespace switchboard::app

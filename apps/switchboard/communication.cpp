@@ -248,6 +248,15 @@ void communication::on_connected(const caller& who, const server::socket_ptr& s)
     asio::co_spawn(impl_->ctx, impl::catch_up(impl_, who.user_id, s), asio::detached);
 }
 
+void communication::presence_changed(std::string user, bool online, std::string last_seen) {
+    asio::co_spawn(
+        impl_->ctx,
+        [](std::shared_ptr<impl> self, std::string u, bool on, std::string seen) -> asio::awaitable<void> {
+            co_await self->chat.presence_changed(std::move(u), on, std::move(seen));
+        }(impl_, std::move(user), online, std::move(last_seen)),
+        asio::detached);
+}
+
 void communication::lookup_drf_token(std::string key, token_handler done, bool fresh) {
     using result = boost::system::result<std::optional<auth::principal>>;
     spawn_answer(impl_->ctx, impl::lookup(impl_, std::move(key), fresh), std::move(done),

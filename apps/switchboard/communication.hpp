@@ -61,6 +61,9 @@ public:
     void set_socket_finder(std::function<server::socket_ptr(const std::string&)> f);
     // A user's device connected: deliver what arrived while they were away.
     void on_connected(const caller& who, const server::socket_ptr& s);
+    // `user` came online or went offline (once per transition, cluster-wide in a cluster): tells
+    // its conversation partners and watchers (chat_service::presence_changed). Any thread.
+    void presence_changed(std::string user, bool online, std::string last_seen);
 
     // A DRF token → the principal (nullopt: unknown or inactive, or not 40 hex digits), or an
     // error when the database cannot answer. Cached for DRF_TOKEN_CACHE_TTL (bounded in bytes and

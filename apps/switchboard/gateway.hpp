@@ -15,6 +15,7 @@
 #include <switchboard/auth/user_rates.hpp>
 #include <switchboard/common/config.hpp>
 #include <switchboard/presence/presence_store.hpp>
+#include <switchboard/presence/shared_presence.hpp>
 #include <switchboard/server/server.hpp>
 
 #include <memory>
@@ -61,6 +62,12 @@ public:
     gateway& operator=(const gateway&) = delete;
 
     struct state;
+
+    // A cluster's shared presence (REDIS_URL): online status, the presence routes and the user:online
+    // / user:offline transitions then answer for every instance. Before the server runs.
+    void set_shared_presence(presence::shared_presence* p) { shared_ = p; }
+    // This node's connections (for the shared presence's beat).
+    presence::cluster_counts local_counts();
 
 private:
     using connect_decision = std::function<void(std::optional<server::connect_error>)>;
@@ -139,6 +146,7 @@ private:
     communication& comm_;
     std::mutex mu_;                       // guards presence_, rest_rates_, live_ and refusals_
     presence::presence_store& presence_;  // the node's registry today (main.cpp); guarded by mu_
+    presence::shared_presence* shared_ = nullptr;
     auth::user_rates rest_rates_;  // REST requests per user (RATE_LIMIT_WINDOW, RATE_LIMIT_MAX_MESSAGES)
     std::unique_ptr<room_access> access_;
     std::unordered_map<std::string, std::weak_ptr<server::socket>> live_;  // socket id → socket

@@ -126,56 +126,123 @@ void gateway::install_http_api() {
     install_presence_api();
 }
 
-// Presence queries and the disconnect of a user's sockets.
+// Presence queries and the disconnect of a user's sockets. In a cluster (shared presence) the
+// counts, the user lists and a user's status are the whole cluster's; rooms are this node's.
 void gateway::install_presence_api() {
     auto api = [this](std::string method, server::http_route handler) {
         return api_route(std::move(method), std::move(handler));
     };
+    // A query answered by the shared presence in a cluster, by this node's registry otherwise.
+    auto async_api = [this](const char* path, bool prefix,
+                            std::function<void(const http_request_view&, server::http_responder)> shared,
+                            server::http_route local) {
+        auto handler = [this, shared, local](server::http_request req, server::http_responder respond) {
+            auto view = req.view();
+            if (auto r = api_refused(view, "GET")) return respond(std::move(*r));
+            if (!shared_) return respond(local(view));
+            shared(view, std::move(respond));
+        };
+        if (prefix)
+            srv_.route_async(path, handler, true);
+        else
+            srv_.route_async(path, handler);
+    };
+    auto unavailable = [] { return json_error(503, "Presence is unavailable (Redis does not answer), try again"); };
+
     srv_.route("/api/stats", api("GET", [this](const http_request_view&) {
                    json::object stats;
-                   {
-                       std::lock_guard lock(mu_);
-                       stats["totalConnections"] = presence_.connections();
-                       stats["authenticatedConnections"] = presence_.authenticated();
-                       stats["anonymousConnections"] = presence_.anonymous();
-                       stats["uniqueUsers"] = presence_.unique_users();
-                   }
+                   presence::cluster_counts mine = local_counts();
+                   std::optional<presence::cluster_counts> all;
+                   if (shared_) all = shared_->counts();
+                   const auto& c = all ? *all : mine;
+                   stats["totalConnections"] = c.connections;
+                   stats["authenticatedConnections"] = c.authenticated;
+                   stats["anonymousConnections"] = c.anonymous;
+                   stats["uniqueUsers"] = c.users;
                    auto sizes = srv_.of("/").room_sizes();
                    stats["totalRooms"] = sizes.size();
                    json::array room_stats;
                    for (const auto& [name, n] : sizes)
                        room_stats.push_back(json::object{{"name", name}, {"connections", n}});
                    stats["roomStats"] = std::move(room_stats);
+                   if (shared_) {
+                       // The totals above are the cluster's (as of its last beat); these, and the
+                       // rooms, are this instance's.
+                       stats["instances"] = all ? all->instances : 0;
+                       stats["node"] = json::object{{"connections", mine.connections},
+                                                    {"authenticatedConnections", mine.authenticated},
+                                                    {"anonymousConnections", mine.anonymous},
+                                                    {"uniqueUsers", mine.users}};
+                   }
                    return json_reply(200, {{"success", true}, {"stats", std::move(stats)}});
                }));
-    auto users = [this](const http_request_view&) {
-        std::lock_guard lock(mu_);
-        auto list = presence_.users();
+
+    auto user_list = [](const std::vector<std::string>& list) {
         return json_reply(200, {{"success", true},
                                 {"data", json::object{{"count", list.size()},
                                                       {"users", json::array(list.begin(), list.end())}}}});
     };
-    srv_.route("/connected-users", api("GET", users));
-    srv_.route("/api/online-users", api("GET", [this](const http_request_view&) {
-                   auto list = online_users();
-                   auto n = list.size();
-                   return json_reply(200, {{"success", true},
-                                           {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
-               }));
+    auto device_list = [](json::array list) {
+        auto n = list.size();
+        return json_reply(200, {{"success", true}, {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
+    };
+    async_api(
+        "/connected-users", false,
+        [this, user_list, unavailable](const http_request_view&, server::http_responder respond) {
+            shared_->online_users([respond, user_list, unavailable](auto users) {
+                if (!users) return respond(unavailable());
+                std::vector<std::string> ids;
+                for (auto& [u, n] : *users)
+                    ids.push_back(u);
+                respond(user_list(ids));
+            });
+        },
+        [this, user_list](const http_request_view&) {
+            std::lock_guard lock(mu_);
+            return user_list(presence_.users());
+        });
+    async_api(
+        "/api/online-users", false,
+        [this, device_list, unavailable](const http_request_view&, server::http_responder respond) {
+            shared_->online_users([respond, device_list, unavailable](auto users) {
+                if (!users) return respond(unavailable());
+                json::array list;
+                for (auto& [u, n] : *users)
+                    list.push_back(json::object{{"userId", u}, {"devices", n}});
+                respond(device_list(std::move(list)));
+            });
+        },
+        [this, device_list](const http_request_view&) { return device_list(online_users()); });
     srv_.route("/api/disconnect-user",
                api("POST", [this](const http_request_view& req) { return disconnect_user_route(req); }));
-    srv_.route_prefix(
-        "/user-status/", api("GET", [this](const http_request_view& req) {
-            auto id = protocol::url_decode(req.path.substr(std::string_view("/user-status/").size()), false);
-            if (!id || !auth::valid_id(*id))
-                return json_error(
-                    400, std::string("userId is required: /user-status/{userId}, ") + auth::id_rule_text);
+
+    auto user_id = [](const http_request_view& req) {
+        return protocol::url_decode(req.path.substr(std::string_view("/user-status/").size()), false);
+    };
+    auto bad_id = [] {
+        return json_error(400, std::string("userId is required: /user-status/{userId}, ") + auth::id_rule_text);
+    };
+    async_api(
+        "/user-status/", true,
+        [this, user_id, bad_id, unavailable](const http_request_view& req, server::http_responder respond) {
+            auto id = user_id(req);
+            if (!id || !auth::valid_id(*id)) return respond(bad_id());
+            shared_->status(*id, [respond, id = *id, unavailable](std::optional<presence::user_status> st) {
+                if (!st) return respond(unavailable());
+                json::object data{{"userId", id}, {"isConnected", st->devices > 0}, {"devices", st->devices}};
+                if (st->devices == 0 && st->last_seen_ms > 0) data["lastSeen"] = log::iso_time(st->last_seen_ms);
+                respond(json_reply(200, {{"success", true}, {"data", std::move(data)}}));
+            });
+        },
+        [this, user_id, bad_id](const http_request_view& req) {
+            auto id = user_id(req);
+            if (!id || !auth::valid_id(*id)) return bad_id();
             std::lock_guard lock(mu_);
             return json_reply(200, {{"success", true},
                                     {"data", json::object{{"userId", *id},
                                                           {"isConnected", presence_.online(*id)},
                                                           {"devices", presence_.devices(*id)}}}});
-        }));
+        });
 }
 
 }  // namespace switchboard::app

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
+        if (cluster) cluster->start_presence(gw, comm);
         comm.start();
         if (cluster) cluster->start_events(comm.push());
         srv.run();

@@ -6,6 +6,7 @@
 #include "util.hpp"
 
 #include <switchboard/auth/ids.hpp>
+#include <switchboard/domain/chat_service.hpp>
 #include <switchboard/auth/refresh.hpp>
 #include <switchboard/common/log.hpp>
 
@@ -153,12 +154,40 @@ void gateway::install_session_events() {
     ns.on("auth:refresh", [this](const socket_ptr& s, payload&& p, ack_reply ack) { refresh(s, p, ack); });
 }
 
-// chat:getOnlineStatus {userIds} → {success, statuses: {id: bool}} (this node's view).
+// chat:getOnlineStatus {userIds} → {success, statuses: {id: bool}} (over every instance in a
+// cluster). The socket then watches those users: their user:online / user:offline reach it.
 void gateway::online_status(const socket_ptr& s, const payload& p, const ack_reply& ack) {
     auto ids = rules::online_status_ids(first_arg(p));
     if (!ids) {
         json::object bad{{"success", false}, {"error", "userIds must be an array of at most 500 user ids"}};
         if (ack) ack(one(std::move(bad)));
+        return;
+    }
+    for (const auto& id : *ids)
+        s->join(domain::presence_room(id));
+    auto answer = [s, ack](json::object statuses) {
+        json::object o{{"success", true}, {"statuses", std::move(statuses)}};
+        if (ack)
+            ack(one(std::move(o)));
+        else
+            emit(s, "chat:onlineStatus", std::move(o));
+    };
+    if (shared_) {
+        auto list = *ids;
+        shared_->devices(list, [list, s, ack, answer](std::optional<std::vector<std::int64_t>> n) {
+            if (!n) {
+                json::object o{{"success", false}, {"error", "Presence is unavailable, try again"}};
+                if (ack)
+                    ack(one(std::move(o)));
+                else
+                    emit(s, "error", json::object{{"message", "Presence is unavailable, try again"}});
+                return;
+            }
+            json::object statuses;
+            for (std::size_t i = 0; i < list.size(); ++i)
+                statuses[list[i]] = (*n)[i] > 0;
+            answer(std::move(statuses));
+        });
         return;
     }
     json::object statuses;
@@ -167,11 +196,7 @@ void gateway::online_status(const socket_ptr& s, const payload& p, const ack_rep
         for (const auto& id : *ids)
             statuses[id] = presence_.online(id);
     }
-    json::object o{{"success", true}, {"statuses", std::move(statuses)}};
-    if (ack)
-        ack(one(std::move(o)));
-    else
-        emit(s, "chat:onlineStatus", std::move(o));
+    answer(std::move(statuses));
 }
 
 // Chat and notification events: each forwards its first argument to the operation and acks the

@@ -164,12 +164,32 @@ void gateway::install_connect() {
     });
 }
 
+presence::cluster_counts gateway::local_counts() {
+    std::lock_guard lock(mu_);
+    presence::cluster_counts c;
+    c.connections = presence_.connections();
+    c.authenticated = presence_.authenticated();
+    c.anonymous = presence_.anonymous();
+    c.users = presence_.unique_users();
+    c.instances = 1;
+    return c;
+}
+
 void gateway::welcome(const socket_ptr& s) {
     auto* st = state_of(*s);
+    bool first = false;
     {
         std::lock_guard lock(mu_);
-        presence_.add({s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
+        first = presence_.add({s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
         live_[s->id()] = s;
+    }
+    // user:online once per transition: this node's registry decides alone, a cluster's shared
+    // presence decides over every instance (and calls back through comm_.presence_changed).
+    if (!st->who.anonymous) {
+        if (shared_)
+            shared_->add(st->who.user_id);
+        else if (first)
+            comm_.presence_changed(st->who.user_id, true, {});
     }
     for (const auto& r : auth::auto_rooms(st->who))
         s->join(r);
@@ -219,9 +239,18 @@ void gateway::install_lifecycle() {
         welcome(s);
     });
     ns.on_disconnect([this](const socket_ptr& s, std::string_view) {
-        std::lock_guard lock(mu_);
-        presence_.remove(s->id());
-        live_.erase(s->id());
+        bool last = false, welcomed = false;
+        {
+            std::lock_guard lock(mu_);
+            last = presence_.remove(s->id());
+            welcomed = live_.erase(s->id()) > 0;
+        }
+        auto* st = state_of(*s);
+        if (!welcomed || !st || st->who.anonymous) return;
+        if (shared_)
+            shared_->remove(st->who.user_id);
+        else if (last)
+            comm_.presence_changed(st->who.user_id, false, now_iso());
     });
     ns.on_incoming([this](const socket_ptr& s, std::string_view) { return rate_check(s); });
 }

@@ -126,6 +126,21 @@ task<outcome> chat_service::typing(caller who, set_typing cmd) {
     co_return ok({{"receiverId", to}, {"isTyping", cmd.on}});
 }
 
+task<void> chat_service::presence_changed(std::string user, bool online, std::string last_seen) {
+    target to;
+    to.rooms.push_back(presence_room(user));
+    auto partners = co_await repo_.conversations(user);
+    if (partners) {
+        for (const auto& c : *partners)
+            if (!c.other_user.empty() && c.other_user != user) to.rooms.push_back("user:" + c.other_user);
+    } else {
+        (void)errors_.report(partners.error(), "presence partners");
+    }
+    json::object body{{"userId", user}};
+    if (!online && !last_seen.empty()) body["lastSeen"] = last_seen;
+    out_.send(to, online ? "user:online" : "user:offline", std::move(body));
+}
+
 void chat_service::typing_expired() {
     for (auto& p : typing_.expired(clock_.steady_ms()))
         out_.to_user(p.to, "chat:typing", json::object{{"senderId", p.from}, {"isTyping", false}}, {}, true);

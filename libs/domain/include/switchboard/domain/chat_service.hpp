@@ -14,6 +14,11 @@
 
 namespace switchboard::domain {
 
+// The room of the sockets that asked about `user` (chat:getOnlineStatus).
+inline std::string presence_room(const std::string& user) {
+    return "presence:" + user;
+}
+
 struct chat_settings {
     std::size_t max_message_length = 5000;
     std::int64_t typing_timeout_ms = 5000;
@@ -35,6 +40,12 @@ public:
     task<outcome> search(caller who, search_query q);
     // Delivers to `socket_id` what arrived for `user` while away, oldest first, then the receipts.
     task<void> catch_up(std::string user, std::string socket_id);
+
+    // `user` came online or went offline (cluster-wide when the presence is shared): `user:online`
+    // or `user:offline` {userId, lastSeen?} once, to the user's conversation partners and to the
+    // sockets watching the user (the room presence_room(user), joined by chat:getOnlineStatus).
+    // Without an answer from the store, the watchers alone are told.
+    task<void> presence_changed(std::string user, bool online, std::string last_seen);
 
     // Typing pairs whose deadline passed are told {isTyping:false} (the wake-up armed through tasks).
     void typing_expired();
