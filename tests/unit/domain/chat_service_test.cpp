@@ -173,3 +173,36 @@ TEST_CASE("chat_service: chat:typing tells the receiver and ends by itself at th
     CHECK(error_of(f.call(operation::chat_typing, user("alice"), R"({"receiverId":"bob","isTyping":1})")) ==
           "isTyping must be true or false");
 }
+
+TEST_CASE("chat_service: a presence transition tells the watchers and the conversation partners once") {
+    chat_fixture f;
+    f.call(operation::chat_send, user("alice", "s1"), R"({"receiverId":"bob","message":"hi"})");
+    f.call(operation::chat_send, user("carol", "s2"), R"({"receiverId":"alice","message":"yo"})");
+    f.call(operation::chat_send, user("bob", "s3"), R"({"receiverId":"dave","message":"no"})");
+    f.out.log.clear();
+    run(f.ctx, f.chat.presence_changed("alice", true, {}));
+    auto on = f.out.events("user:online");
+    REQUIRE(on.size() == 1);  // one send to every room: a socket in several is told once
+    CHECK(on[0].to.rooms == std::vector<std::string>{"presence:alice", "user:bob", "user:carol"});
+    CHECK(on[0].arg == json::object{{"userId", "alice"}});
+    CHECK(!on[0].to.is_volatile);
+
+    f.out.log.clear();
+    run(f.ctx, f.chat.presence_changed("alice", false, "2026-12-05T08:00:00.000Z"));
+    auto off = f.out.events("user:offline");
+    REQUIRE(off.size() == 1);
+    CHECK(off[0].arg == json::object{{"userId", "alice"}, {"lastSeen", "2026-12-05T08:00:00.000Z"}});
+    CHECK(f.out.events("user:online").empty());
+}
+
+TEST_CASE("chat_service: a presence transition with the store down still tells the watchers") {
+    chat_fixture f;
+    f.call(operation::chat_send, user("alice", "s1"), R"({"receiverId":"bob","message":"hi"})");
+    f.out.log.clear();
+    f.repo.fail_next = domain::store_errc::unavailable;
+    run(f.ctx, f.chat.presence_changed("alice", false, {}));
+    auto off = f.out.events("user:offline");
+    REQUIRE(off.size() == 1);
+    CHECK(off[0].to.rooms == std::vector<std::string>{"presence:alice"});
+    CHECK(off[0].arg == json::object{{"userId", "alice"}});  // no lastSeen given: none sent
+}

@@ -145,7 +145,20 @@ public:
     domain::task<domain::result<std::vector<domain::conversation_summary>>> conversations(
         std::string user) override {
         calls.push_back("conversations " + user);
-        co_return std::vector<domain::conversation_summary>{};
+        if (auto e = take_failure()) co_return *e;
+        std::map<std::string, domain::conversation_summary> by;
+        for (const auto& r : rows) {
+            if (r.sender_id != user && r.receiver_id != user) continue;
+            auto other = r.sender_id == user ? r.receiver_id : r.sender_id;
+            auto& c = by[other];
+            c.other_user = other;
+            c.conversation_id = r.conversation_id;
+            c.last = r;
+        }
+        std::vector<domain::conversation_summary> out;
+        for (auto& [k, c] : by)
+            out.push_back(std::move(c));
+        co_return out;
     }
     domain::task<domain::result<std::vector<std::pair<std::string, std::int64_t>>>> unread(
         std::string user) override {
