@@ -198,6 +198,21 @@ cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_
     });
     srv.add_health_check("redis", [b = bridge_.get()] { return b->healthy(); });
     bridge_->add_metrics(srv.metrics());
+    // Another instance's chat:message to user:<receiver> reached a device here: this instance
+    // marks it delivered (the sending one only sees its own sockets).
+    bridge_->on_remote_delivery(
+        [this](const rooms::broadcast_packet& p, const rooms::broadcast_options& o, std::size_t reached) {
+            if (reached == 0 || p.event != "chat:message" || o.rooms.size() != 1 || p.args.empty()) return;
+            auto* comm = comm_.load();
+            const auto* m = p.args[0].if_object();
+            if (!comm || !m) return;
+            const auto* to = m->if_contains("receiverId");
+            const auto* id = m->if_contains("id");
+            if (!to || !to->is_string() || !id || !id->is_int64()) return;
+            std::string receiver(to->as_string());
+            if (o.rooms[0] != "user:" + receiver) return;  // the sender's own devices' copy
+            comm->delivered_elsewhere(std::move(receiver), id->as_int64());
+        });
     bridge_->start();
     io_.start();
     log::info("cluster bridge",
@@ -229,6 +244,7 @@ void cluster::start_presence(gateway& gw, communication& comm) {
     presence_->add_metrics(srv_.metrics());
     srv_.add_health_check("presence", [p = presence_.get()] { return p->healthy(); });
     gw.set_shared_presence(presence_.get());
+    comm_ = &comm;
     presence_->start();
 }
 
@@ -238,6 +254,7 @@ cluster::~cluster() {
 
 void cluster::stop() {
     if (!io_.running()) return;
+    comm_ = nullptr;
     if (events_) events_->stop();
     if (presence_) presence_->stop();
     bridge_->stop();

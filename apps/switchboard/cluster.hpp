@@ -9,6 +9,7 @@
 
 #include <switchboard/asio/io_thread.hpp>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,7 @@ private:
     std::unique_ptr<redis::streams_bridge> bridge_;
     std::unique_ptr<redis::events_consumer> events_;
     std::unique_ptr<redis::cluster_presence> presence_;
+    std::atomic<communication*> comm_{nullptr};  // chat deliveries of other instances' messages
 };
 
 }  // namespace switchboard::app

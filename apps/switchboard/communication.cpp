@@ -257,6 +257,16 @@ void communication::presence_changed(std::string user, bool online, std::string 
         asio::detached);
 }
 
+void communication::delivered_elsewhere(std::string receiver, std::int64_t id) {
+    asio::co_spawn(
+        impl_->ctx,
+        [](std::shared_ptr<impl> self, std::string r, std::int64_t i) -> asio::awaitable<void> {
+            if (!self->ready) co_return;  // the receiver's catch-up will deliver and mark it
+            co_await self->chat.delivered_elsewhere(std::move(r), i);
+        }(impl_, std::move(receiver), id),
+        asio::detached);
+}
+
 void communication::lookup_drf_token(std::string key, token_handler done, bool fresh) {
     using result = boost::system::result<std::optional<auth::principal>>;
     spawn_answer(impl_->ctx, impl::lookup(impl_, std::move(key), fresh), std::move(done),

@@ -64,6 +64,8 @@ public:
     // `user` came online or went offline (once per transition, cluster-wide in a cluster): tells
     // its conversation partners and watchers (chat_service::presence_changed). Any thread.
     void presence_changed(std::string user, bool online, std::string last_seen);
+    // Another instance's chat:message reached `receiver` here (chat_service::delivered_elsewhere).
+    void delivered_elsewhere(std::string receiver, std::int64_t id);
 
     // A DRF token → the principal (nullopt: unknown or inactive, or not 40 hex digits), or an
     // error when the database cannot answer. Cached for DRF_TOKEN_CACHE_TTL (bounded in bytes and

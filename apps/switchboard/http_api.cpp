@@ -147,7 +147,9 @@ void gateway::install_presence_api() {
         else
             srv_.route_async(path, handler);
     };
-    auto unavailable = [] { return json_error(503, "Presence is unavailable (Redis does not answer), try again"); };
+    auto unavailable = [] {
+        return json_error(503, "Presence is unavailable (Redis does not answer), try again");
+    };
 
     srv_.route("/api/stats", api("GET", [this](const http_request_view&) {
                    json::object stats;
@@ -184,7 +186,8 @@ void gateway::install_presence_api() {
     };
     auto device_list = [](json::array list) {
         auto n = list.size();
-        return json_reply(200, {{"success", true}, {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
+        return json_reply(
+            200, {{"success", true}, {"data", json::object{{"count", n}, {"users", std::move(list)}}}});
     };
     async_api(
         "/connected-users", false,
@@ -220,7 +223,8 @@ void gateway::install_presence_api() {
         return protocol::url_decode(req.path.substr(std::string_view("/user-status/").size()), false);
     };
     auto bad_id = [] {
-        return json_error(400, std::string("userId is required: /user-status/{userId}, ") + auth::id_rule_text);
+        return json_error(400,
+                          std::string("userId is required: /user-status/{userId}, ") + auth::id_rule_text);
     };
     async_api(
         "/user-status/", true,
@@ -230,7 +234,8 @@ void gateway::install_presence_api() {
             shared_->status(*id, [respond, id = *id, unavailable](std::optional<presence::user_status> st) {
                 if (!st) return respond(unavailable());
                 json::object data{{"userId", id}, {"isConnected", st->devices > 0}, {"devices", st->devices}};
-                if (st->devices == 0 && st->last_seen_ms > 0) data["lastSeen"] = log::iso_time(st->last_seen_ms);
+                if (st->devices == 0 && st->last_seen_ms > 0)
+                    data["lastSeen"] = log::iso_time(st->last_seen_ms);
                 respond(json_reply(200, {{"success", true}, {"data", std::move(data)}}));
             });
         },

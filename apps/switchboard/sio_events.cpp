@@ -6,9 +6,9 @@
 #include "util.hpp"
 
 #include <switchboard/auth/ids.hpp>
-#include <switchboard/domain/chat_service.hpp>
 #include <switchboard/auth/refresh.hpp>
 #include <switchboard/common/log.hpp>
+#include <switchboard/domain/chat_service.hpp>
 
 namespace switchboard::app {
 

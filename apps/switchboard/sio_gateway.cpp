@@ -180,7 +180,8 @@ void gateway::welcome(const socket_ptr& s) {
     bool first = false;
     {
         std::lock_guard lock(mu_);
-        first = presence_.add({s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
+        first = presence_.add(
+            {s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
         live_[s->id()] = s;
     }
     // user:online once per transition: this node's registry decides alone, a cluster's shared

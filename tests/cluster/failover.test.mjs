@@ -92,6 +92,39 @@ async function connectionsOf(g) {
   return (await (await fetch(g.url + "/health")).json()).connections;
 }
 
+test("a message to a user on another instance is marked delivered there: chat:delivered once, no resend", { skip }, async () => {
+  const direct = (g, userId) => {
+    const s = connect(g.url, { auth: { token: token({ userId }) }, transports: ["websocket"], reconnection: false });
+    sockets.push(s);
+    return s;
+  };
+  const sender = direct(gws[0], "d-s");
+  let receiver = direct(gws[1], "d-r");
+  await Promise.all([connected(sender), connected(receiver)]);
+  const got = [];
+  receiver.on("chat:message", (m) => got.push(m.id));
+  const receipts = [];
+  sender.on("chat:delivered", (d) => receipts.push(...d.messageIds));
+  const ids = [];
+  for (let k = 0; k < 5; k++) {
+    const r = await sender.timeout(3000).emitWithAck("chat:send", { receiverId: "d-r", message: `x ${k}` });
+    assert.equal(r.success, true);
+    ids.push(r.message.id);
+  }
+  await until(() => got.length === 5 && receipts.length === 5, 5000, "delivered and receipts");
+  await sleep(300);
+  assert.deepEqual(got, ids);
+  assert.deepEqual(receipts, ids, "one receipt per message");
+  // Connected again (on the other instance): nothing is resent, nothing was left undelivered.
+  receiver.close();
+  receiver = direct(gws[0], "d-r");
+  const again = [];
+  receiver.on("chat:message", (m) => again.push(m.id));
+  await connected(receiver);
+  await sleep(500);
+  assert.deepEqual(again, []);
+});
+
 test("an instance killed mid-chat: no acknowledged message lost, its clients recover their session elsewhere", { skip }, async () => {
   const pairs = [];
   for (let i = 1; i <= 6; i++) {

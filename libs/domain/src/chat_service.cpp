@@ -126,6 +126,14 @@ task<outcome> chat_service::typing(caller who, set_typing cmd) {
     co_return ok({{"receiverId", to}, {"isTyping", cmd.on}});
 }
 
+task<void> chat_service::delivered_elsewhere(std::string receiver, std::int64_t id) {
+    if (marking_.contains(id)) co_return;
+    marking_.insert(id);
+    std::vector<std::int64_t> ids;  // (a braced list in a co_await trips g++ 12)
+    ids.push_back(id);
+    co_await mark_delivered(std::move(receiver), std::move(ids));
+}
+
 task<void> chat_service::presence_changed(std::string user, bool online, std::string last_seen) {
     target to;
     to.rooms.push_back(presence_room(user));

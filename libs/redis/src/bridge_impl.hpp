@@ -57,6 +57,7 @@ struct streams_bridge::impl : std::enable_shared_from_this<impl> {
     std::string uid;
     std::string probe_channel;
     std::shared_ptr<client> cmd, reader, sub;
+    streams_bridge::delivered_here delivered;
 
     std::atomic<bool> stopped{false};
     std::string last_id;  // the last stream id read (strand); empty until known

@@ -190,8 +190,12 @@ void ns_adapter::on_message(cl::message m, const std::string& offset) {
             if (m.request_id) return answer_broadcast_with_ack(m);
             // The entry id is the offset a client may recover from (as ClusterAdapter does: recovery
             // on, not volatile).
-            local_.broadcast(m.packet, m.opts,
-                             log_ && !m.opts.is_volatile ? std::string_view(offset) : std::string_view{});
+            {
+                auto reached = local_.broadcast(
+                    m.packet, m.opts,
+                    log_ && !m.opts.is_volatile ? std::string_view(offset) : std::string_view{});
+                if (bridge_->delivered) bridge_->delivered(m.packet, m.opts, reached);
+            }
             return;
         case message_type::sockets_join:
             return local_.add_sockets(m.opts, m.rooms);

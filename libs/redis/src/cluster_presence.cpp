@@ -52,18 +52,18 @@ const std::string add_script = std::string(lua_sum) +
 
 // ARGV: prefix, instance, user → devices left (0: offline now); -1: instance unknown; -2: the
 // instance did not hold the user (nothing changed).
-const std::string remove_script =
-    std::string(lua_now) + lua_sum +
-    "local p, node, u = ARGV[1], ARGV[2], ARGV[3] "
-    "if not redis.call('ZSCORE', p .. ':nodes', node) then return -1 end "
-    "local c = redis.call('HINCRBY', p .. ':node:' .. node, u, -1) "
-    "if c <= 0 then redis.call('HDEL', p .. ':node:' .. node, u) end "
-    "if c < 0 then return -2 end "
-    "local d = redis.call('HINCRBY', p .. ':user:' .. u, node, -1) "
-    "if d <= 0 then redis.call('HDEL', p .. ':user:' .. u, node) end "
-    "local n = devices(p, u) "
-    "if n <= 0 then redis.call('SREM', p .. ':users', u) redis.call('HSET', p .. ':seen', u, now) return 0 end "
-    "return n";
+const std::string remove_script = std::string(lua_now) + lua_sum +
+                                  "local p, node, u = ARGV[1], ARGV[2], ARGV[3] "
+                                  "if not redis.call('ZSCORE', p .. ':nodes', node) then return -1 end "
+                                  "local c = redis.call('HINCRBY', p .. ':node:' .. node, u, -1) "
+                                  "if c <= 0 then redis.call('HDEL', p .. ':node:' .. node, u) end "
+                                  "if c < 0 then return -2 end "
+                                  "local d = redis.call('HINCRBY', p .. ':user:' .. u, node, -1) "
+                                  "if d <= 0 then redis.call('HDEL', p .. ':user:' .. u, node) end "
+                                  "local n = devices(p, u) "
+                                  "if n <= 0 then redis.call('SREM', p .. ':users', u) redis.call('HSET', p "
+                                  ".. ':seen', u, now) return 0 end "
+                                  "return n";
 
 // ARGV: prefix, instance, ttl ms, interval ms, connections, authenticated, anonymous →
 // {known (0/1), {offline users}, connections, authenticated, anonymous, users, instances}.
@@ -116,21 +116,24 @@ const std::string leave_script = std::string(lua_now) + lua_drop +
                                  "local offline = {} drop(ARGV[1], ARGV[2], now, offline) return offline";
 
 // ARGV: prefix, users... → devices of each.
-const std::string devices_script = std::string(lua_sum) +
-                                   "local out = {} for i = 2, #ARGV do out[#out + 1] = devices(ARGV[1], ARGV[i]) end "
-                                   "return out";
+const std::string devices_script =
+    std::string(lua_sum) +
+    "local out = {} for i = 2, #ARGV do out[#out + 1] = devices(ARGV[1], ARGV[i]) end "
+    "return out";
 
 // ARGV: prefix → {user, devices, ...} of every online user.
-const std::string users_script = std::string(lua_sum) +
-                                 "local out = {} for _, u in ipairs(redis.call('SMEMBERS', ARGV[1] .. ':users')) do "
-                                 "out[#out + 1] = u out[#out + 1] = devices(ARGV[1], u) end return out";
+const std::string users_script =
+    std::string(lua_sum) +
+    "local out = {} for _, u in ipairs(redis.call('SMEMBERS', ARGV[1] .. ':users')) do "
+    "out[#out + 1] = u out[#out + 1] = devices(ARGV[1], u) end return out";
 
 // ARGV: prefix, user → {devices, last seen ms or 0}.
-const std::string status_script = std::string(lua_sum) +
-                                  "local n = devices(ARGV[1], ARGV[2]) "
-                                  "local seen = 0 if n == 0 then seen = tonumber(redis.call('HGET', ARGV[1] .. "
-                                  "':seen', ARGV[2]) or '0') end "
-                                  "return {n, seen}";
+const std::string status_script =
+    std::string(lua_sum) +
+    "local n = devices(ARGV[1], ARGV[2]) "
+    "local seen = 0 if n == 0 then seen = tonumber(redis.call('HGET', ARGV[1] .. "
+    "':seen', ARGV[2]) or '0') end "
+    "return {n, seen}";
 
 std::vector<std::string> strings_of(const value& v) {
     std::vector<std::string> out;
@@ -168,18 +171,19 @@ struct cluster_presence::impl : std::enable_shared_from_this<impl> {
     void send_change(const std::string& user, bool add) {
         auto args = script(add ? add_script : remove_script);
         args.push_back(user);
-        conn->exec(std::move(args), [self = shared_from_this(), user, add](boost::system::error_code ec, value v) {
-            auto n = v.as_int();
-            if (ec || v.is_error() || !n) {
-                self->dirty = true;  // the table goes again whole once Redis answers
-                if (!ec && v.is_error())
-                    log::warn("presence: script failed", {{"error", std::string(v.as_string())}});
-                return;
-            }
-            if (*n == -1) return self->request_resync();
-            if (add && *n == 1) self->tell(user, true);
-            if (!add && *n == 0) self->tell(user, false);
-        });
+        conn->exec(std::move(args),
+                   [self = shared_from_this(), user, add](boost::system::error_code ec, value v) {
+                       auto n = v.as_int();
+                       if (ec || v.is_error() || !n) {
+                           self->dirty = true;  // the table goes again whole once Redis answers
+                           if (!ec && v.is_error())
+                               log::warn("presence: script failed", {{"error", std::string(v.as_string())}});
+                           return;
+                       }
+                       if (*n == -1) return self->request_resync();
+                       if (add && *n == 1) self->tell(user, true);
+                       if (!add && *n == 0) self->tell(user, false);
+                   });
     }
 
     void request_resync() {
@@ -364,18 +368,20 @@ void cluster_presence::online_users(users_handler done) {
                           if (ec || v.is_error() || v.size() % 2 != 0) return done(std::nullopt);
                           std::vector<std::pair<std::string, std::int64_t>> out;
                           for (std::size_t i = 0; i + 1 < v.size(); i += 2)
-                              out.emplace_back(std::string(v.at(i).as_string()), v.at(i + 1).as_int().value_or(0));
+                              out.emplace_back(std::string(v.at(i).as_string()),
+                                               v.at(i + 1).as_int().value_or(0));
                           std::sort(out.begin(), out.end());
                           done(std::move(out));
                       });
 }
 
 void cluster_presence::status(const std::string& user, status_handler done) {
-    impl_->conn->exec({"EVAL", status_script, "0", impl_->opts.prefix, user},
-                      [done = std::move(done)](boost::system::error_code ec, value v) {
-                          if (ec || v.is_error() || v.size() != 2) return done(std::nullopt);
-                          done(presence::user_status{v.at(0).as_int().value_or(0), v.at(1).as_int().value_or(0)});
-                      });
+    impl_->conn->exec(
+        {"EVAL", status_script, "0", impl_->opts.prefix, user},
+        [done = std::move(done)](boost::system::error_code ec, value v) {
+            if (ec || v.is_error() || v.size() != 2) return done(std::nullopt);
+            done(presence::user_status{v.at(0).as_int().value_or(0), v.at(1).as_int().value_or(0)});
+        });
 }
 
 std::optional<presence::cluster_counts> cluster_presence::counts() const {
@@ -390,7 +396,8 @@ void cluster_presence::add_metrics(common::metrics_registry& m) {
     auto counted = [&](const char* name, const char* help, auto read) { m.add_gauge(name, help, read); };
     counted("switchboard_presence_online_transitions_total", "user:online transitions this instance reported",
             [i] { return static_cast<double>(i->onlines.load()); });
-    counted("switchboard_presence_offline_transitions_total", "user:offline transitions this instance reported",
+    counted("switchboard_presence_offline_transitions_total",
+            "user:offline transitions this instance reported",
             [i] { return static_cast<double>(i->offlines.load()); });
     counted("switchboard_presence_resyncs_total", "Times this instance sent its whole table again",
             [i] { return static_cast<double>(i->resyncs.load()); });
@@ -400,7 +407,8 @@ void cluster_presence::add_metrics(common::metrics_registry& m) {
             return i->cached ? static_cast<double>((*i->cached).*field) : 0.0;
         });
     };
-    cluster("switchboard_cluster_connections", "Socket.IO connections over every instance (as of the last beat)",
+    cluster("switchboard_cluster_connections",
+            "Socket.IO connections over every instance (as of the last beat)",
             &presence::cluster_counts::connections);
     cluster("switchboard_cluster_users", "Unique users online over every instance",
             &presence::cluster_counts::users);

@@ -151,6 +151,10 @@ void streams_bridge::start() {
     impl_->start();
 }
 
+void streams_bridge::on_remote_delivery(delivered_here f) {
+    impl_->delivered = std::move(f);
+}
+
 void streams_bridge::stop() {
     impl_->stop();
 }

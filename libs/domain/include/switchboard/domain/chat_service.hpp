@@ -47,6 +47,10 @@ public:
     // Without an answer from the store, the watchers alone are told.
     task<void> presence_changed(std::string user, bool online, std::string last_seen);
 
+    // Another instance's chat:message `id` reached a device of `receiver` on this one (a cluster):
+    // marked delivered here, and the sender told chat:delivered (once: marking is idempotent).
+    task<void> delivered_elsewhere(std::string receiver, std::int64_t id);
+
     // Typing pairs whose deadline passed are told {isTyping:false} (the wake-up armed through tasks).
     void typing_expired();
 

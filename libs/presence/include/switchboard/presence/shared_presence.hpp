@@ -38,7 +38,8 @@ public:
     using devices_handler = std::function<void(std::optional<std::vector<std::int64_t>>)>;
     virtual void devices(std::vector<std::string> users, devices_handler done) = 0;
     // Every online user with its devices, sorted by id; nullopt when the store cannot answer.
-    using users_handler = std::function<void(std::optional<std::vector<std::pair<std::string, std::int64_t>>>)>;
+    using users_handler =
+        std::function<void(std::optional<std::vector<std::pair<std::string, std::int64_t>>>)>;
     virtual void online_users(users_handler done) = 0;
     // One user's devices over the cluster and, when offline, when it was last seen (wall ms; 0:
     // never, or forgotten); nullopt when the store cannot answer.

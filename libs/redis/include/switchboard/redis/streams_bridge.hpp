@@ -18,6 +18,7 @@
 #include <switchboard/rooms/adapter.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,13 @@ public:
     ~streams_bridge();
     streams_bridge(const streams_bridge&) = delete;
     streams_bridge& operator=(const streams_bridge&) = delete;
+
+    // Called (on the bridge's thread) after another node's broadcast was queued for this node's
+    // sockets, with how many it reached: how the app learns that what another instance sent
+    // reached a device here (a chat message's delivery). Before start().
+    using delivered_here = std::function<void(const rooms::broadcast_packet&, const rooms::broadcast_options&,
+                                              std::size_t reached)>;
+    void on_remote_delivery(delivered_here f);
 
     void start();
     // Stops every connection; adapters then only deliver locally. Call before the server goes.
