@@ -5,6 +5,9 @@
 #include <switchboard/common/log.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace switchboard::app {
 
@@ -21,6 +24,17 @@ std::size_t server_delivery::send(const domain::target& to, std::string_view eve
     o.except = to.except;
     o.is_volatile = to.is_volatile;
     return srv_.broadcast("/", o, event, one(std::move(arg)));
+}
+
+domain::task<void> server_delivery::settled() {
+    if (!fence_) co_return;
+    auto ex = co_await boost::asio::this_coro::executor;
+    co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(
+        [this, ex](auto handler) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            fence_([h, ex] { boost::asio::post(ex, [h] { (*h)(); }); });
+        },
+        boost::asio::use_awaitable);
 }
 
 bool server_delivery::to_socket(const std::string& socket_id, std::string_view event,

@@ -29,12 +29,19 @@ public:
     // How to find a live socket by id (the gateway's table); set before the server runs.
     void set_finder(finder f) { find_ = std::move(f); }
 
+    // A cluster's fence: `done` runs once everything broadcast before the call is in the shared
+    // stream (or could not wait: Redis away). Set before the server runs.
+    using fence = std::function<void(std::function<void()> done)>;
+    void set_fence(fence f) { fence_ = std::move(f); }
+
     std::size_t send(const domain::target& to, std::string_view event, boost::json::value arg) override;
     bool to_socket(const std::string& socket_id, std::string_view event, boost::json::value arg) override;
+    domain::task<void> settled() override;
 
 private:
     server::server& srv_;
     finder find_;
+    fence fence_;
 };
 
 class chat_repository_adapter final : public domain::chat_repository {

@@ -238,8 +238,9 @@ void cluster::start_presence(gateway& gw, communication& comm) {
     opts.instance = bridge_->uid();
     presence_ = std::make_unique<redis::cluster_presence>(io_.executor(), client_options_of(settings_), opts);
     presence_->sample_with([&gw] { return gw.local_counts(); });
-    presence_->on_transition([&comm](const std::string& user, bool online, std::int64_t at_ms) {
-        comm.presence_changed(user, online, online ? std::string{} : log::iso_time(at_ms));
+    presence_->on_transition([this](const std::string& user, bool online, std::int64_t at_ms) {
+        if (auto* c = comm_.load())
+            c->presence_changed(user, online, online ? std::string{} : log::iso_time(at_ms));
     });
     presence_->add_metrics(srv_.metrics());
     srv_.add_health_check("presence", [p = presence_.get()] { return p->healthy(); });
@@ -250,6 +251,10 @@ void cluster::start_presence(gateway& gw, communication& comm) {
 
 cluster::~cluster() {
     stop();
+}
+
+void cluster::stop_presence() {
+    if (presence_) presence_->stop();
 }
 
 void cluster::stop() {

@@ -55,6 +55,11 @@ public:
     // Shares presence over Redis: the gateway's online status, presence routes and user:online /
     // user:offline then answer for every instance. Both must outlive stop().
     void start_presence(gateway& gw, communication& comm);
+    // This instance's users leave the shared presence (their user:offline told while `comm`
+    // still runs). Before communication::stop().
+    void stop_presence();
+    // streams_bridge::fence: `done` once what was broadcast before is in the stream.
+    void fence(std::function<void()> done) { bridge_->fence(std::move(done)); }
     // Stops the bridge and joins its thread; adapters then deliver on this node only. Call once the
     // server has stopped serving, before it is destroyed.
     void stop();

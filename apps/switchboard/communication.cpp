@@ -248,6 +248,10 @@ void communication::on_connected(const caller& who, const server::socket_ptr& s)
     asio::co_spawn(impl_->ctx, impl::catch_up(impl_, who.user_id, s), asio::detached);
 }
 
+void communication::set_delivery_fence(std::function<void(std::function<void()>)> f) {
+    impl_->delivery.set_fence(std::move(f));
+}
+
 void communication::presence_changed(std::string user, bool online, std::string last_seen) {
     asio::co_spawn(
         impl_->ctx,

@@ -57,6 +57,9 @@ public:
     void service_notify(bool broadcast, boost::json::object body, outcome_handler done);
     // The push API's broadcasts (stateless: called on the I/O threads).
     const domain::push_service& push() const noexcept;
+    // A cluster's fence (streams_bridge::fence): chat:send is acknowledged only once its message
+    // is in the shared stream. Before the server runs.
+    void set_delivery_fence(std::function<void(std::function<void()>)> f);
     // Finds live sockets for one-socket delivery (the gateway's table).
     void set_socket_finder(std::function<server::socket_ptr(const std::string&)> f);
     // A user's device connected: deliver what arrived while they were away.

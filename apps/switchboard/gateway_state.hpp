@@ -26,12 +26,21 @@ inline void emit(const server::socket_ptr& s, std::string_view event, boost::jso
     s->emit(event, one(std::move(v)));
 }
 
-// The rooms a socket is in, without its own-id room (an implementation detail).
+// A room of the sockets watching a user's presence (chat:getOnlineStatus): not a room the client
+// asked to join, so not counted, listed, refused on refresh or re-checked on recovery.
+inline bool watch_room(std::string_view room) {
+    return room.starts_with("presence:");
+}
+
+// The rooms a socket is in, without its own-id room (an implementation detail) and its watch rooms.
 inline std::vector<std::string> joined_rooms(const server::socket_ptr& s) {
     auto r = s->rooms();
-    std::erase(r, s->id());
+    std::erase_if(r, [&](const std::string& room) { return room == s->id() || watch_room(room); });
     return r;
 }
+
+// How many users a socket may watch (chat:getOnlineStatus); past it, statuses are still answered.
+inline constexpr std::size_t max_watched_users = 1000;
 
 inline boost::json::array rooms_json(const server::socket_ptr& s) {
     boost::json::array a;

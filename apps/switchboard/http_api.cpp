@@ -1,6 +1,7 @@
 // The HTTP API for backend services (thin: key check and body parse, then push_service or
 // presence): notifications, broadcasts, statistics and presence queries.
 #include "gateway.hpp"
+#include "gateway_state.hpp"
 #include "util.hpp"
 
 #include <switchboard/auth/ids.hpp>
@@ -162,15 +163,18 @@ void gateway::install_presence_api() {
                    stats["anonymousConnections"] = c.anonymous;
                    stats["uniqueUsers"] = c.users;
                    auto sizes = srv_.of("/").room_sizes();
-                   stats["totalRooms"] = sizes.size();
                    json::array room_stats;
                    for (const auto& [name, n] : sizes)
-                       room_stats.push_back(json::object{{"name", name}, {"connections", n}});
+                       if (!watch_room(name))
+                           room_stats.push_back(json::object{{"name", name}, {"connections", n}});
+                   stats["totalRooms"] = room_stats.size();
                    stats["roomStats"] = std::move(room_stats);
                    if (shared_) {
-                       // The totals above are the cluster's (as of its last beat); these, and the
-                       // rooms, are this instance's.
-                       stats["instances"] = all ? all->instances : 0;
+                       // The totals above are the cluster's (as of its last beat) when `scope` says
+                       // so (this instance's while the shared presence does not answer); `node`
+                       // and the rooms are this instance's.
+                       stats["scope"] = all ? "cluster" : "node";
+                       stats["instances"] = all ? all->instances : 1;
                        stats["node"] = json::object{{"connections", mine.connections},
                                                     {"authenticatedConnections", mine.authenticated},
                                                     {"anonymousConnections", mine.anonymous},

@@ -103,10 +103,23 @@ int main(int argc, char** argv) {
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
-        if (cluster) cluster->start_presence(gw, comm);
+        if (cluster) {
+            cluster->start_presence(gw, comm);
+            comm.set_delivery_fence(
+                [&c = *cluster](std::function<void()> done) { c.fence(std::move(done)); });
+        }
         comm.start();
         if (cluster) cluster->start_events(comm.push());
+        // However this scope ends, the cluster's thread stops before the gateway and comm go (it
+        // samples the one and calls the other).
+        struct stop_first {
+            std::optional<app::cluster>& c;
+            ~stop_first() {
+                if (c) c->stop();
+            }
+        } cluster_guard{cluster};
         srv.run();
+        if (cluster) cluster->stop_presence();  // while comm runs: the last user:offline are told
         comm.stop();                   // before the gateway goes: no database answer may call back into it
         if (cluster) cluster->stop();  // before the server goes: no Redis message may reach it
     } catch (const std::exception& e) {

@@ -163,23 +163,34 @@ void gateway::online_status(const socket_ptr& s, const payload& p, const ack_rep
         if (ack) ack(one(std::move(bad)));
         return;
     }
-    for (const auto& id : *ids)
-        s->join(domain::presence_room(id));
-    auto answer = [s, ack](json::object statuses) {
+    // Watching: authenticated sockets only, up to max_watched_users each.
+    if (auto* st = state_of(*s); st && !st->who.anonymous) {
+        auto rooms = s->rooms();
+        auto watched = static_cast<std::size_t>(std::count_if(rooms.begin(), rooms.end(), watch_room));
+        for (const auto& id : *ids) {
+            if (watched >= max_watched_users) break;
+            auto room = domain::presence_room(id);
+            if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) continue;
+            s->join(room);
+            ++watched;
+        }
+    }
+    auto answer = [w = std::weak_ptr<server::socket>(s), ack](json::object statuses) {
         json::object o{{"success", true}, {"statuses", std::move(statuses)}};
         if (ack)
             ack(one(std::move(o)));
-        else
+        else if (auto s = w.lock())
             emit(s, "chat:onlineStatus", std::move(o));
     };
     if (shared_) {
         auto list = *ids;
-        shared_->devices(list, [list, s, ack, answer](std::optional<std::vector<std::int64_t>> n) {
+        shared_->devices(list, [list, w = std::weak_ptr<server::socket>(s), ack,
+                                answer](std::optional<std::vector<std::int64_t>> n) {
             if (!n) {
                 json::object o{{"success", false}, {"error", "Presence is unavailable, try again"}};
                 if (ack)
                     ack(one(std::move(o)));
-                else
+                else if (auto s = w.lock())
                     emit(s, "error", json::object{{"message", "Presence is unavailable, try again"}});
                 return;
             }

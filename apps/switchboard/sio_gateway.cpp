@@ -158,6 +158,7 @@ void gateway::install_connect() {
     ns.on_restore_room([this](const socket_ptr& s, const std::string& room) {
         auto* st = state_of(*s);
         if (!st) return false;
+        if (watch_room(room)) return !st->who.anonymous;  // watching is what chat:getOnlineStatus allows
         auto autos = auth::auto_rooms(st->who);
         if (std::find(autos.begin(), autos.end(), room) != autos.end()) return true;
         return access_->decide_now(st->who, room) == auth::join_verdict::allowed;
@@ -177,20 +178,20 @@ presence::cluster_counts gateway::local_counts() {
 
 void gateway::welcome(const socket_ptr& s) {
     auto* st = state_of(*s);
-    bool first = false;
     {
         std::lock_guard lock(mu_);
-        first = presence_.add(
+        auto first = presence_.add(
             {s->id(), st->who.anonymous ? std::string{} : st->who.user_id, st->address, wall_ms()});
         live_[s->id()] = s;
-    }
-    // user:online once per transition: this node's registry decides alone, a cluster's shared
-    // presence decides over every instance (and calls back through comm_.presence_changed).
-    if (!st->who.anonymous) {
-        if (shared_)
-            shared_->add(st->who.user_id);
-        else if (first)
-            comm_.presence_changed(st->who.user_id, true, {});
+        // user:online once per transition: this node's registry decides alone, a cluster's shared
+        // presence over every instance (it calls back through comm_.presence_changed). Under the
+        // lock, so transitions reach the app thread in the order they happened.
+        if (!st->who.anonymous) {
+            if (shared_)
+                shared_->add(st->who.user_id);
+            else if (first)
+                comm_.presence_changed(st->who.user_id, true, {});
+        }
     }
     for (const auto& r : auth::auto_rooms(st->who))
         s->join(r);
@@ -240,13 +241,10 @@ void gateway::install_lifecycle() {
         welcome(s);
     });
     ns.on_disconnect([this](const socket_ptr& s, std::string_view) {
-        bool last = false, welcomed = false;
-        {
-            std::lock_guard lock(mu_);
-            last = presence_.remove(s->id());
-            welcomed = live_.erase(s->id()) > 0;
-        }
         auto* st = state_of(*s);
+        std::lock_guard lock(mu_);
+        auto last = presence_.remove(s->id());
+        auto welcomed = live_.erase(s->id()) > 0;
         if (!welcomed || !st || st->who.anonymous) return;
         if (shared_)
             shared_->remove(st->who.user_id);

@@ -48,12 +48,17 @@ task<outcome> chat_service::send(caller who, send_message cmd) {
     if (!r->created) {
         // A retry. If the first attempt was stored but never told (its answer was lost), the
         // receiver hears of it now, once: delivery marks it, so a third attempt does not resend.
-        if (!r->message.delivered_at && !marking_.contains(r->message.id))
+        if (!r->message.delivered_at && !marking_.contains(r->message.id)) {
             deliver_new(who, r->message, msg, false);
+            co_await out_.settled();
+        }
         co_return ok({{"message", std::move(msg)}, {"duplicate", true}});
     }
     if (messages_) messages_->inc();
     deliver_new(who, r->message, msg, true);
+    // Acknowledged once the message is out of this process's hands (a cluster's stream): if this
+    // instance dies now, the receiver still gets it live on another.
+    co_await out_.settled();
     co_return ok({{"message", std::move(msg)}}, 201);
 }
 
@@ -135,6 +140,17 @@ task<void> chat_service::delivered_elsewhere(std::string receiver, std::int64_t 
 }
 
 task<void> chat_service::presence_changed(std::string user, bool online, std::string last_seen) {
+    // Transitions arrive in order, but each waits for its partners: a newer one for the same user
+    // supersedes this one (a quick reload's offline + online must not be told as online + offline).
+    auto seq = ++presence_seq_[user];
+    struct forget {
+        std::unordered_map<std::string, std::uint64_t>& seqs;
+        const std::string& user;
+        std::uint64_t seq;
+        ~forget() {
+            if (auto it = seqs.find(user); it != seqs.end() && it->second == seq) seqs.erase(it);
+        }
+    } done{presence_seq_, user, seq};
     target to;
     to.rooms.push_back(presence_room(user));
     auto partners = co_await repo_.conversations(user);
@@ -144,6 +160,8 @@ task<void> chat_service::presence_changed(std::string user, bool online, std::st
     } else {
         (void)errors_.report(partners.error(), "presence partners");
     }
+    if (auto it = presence_seq_.find(user); it == presence_seq_.end() || it->second != seq)
+        co_return;  // superseded while the partners were read
     json::object body{{"userId", user}};
     if (!online && !last_seen.empty()) body["lastSeen"] = last_seen;
     out_.send(to, online ? "user:online" : "user:offline", std::move(body));

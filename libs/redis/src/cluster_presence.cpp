@@ -2,6 +2,7 @@
 // command connection, sent in the order the gateway made the changes (under one mutex, onto one
 // strand, down one pipelined connection), so Redis applies them in that order.
 #include <switchboard/redis/cluster_presence.hpp>
+#include <switchboard/redis/errc.hpp>
 
 #include <switchboard/common/clock.hpp>
 #include <switchboard/common/ids.hpp>
@@ -14,8 +15,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace switchboard::redis {
 
@@ -175,14 +178,59 @@ struct cluster_presence::impl : std::enable_shared_from_this<impl> {
                    [self = shared_from_this(), user, add](boost::system::error_code ec, value v) {
                        auto n = v.as_int();
                        if (ec || v.is_error() || !n) {
-                           self->dirty = true;  // the table goes again whole once Redis answers
-                           if (!ec && v.is_error())
-                               log::warn("presence: script failed", {{"error", std::string(v.as_string())}});
+                           // Redis may have applied it before the answer was lost: the table
+                           // goes again whole once Redis answers, and this user's state is told
+                           // then (a repeat is harmless, a missed transition is not).
+                           self->uncertain_user(user);
+                           self->log_failure("presence: change failed", ec, v);
                            return;
                        }
                        if (*n == -1) return self->request_resync();
                        if (add && *n == 1) self->tell(user, true);
                        if (!add && *n == 0) self->tell(user, false);
+                   });
+    }
+
+    void uncertain_user(const std::string& user) {
+        {
+            std::lock_guard lock(uncertain_mu);
+            uncertain.insert(user);
+        }
+        dirty = true;
+    }
+
+    void log_failure(const char* what, boost::system::error_code ec, const value& v) {
+        auto now = common::steady_ms();
+        if (now - last_failure_log_ms < 1000) return;  // an outage must not flood the log
+        last_failure_log_ms = now;
+        std::string why = ec == make_error_code(errc::server_error) || v.is_error()
+                              ? std::string(v.as_string())
+                              : ec.message();
+        log::warn(what, {{"error", why}});
+    }
+
+    // After a resync: the users whose change may or may not have been applied are told as they are
+    // now (unless the resync itself just told them).
+    void settle_uncertain(const std::set<std::string>& told) {
+        std::vector<std::string> users;
+        {
+            std::lock_guard lock(uncertain_mu);
+            for (const auto& u : uncertain)
+                if (!told.contains(u)) users.push_back(u);
+            uncertain.clear();
+        }
+        if (users.empty()) return;
+        std::vector<std::string> args{"EVAL", devices_script, "0", opts.prefix};
+        args.insert(args.end(), users.begin(), users.end());
+        conn->exec(std::move(args),
+                   [self = shared_from_this(), users](boost::system::error_code ec, value v) {
+                       if (ec || v.is_error() || v.size() != users.size()) {
+                           for (const auto& u : users)
+                               self->uncertain_user(u);
+                           return;
+                       }
+                       for (std::size_t i = 0; i < users.size(); ++i)
+                           self->tell(users[i], v.at(i).as_int().value_or(0) > 0);
                    });
     }
 
@@ -206,12 +254,19 @@ struct cluster_presence::impl : std::enable_shared_from_this<impl> {
             self->resyncing = false;
             if (ec || v.is_error() || v.size() != 2) {
                 self->dirty = true;
+                self->log_failure("presence: resync failed", ec, v);
                 return;
             }
-            for (const auto& u : strings_of(v.at(0)))
+            std::set<std::string> told;
+            for (const auto& u : strings_of(v.at(0))) {
                 self->tell(u, true);
-            for (const auto& u : strings_of(v.at(1)))
+                told.insert(u);
+            }
+            for (const auto& u : strings_of(v.at(1))) {
                 self->tell(u, false);
+                told.insert(u);
+            }
+            self->settle_uncertain(told);
         });
     }
 
@@ -228,8 +283,7 @@ struct cluster_presence::impl : std::enable_shared_from_this<impl> {
         conn->exec(std::move(args), [self = shared_from_this()](boost::system::error_code ec, value v) {
             if (ec || v.is_error() || v.size() != 7) {
                 self->dirty = true;
-                if (!ec && v.is_error())
-                    log::warn("presence: heartbeat failed", {{"error", std::string(v.as_string())}});
+                self->log_failure("presence: heartbeat failed", ec, v);
             } else {
                 self->last_beat_ms = common::steady_ms();
                 presence::cluster_counts c;
@@ -249,7 +303,9 @@ struct cluster_presence::impl : std::enable_shared_from_this<impl> {
                 for (const auto& u : swept)
                     self->tell(u, false);
                 // Swept while away (its table is gone), or changes lost while Redis was away.
-                if (v.at(0).as_int().value_or(0) == 0 || self->dirty) self->resync();
+                // Posted, not run here: run inline from a reply it would be written ahead of
+                // changes other threads have queued already, and count them twice.
+                if (v.at(0).as_int().value_or(0) == 0 || self->dirty) self->request_resync();
             }
             self->schedule();
         });
@@ -284,6 +340,10 @@ struct cluster_presence::impl : std::enable_shared_from_this<impl> {
     std::atomic<bool> stopped{false};
     std::atomic<std::int64_t> last_beat_ms{0};
 
+    std::mutex uncertain_mu;
+    std::set<std::string> uncertain;  // users whose last change's outcome is unknown
+    std::atomic<std::int64_t> last_failure_log_ms{INT64_MIN / 2};
+
     mutable std::mutex counts_mu;
     std::optional<presence::cluster_counts> cached;
 
@@ -317,13 +377,19 @@ void cluster_presence::start() {
 void cluster_presence::stop() {
     if (impl_->stopped.exchange(true)) return;
     asio::post(impl_->strand, [self = impl_] { self->timer.cancel(); });
-    // This instance's users leave now rather than at the sweep; then the connection closes.
-    impl_->conn->exec(impl_->script(leave_script), [self = impl_](boost::system::error_code ec, value v) {
-        if (!ec && !v.is_error())
-            for (const auto& u : strings_of(v))
-                self->tell(u, false);
-        self->conn->stop();
-    });
+    // This instance's users leave now rather than at the sweep (told through the handler before
+    // this returns, when Redis answers within 2 s); then the connection closes.
+    auto left = std::make_shared<std::promise<void>>();
+    auto done = left->get_future();
+    impl_->conn->exec(impl_->script(leave_script),
+                      [self = impl_, left](boost::system::error_code ec, value v) {
+                          if (!ec && !v.is_error())
+                              for (const auto& u : strings_of(v))
+                                  self->tell(u, false);
+                          self->conn->stop();
+                          left->set_value();
+                      });
+    done.wait_for(std::chrono::seconds(2));
 }
 
 bool cluster_presence::healthy() const {
@@ -385,6 +451,7 @@ void cluster_presence::status(const std::string& user, status_handler done) {
 }
 
 std::optional<presence::cluster_counts> cluster_presence::counts() const {
+    if (!impl_->healthy()) return std::nullopt;  // not the cluster's any more: say so
     std::lock_guard lock(impl_->counts_mu);
     return impl_->cached;
 }

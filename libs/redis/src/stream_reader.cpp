@@ -9,6 +9,8 @@
 #include <switchboard/common/log.hpp>
 #include <switchboard/common/metrics.hpp>
 
+#include <boost/asio/dispatch.hpp>
+
 #include <charconv>
 
 namespace switchboard::redis {
@@ -149,6 +151,14 @@ streams_bridge::~streams_bridge() {
 
 void streams_bridge::start() {
     impl_->start();
+}
+
+void streams_bridge::fence(std::function<void()> done) {
+    boost::asio::dispatch(impl_->strand, [self = impl_, done = std::move(done)]() mutable {
+        if (self->stopped || !self->backlog.empty() || !self->cmd->connected()) return done();
+        // One connection, pipelined: PING answers after every XADD sent before it.
+        self->cmd->exec({"PING"}, [done = std::move(done)](boost::system::error_code, value) { done(); });
+    });
 }
 
 void streams_bridge::on_remote_delivery(delivered_here f) {

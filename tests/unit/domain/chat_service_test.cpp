@@ -206,3 +206,31 @@ TEST_CASE("chat_service: a presence transition with the store down still tells t
     CHECK(off[0].to.rooms == std::vector<std::string>{"presence:alice"});
     CHECK(off[0].arg == json::object{{"userId", "alice"}});  // no lastSeen given: none sent
 }
+
+TEST_CASE("chat_service: a send is answered only after its deliveries settled (a cluster's stream)") {
+    chat_fixture f;
+    f.call(operation::chat_send, user("alice", "s1"),
+           R"({"receiverId":"bob","message":"hi","clientMessageId":"k-9"})");
+    // Settled after the receiver's and the sender's copies were sent, before the answer.
+    REQUIRE(f.out.settled_after.size() == 1);
+    CHECK(f.out.settled_after[0] >= 2);
+    CHECK(f.out.events("chat:message").size() == 2);
+    // A retry that delivers nothing does not wait.
+    f.call(operation::chat_send, user("alice", "s1"),
+           R"({"receiverId":"bob","message":"hi","clientMessageId":"k-9"})");
+    CHECK(f.out.settled_after.size() == 1);
+}
+
+TEST_CASE("chat_service: a presence transition superseded while its partners were read is not told") {
+    chat_fixture f;
+    f.call(operation::chat_send, user("alice", "s1"), R"({"receiverId":"bob","message":"hi"})");
+    f.out.log.clear();
+    f.repo.suspend_reads = true;
+    // offline then online, both in flight at once (the partners read is a suspension point).
+    boost::asio::co_spawn(f.ctx, f.chat.presence_changed("alice", false, "t"), boost::asio::detached);
+    boost::asio::co_spawn(f.ctx, f.chat.presence_changed("alice", true, {}), boost::asio::detached);
+    f.ctx.restart();
+    f.ctx.run();
+    CHECK(f.out.events("user:offline").empty());
+    REQUIRE(f.out.events("user:online").size() == 1);
+}

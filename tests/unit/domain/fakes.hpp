@@ -6,6 +6,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -45,6 +48,12 @@ public:
         log.push_back({{}, std::string(event), std::move(arg), id});
         return true;
     }
+    // Each settled() call, with how much had been sent before it.
+    std::vector<std::size_t> settled_after;
+    domain::task<void> settled() override {
+        settled_after.push_back(log.size());
+        co_return;
+    }
     std::vector<sent> events(std::string_view name) const {
         std::vector<sent> out;
         for (const auto& s : log)
@@ -82,6 +91,7 @@ class memory_chat final : public domain::chat_repository {
 public:
     std::vector<domain::chat_message> rows;
     std::optional<domain::store_errc> fail_next;
+    bool suspend_reads = false;      // conversations() yields once, as a real store does
     std::vector<std::string> calls;  // "op reader other" as asked
 
     domain::task<domain::result<domain::sent_message>> send(domain::chat_message m) override {
@@ -145,6 +155,8 @@ public:
     domain::task<domain::result<std::vector<domain::conversation_summary>>> conversations(
         std::string user) override {
         calls.push_back("conversations " + user);
+        if (suspend_reads)
+            co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
         if (auto e = take_failure()) co_return *e;
         std::map<std::string, domain::conversation_summary> by;
         for (const auto& r : rows) {

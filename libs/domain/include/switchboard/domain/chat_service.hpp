@@ -10,6 +10,7 @@
 #include <switchboard/presence/typing.hpp>
 
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace switchboard::domain {
@@ -71,6 +72,8 @@ private:
     // Messages delivered live whose delivery is being recorded: a retry arriving meanwhile (its row
     // still says undelivered) must not deliver them again.
     std::unordered_set<std::int64_t> marking_;
+    // The latest presence transition per user being told (older ones in flight are dropped).
+    std::unordered_map<std::string, std::uint64_t> presence_seq_;
 };
 
 }  // namespace switchboard::domain

@@ -46,6 +46,10 @@ public:
     virtual std::size_t send(const target& to, std::string_view event, boost::json::value arg) = 0;
     // `event` to one socket (not through the broadcaster); false when the socket is gone.
     virtual bool to_socket(const std::string& socket_id, std::string_view event, boost::json::value arg) = 0;
+    // Resolves once what was sent so far no longer depends on this process living: in a cluster,
+    // once it is in the shared stream (another instance delivers it if this one dies now). On a
+    // single node at once.
+    virtual task<void> settled() { co_return; }
 
     std::size_t to_user(const std::string& user, std::string_view event, boost::json::value arg,
                         const std::string& except_socket = {}, bool is_volatile = false) {

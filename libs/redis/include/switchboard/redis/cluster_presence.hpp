@@ -53,7 +53,8 @@ public:
     void sample_with(local_counts f);
     void start();
     // Removes this instance's entries (its users that had no other device go offline, reported
-    // through the handler) and closes the connection.
+    // through the handler before it returns, if Redis answers within 2 s) and closes the
+    // connection. Not from the executor's own thread.
     void stop();
     bool healthy() const;
     void add_metrics(common::metrics_registry& m);

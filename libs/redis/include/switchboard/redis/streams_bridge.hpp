@@ -56,6 +56,11 @@ public:
                                               std::size_t reached)>;
     void on_remote_delivery(delivered_here f);
 
+    // `done` runs (on the bridge's thread) once every broadcast made before this call, from the
+    // same thread, has been appended to the stream; at once while Redis is away or appends wait
+    // in the backlog (they are delivered locally and appended later).
+    void fence(std::function<void()> done);
+
     void start();
     // Stops every connection; adapters then only deliver locally. Call before the server goes.
     void stop();
