@@ -47,12 +47,12 @@ std::size_t ns_adapter::broadcast(const rooms::broadcast_packet& p, const rooms:
     auto m = make(message_type::broadcast);
     m.opts = opts;
     m.packet = p;
-    // Nothing to replay (recovery off, or a volatile packet): this node's sockets get it at once,
-    // the others through the stream.
+    // Nothing to replay (recovery off, or a volatile packet): handed to the stream first (the XADD
+    // is queued to the bridge's thread), then this node's sockets get it at once, so the other
+    // instances do not wait for this one's fan-out.
     if (!log_ || opts.is_volatile) {
-        auto n = local_.broadcast(p, opts, {});
         forward(std::move(m));
-        return n;
+        return local_.broadcast(p, opts, {});
     }
     // Replayable: the stream's id is its offset, so local delivery waits for XADD's answer (on
     // the bridge's strand, in the order the XADDs were made). Redis down: delivered without one.
