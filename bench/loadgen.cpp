@@ -151,7 +151,19 @@ asio::awaitable<void> run_subscriber(const options& o, stats& st, int index, int
         } else if (f.substr(0, 12) == "42[\"message\"") {
             auto t = field(f, "\"t\":");
             auto seq = field(f, "\"seq\":");
-            if (t >= 0) local.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_us() - t)));
+            if (t >= 0) {
+                auto lat = static_cast<std::uint32_t>(
+                    std::min<std::int64_t>(std::max<std::int64_t>(0, now_us() - t), UINT32_MAX - 1));
+                local.push_back(lat);
+                if (seq >= 0 && static_cast<std::size_t>(seq) < st.first_us[side].size()) {
+                    auto& lo = st.first_us[side][static_cast<std::size_t>(seq)];
+                    auto& hi = st.last_us[side][static_cast<std::size_t>(seq)];
+                    for (auto v = lo.load(); lat < v && !lo.compare_exchange_weak(v, lat);) {
+                    }
+                    for (auto v = hi.load(); lat > v && !hi.compare_exchange_weak(v, lat);) {
+                    }
+                }
+            }
             ++st.deliveries;
             ++st.side_deliveries[side];
             if (seq >= 0 && static_cast<std::size_t>(seq) < st.seen[index].size()) {
@@ -359,6 +371,14 @@ int run_scenario(const options& o) {
         auto max_pubs = static_cast<std::size_t>(o.pubs * o.duration) + 1;
         st.seen.assign(static_cast<std::size_t>(o.conns), std::vector<std::uint8_t>(max_pubs, 0));
         st.pub_ok.assign(max_pubs, 0);
+        for (int k = 0; k < 2; ++k) {
+            st.first_us[k] = std::vector<std::atomic<std::uint32_t>>(max_pubs);
+            st.last_us[k] = std::vector<std::atomic<std::uint32_t>>(max_pubs);
+            for (auto& v : st.first_us[k])
+                v = UINT32_MAX;
+            for (auto& v : st.last_us[k])
+                v = 0;
+        }
     }
     for (int i = 0; i < o.conns; ++i) {
         auto& ctx = *ctxs[static_cast<std::size_t>(i % o.threads)];
@@ -385,7 +405,7 @@ int run_scenario(const options& o) {
     cpu_window server(window_o, go, end);
     // Cluster mode: the CPU of the receiving instance (--server-pid), the other one (--other-pid)
     // and Redis (--db-pid, with its children) over the publishing span.
-    double span_cpu[3] = {-1, -1, -1};
+    double span_cpu[4] = {-1, -1, -1, -1};
     std::thread span_probe;
     if (cluster)
         span_probe = std::thread([&] {
@@ -393,17 +413,18 @@ int run_scenario(const options& o) {
                 v[0] = o.server_pid > 0 ? proc_cpu_seconds(o.server_pid) : -1;
                 v[1] = o.other_pid > 0 ? proc_cpu_seconds(o.other_pid) : -1;
                 v[2] = o.db_pid > 0 ? tree_cpu_seconds(o.db_pid) : -1;
+                v[3] = o.db_pid > 0 ? sched_cpu_seconds(o.db_pid) : -1;
             };
             auto deadline = end + std::chrono::seconds(70);
             while (st.pub_start_us.load() == 0 && clock_type::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::microseconds(500));
-            double a[3], b[3];
+            double a[4], b[4];
             read(a);
             while (st.pub_end_us.load() == 0 && clock_type::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::microseconds(500));
             read(b);
             if (st.pub_end_us.load() == 0) return;
-            for (int k = 0; k < 3; ++k)
+            for (int k = 0; k < 4; ++k)
                 if (a[k] >= 0 && b[k] >= 0) span_cpu[k] = b[k] - a[k];
         });
     std::vector<std::thread> threads;
@@ -424,14 +445,15 @@ int run_scenario(const options& o) {
                 if (st.pub_ok[k] && !per[k]) ++missing;
     std::string cluster_json;
     if (cluster) {
-        char b[512];
+        char b[1024];
         auto span = [&](std::int64_t a, std::int64_t z) {
             return a && z ? static_cast<double>(z - a) / 1e6 : -1.0;
         };
         std::snprintf(
             b, sizeof b,
             ",\"cluster\":{\"room\":\"%s\",\"pub_failures\":%llu,\"pub_span_s\":%.3f,"
-            "\"pub_lag_ms\":%.1f,\"server_cpu_s\":%.4f,\"other_cpu_s\":%.4f,\"redis_cpu_s\":%.4f,\"sides\":[",
+            "\"pub_lag_ms\":%.1f,\"server_cpu_s\":%.4f,\"other_cpu_s\":%.4f,\"redis_cpu_s\":%.4f,"
+            "\"redis_sched_s\":%.6f,\"sides\":[",
             o.room.c_str(), (unsigned long long)st.pub_failures.load(),
             span(st.pub_start_us.load(), st.pub_end_us.load()),
             st.pub_start_us.load()
@@ -440,18 +462,31 @@ int run_scenario(const options& o) {
                       std::chrono::duration_cast<std::chrono::microseconds>(go.time_since_epoch()).count()) /
                       1e3
                 : -1.0,
-            span_cpu[0], span_cpu[1], span_cpu[2]);
+            span_cpu[0], span_cpu[1], span_cpu[2], span_cpu[3]);
         cluster_json = b;
         for (int k = 0; k < 2; ++k) {
+            // Over the publishes that reached this side: the first delivery (the path to the
+            // instance, without its fan-out) and the last one (with all of it).
+            std::vector<std::uint32_t> first, last;
+            for (std::size_t q = 0; q < st.first_us[k].size(); ++q)
+                if (st.first_us[k][q].load() != UINT32_MAX) {
+                    first.push_back(st.first_us[k][q].load());
+                    last.push_back(st.last_us[k][q].load());
+                }
+            std::sort(first.begin(), first.end());
+            std::sort(last.begin(), last.end());
             auto& v = st.side_latencies_us[k];
             std::sort(v.begin(), v.end());
             std::snprintf(
                 b, sizeof b,
                 "%s{\"port\":%d,\"deliveries\":%llu,\"latency_us\":{\"n\":%zu,\"p50\":%u,\"p99\":%u,"
-                "\"p999\":%u,\"max\":%u}}",
+                "\"p999\":%u,\"max\":%u},\"first_us\":{\"n\":%zu,\"p50\":%u,\"p99\":%u,\"max\":%u},"
+                "\"last_us\":{\"p50\":%u,\"p99\":%u,\"max\":%u}}",
                 k ? "," : "", k ? side_o[1].port : side_o[0].port,
                 (unsigned long long)st.side_deliveries[k].load(), v.size(), pct(v, 50), pct(v, 99),
-                pct(v, 99.9), v.empty() ? 0u : v.back());
+                pct(v, 99.9), v.empty() ? 0u : v.back(), first.size(), pct(first, 50), pct(first, 99),
+                first.empty() ? 0u : first.back(), pct(last, 50), pct(last, 99),
+                last.empty() ? 0u : last.back());
             cluster_json += b;
         }
         cluster_json += "]}";

@@ -59,6 +59,8 @@ struct stats {
     // fanout with --port2: deliveries and latencies per side (0: --port, 1: --port2).
     std::atomic<std::uint64_t> side_deliveries[2]{0, 0};
     std::vector<std::uint32_t> side_latencies_us[2];
+    // ... and per publish seq, its first and its last delivery on each side, µs after the publish.
+    std::vector<std::atomic<std::uint32_t>> first_us[2], last_us[2];
     std::atomic<std::uint64_t> pub_failures{0};
     std::vector<std::uint8_t> pub_ok;  // fanout: per publish seq, whether it was sent (and accepted)
     std::atomic<std::int64_t> pub_start_us{0}, pub_end_us{0};  // the publishing span (now_us)
@@ -81,6 +83,9 @@ double cpu_seconds();
 // A process's CPU time (utime + stime; with `children`, also what it reaped: cutime + cstime),
 // seconds; -1 when it cannot be read.
 double proc_cpu_seconds(int pid, bool children = false, int tid = 0);
+// A process's time on a CPU from /proc/<pid>/task/*/schedstat (nanoseconds, not ticks), seconds;
+// -1 when it cannot be read.
+double sched_cpu_seconds(int pid);
 // A process and its live children (e.g. a postmaster and its backends), seconds.
 double tree_cpu_seconds(int pid);
 
