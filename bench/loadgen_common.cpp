@@ -140,6 +140,18 @@ double proc_cpu_seconds(int pid, bool children, int tid) {
     return ticks / ticks_per_s;
 }
 
+double sched_cpu_seconds(int pid) {
+    auto tids = numeric_entries("/proc/" + std::to_string(pid) + "/task");
+    if (tids.empty()) return -1;
+    double ns = 0;
+    for (int tid : tids) {
+        std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/schedstat");
+        double v = 0;
+        if (f >> v) ns += v;
+    }
+    return ns / 1e9;
+}
+
 double tree_cpu_seconds(int pid) {
     // The parent's own and reaped children's time, plus each live child's: a backend that exits
     // between two readings moves from the second sum into the first, and is counted once.

@@ -40,6 +40,12 @@ struct options {
     int db_pid = 0;      // chat: the PostgreSQL postmaster, whose CPU (with its backends) is reported
     int payload = 16;
     std::string jwt_secret;  // chat: HS256 secret the users' tokens are signed with
+    // fanout across two instances (scripts/bench-cluster):
+    std::string room = "bench";  // the room the subscribers join and the publishes go to
+    int port2 = 0;               // when set: odd-numbered subscribers connect here (side 1)
+    int pub_port = 0;            // the publisher's port (0: --port)
+    std::string pub_key;         // when set: publish through POST /api/broadcast/room with this key
+    int other_pid = 0;           // the other instance (A), whose CPU over the publishing span is reported
 };
 
 struct stats {
@@ -50,6 +56,14 @@ struct stats {
     std::atomic<int> ready{0};
     std::int64_t last_connect_us = 0;
     std::vector<std::vector<std::uint8_t>> seen;  // fanout: per subscriber, per publish seq
+    // fanout with --port2: deliveries and latencies per side (0: --port, 1: --port2).
+    std::atomic<std::uint64_t> side_deliveries[2]{0, 0};
+    std::vector<std::uint32_t> side_latencies_us[2];
+    // ... and per publish seq, its first and its last delivery on each side, µs after the publish.
+    std::vector<std::atomic<std::uint32_t>> first_us[2], last_us[2];
+    std::atomic<std::uint64_t> pub_failures{0};
+    std::vector<std::uint8_t> pub_ok;  // fanout: per publish seq, whether it was sent (and accepted)
+    std::atomic<std::int64_t> pub_start_us{0}, pub_end_us{0};  // the publishing span (now_us)
 };
 
 std::int64_t now_us();
@@ -69,6 +83,9 @@ double cpu_seconds();
 // A process's CPU time (utime + stime; with `children`, also what it reaped: cutime + cstime),
 // seconds; -1 when it cannot be read.
 double proc_cpu_seconds(int pid, bool children = false, int tid = 0);
+// A process's time on a CPU from /proc/<pid>/task/*/schedstat (nanoseconds, not ticks), seconds;
+// -1 when it cannot be read.
+double sched_cpu_seconds(int pid);
 // A process and its live children (e.g. a postmaster and its backends), seconds.
 double tree_cpu_seconds(int pid);
 
