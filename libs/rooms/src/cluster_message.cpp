@@ -6,6 +6,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <switchboard/common/json_write.hpp>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
@@ -90,7 +92,7 @@ stream_entry to_stream(const message& m) {
     if (!d.binary.empty() && may_contain_binary(m.type))
         e.data = to_base64(detail::json_to_msgpack(*d.value, d.binary));
     else
-        e.data = json::serialize(*d.value);
+        e.data = common::json_write(*d.value);  // numbers as JSON.stringify writes them (exact)
     return e;
 }
 
