@@ -46,6 +46,11 @@ struct gateway_config {
     std::string api_key;             // empty: the HTTP API refuses every call unless api_loopback_only
     bool api_loopback_only = false;  // the HTTP API answers loopback clients only (without a key if none)
     std::string service_name = "switchboard";
+    // DEV_MODE (scripts/run sets it; never a default): POST /dev/token mints an HS256 token for any
+    // name with `dev_secret` (JWT_SECRET, else one generated once and kept in DATA_DIR).
+    bool dev_mode = false;
+    std::string dev_secret;
+    std::string dev_url;  // what the banner shows
 };
 
 // The gateway's settings (appended to the engine's table).
@@ -100,6 +105,8 @@ private:
     // http_api.cpp: the push API (→ push_service) and presence queries, behind the service key.
     void install_http_api();
     void install_presence_api();
+    // POST /dev/token {name} (dev mode only).
+    void install_dev_api();
     std::optional<server::http_reply> api_refused(const server::http_request_view& req,
                                                   const std::string& method);
     server::http_route api_route(std::string method, server::http_route handler);

@@ -5,6 +5,8 @@
 #include "util.hpp"
 
 #include <switchboard/auth/ids.hpp>
+#include <switchboard/auth/jwt.hpp>
+#include <switchboard/common/clock.hpp>
 
 #include <switchboard/common/json_write.hpp>
 #include <switchboard/common/log.hpp>
@@ -125,6 +127,34 @@ void gateway::install_http_api() {
     push("/api/broadcast/survey-response", &domain::push_service::survey_response);
     push("/api/broadcast/location", &domain::push_service::location);
     install_presence_api();
+    install_dev_api();
+}
+
+// Development mode: a token for any name, so a person can try the service (and /demo/) without a
+// backend that issues tokens. Never on unless DEV_MODE=true.
+void gateway::install_dev_api() {
+    if (!cfg_.dev_mode) return;
+    log::warn("DEV MODE: POST /dev/token mints a token for any name; never run this in production",
+              {{"url", cfg_.dev_url}});
+    srv_.route(
+        "/dev/token",
+        [this](const http_request_view& req) {
+            json::object b;
+            if (auto e = parse_body(req, b)) return *e;
+            const auto* name = b.if_contains("name");
+            if (!name || !name->is_string() || !auth::valid_id(name->as_string()))
+                return json_error(400, std::string("name is required: ") + auth::id_rule_text);
+            std::string id(name->as_string());
+            auto now = common::wall_s();
+            auto exp = now + 12 * 3600;
+            json::object claims{{"userId", id}, {"name", id}, {"iat", now}, {"exp", exp}};
+            auto token = auth::sign_hs256(claims, cfg_.dev_secret);
+            return json_reply(200, {{"success", true},
+                                    {"token", token},
+                                    {"userId", id},
+                                    {"expiresAt", log::iso_time(exp * 1000)}});
+        },
+        "POST");
 }
 
 // Presence queries and the disconnect of a user's sockets. In a cluster (shared presence) the

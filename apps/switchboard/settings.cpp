@@ -3,6 +3,9 @@
 
 #include <switchboard/common/log.hpp>
 
+#include <switchboard/common/ids.hpp>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +23,13 @@ std::vector<common::setting> gateway_settings() {
          0,
          0,
          true},
+        {"DEV_MODE",
+         {},
+         "dev-mode",
+         "false",
+         "Development only (scripts/run sets it): a JWT secret generated once and kept in DATA_DIR "
+         "when none is set, and POST /dev/token {name} minting a token for any name",
+         k::boolean},
         {"JWT_ALLOW_WEAK_SECRET",
          {},
          "jwt-allow-weak-secret",
@@ -166,6 +176,36 @@ std::optional<std::string> read_file(const std::string& path, std::string& out) 
     out = ss.str();
     return std::nullopt;
 }
+// Dev mode's signing secret: JWT_SECRET when set, else DATA_DIR/dev-jwt-secret (made once, 0600),
+// so tokens minted before a restart still work after it.
+std::optional<std::string> load_dev_secret(const common::config& c, gateway_config& out) {
+    if (const auto& s = c.str("JWT_SECRET"); !s.empty()) {
+        out.dev_secret = s;
+        return std::nullopt;
+    }
+    std::filesystem::path dir = c.str("DATA_DIR");
+    auto file = dir / "dev-jwt-secret";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::string secret;
+    if (std::filesystem::exists(file)) {
+        if (auto e = read_file(file.string(), secret)) return "DEV_MODE: " + *e;
+        while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+            secret.pop_back();
+    }
+    if (secret.size() < min_jwt_secret_bytes) {
+        secret = common::random_hex(32);
+        {
+            std::ofstream f(file, std::ios::binary | std::ios::trunc);
+            if (!(f << secret << "\n")) return "DEV_MODE: cannot write " + file.string();
+        }
+        std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     ec);
+    }
+    out.dev_secret = secret;
+    out.keys.add_secret(secret);
+    return std::nullopt;
+}
 }  // namespace
 
 std::optional<std::string> load_gateway_config(const common::config& c, gateway_config& out) {
@@ -198,6 +238,13 @@ std::optional<std::string> load_gateway_config(const common::config& c, gateway_
     out.verify.issuer = c.str("JWT_ISSUER");
     out.verify.audience = c.str("JWT_AUDIENCE");
     out.verify.leeway_s = c.integer("JWT_LEEWAY");
+    out.dev_mode = c.boolean("DEV_MODE");
+    if (out.dev_mode) {
+        if (auto e = load_dev_secret(c, out)) return e;
+        auto host = c.str("HOST");
+        if (host.empty() || host == "0.0.0.0" || host == "::") host = "localhost";
+        out.dev_url = "http://" + host + ":" + std::to_string(c.integer("PORT")) + "/";
+    }
     out.allow_anonymous = c.boolean("ALLOW_ANONYMOUS");
     out.expiry_warning_s = c.integer("TOKEN_EXPIRY_WARNING");
     if (const auto& f = c.str("ROOM_RULES_FILE"); !f.empty()) {

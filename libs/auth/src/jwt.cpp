@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cmath>
 #include <optional>
@@ -154,6 +155,16 @@ boost::system::result<verified_token> verify_jwt(std::string_view token, const k
         if (!match) return errc::bad_audience;
     }
     return verified_token{std::move(*header), std::move(*claims)};
+}
+
+std::string sign_hs256(const boost::json::object& claims, std::string_view secret) {
+    auto input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                 base64url_encode(boost::json::serialize(claims));
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+    return input + "." + base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 
 }  // namespace switchboard::auth

@@ -200,3 +200,19 @@ TEST_CASE("audit #16: a huge exp is clamped, never converted out of range", "[au
     REQUIRE(ok);
     CHECK(*ok->expires_at == 1700000000);
 }
+
+TEST_CASE("jwt: sign_hs256 makes a token verify_jwt accepts with the secret, and only with it") {
+    const std::string secret(40, 's');
+    json::object claims{{"userId", "ana"}, {"exp", 2000000000}};
+    auto token = sign_hs256(claims, secret);
+    key_set keys;
+    keys.add_secret(secret);
+    auto r = verify_jwt(token, keys, {}, 1700000000);
+    REQUIRE(r);
+    CHECK(r->claims.at("userId") == "ana");
+    CHECK(r->header.at("alg") == "HS256");
+    key_set other;
+    other.add_secret(std::string(40, 't'));
+    CHECK(!verify_jwt(token, other, {}, 1700000000));
+    CHECK(!verify_jwt(token, keys, {}, 2000000100));  // expired past the leeway
+}

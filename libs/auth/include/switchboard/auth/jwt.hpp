@@ -33,4 +33,8 @@ struct verified_token {
 boost::system::result<verified_token> verify_jwt(std::string_view token, const key_set& keys,
                                                  const verify_options& opts, std::int64_t now_s);
 
+// An HS256 token for `claims` signed with `secret` (development mode's POST /dev/token; the
+// service never issues tokens otherwise).
+std::string sign_hs256(const boost::json::object& claims, std::string_view secret);
+
 }  // namespace switchboard::auth
