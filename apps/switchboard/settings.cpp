@@ -199,8 +199,8 @@ std::optional<std::string> load_dev_secret(const common::config& c, gateway_conf
             std::ofstream f(file, std::ios::binary | std::ios::trunc);
             if (!(f << secret << "\n")) return "DEV_MODE: cannot write " + file.string();
         }
-        std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                     ec);
+        std::filesystem::permissions(
+            file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
     }
     out.dev_secret = secret;
     out.keys.add_secret(secret);
