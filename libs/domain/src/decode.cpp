@@ -54,6 +54,10 @@ check decode(const json::object& a, bool all, bool dismiss, notification_ids& ou
     out.dismiss = dismiss;
     if (all) return std::nullopt;
     const char* key = field(a, "ids") ? "ids" : field(a, "notificationIds") ? "notificationIds" : "ids";
+    // markRead with an empty list marks nothing and succeeds (a client syncing "what I saw" may
+    // have seen nothing); the list itself is still required, and dismiss needs ids.
+    if (!dismiss && field(a, key) && field(a, key)->is_array() && field(a, key)->get_array().empty())
+        return std::nullopt;
     return id_list(a, key, out.ids, false);
 }
 

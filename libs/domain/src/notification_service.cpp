@@ -42,6 +42,7 @@ task<outcome> notification_service::unread_count(caller who) {
 }
 
 task<outcome> notification_service::mark(caller who, notification_ids cmd) {
+    if (!cmd.all && cmd.ids.empty()) co_return ok({{"ids", json::array{}}, {"count", 0}});  // nothing asked
     auto now = clock_.wall_ms();
     // (GCC 12: no co_await inside a conditional expression — it double-destroys the result.)
     result<std::vector<std::int64_t>> r = std::vector<std::int64_t>{};

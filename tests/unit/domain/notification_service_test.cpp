@@ -92,3 +92,20 @@ TEST_CASE("notification_service: unread counts, mark read, and the reader's othe
     CHECK(f.call(operation::notification_unread_count, user("u2"), "{}").body.at("count") == 0);
     CHECK(f.call(operation::notification_mark_read, user("u2"), "{}").body.at("error") == "ids is required");
 }
+
+TEST_CASE(
+    "notification_service: markRead with an empty list is a successful no-op; dismiss still needs ids") {
+    note_fixture f;
+    f.out.log.clear();
+    auto r = f.call(operation::notification_mark_read, user("u2", "sx"), R"({"ids":[]})");
+    CHECK(r.status == 200);
+    CHECK(r.body.at("success") == true);
+    CHECK(r.body.at("ids") == json::array{});
+    CHECK(r.body.at("count") == 0);
+    CHECK(f.out.log.empty());  // nobody told
+    CHECK(
+        f.call(operation::notification_mark_read, user("u2"), R"({"notificationIds":[]})").body.at("count") ==
+        0);
+    CHECK(f.call(operation::notification_dismiss, user("u2"), R"({"ids":[]})").status == 400);
+    CHECK(f.call(operation::notification_mark_read, user("u2"), R"({"ids":"x"})").status == 400);
+}
