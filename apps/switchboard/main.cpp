@@ -4,6 +4,7 @@
 // first, so no answer calls back into a gateway that is gone; then the bridge).
 #include "cluster.hpp"
 #include "gateway.hpp"
+#include "systemd.hpp"
 
 #include <switchboard/auth/limits.hpp>
 #include <switchboard/common/config.hpp>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 int main(int argc, char** argv) {
     using namespace switchboard;
@@ -91,10 +93,26 @@ int main(int argc, char** argv) {
             log::warn("setting keeps a weaker behaviour", {{"setting", w}});
         server::runtime rt(sopts.threads);
         server::server srv(std::move(sopts), rt);
+        std::unique_ptr<app::systemd_notifier> systemd;  // NOTIFY_SOCKET: READY, STATUS, WATCHDOG, STOPPING
         boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);  // SIGINT/SIGTERM: stop
-        signals.async_wait([&srv](boost::system::error_code ec, int) {
-            if (!ec) srv.stop();
+        signals.async_wait([&srv, &systemd](boost::system::error_code ec, int) {
+            if (ec) return;
+            if (systemd) systemd->stopping();
+            srv.stop();
         });
+        // Tests of the watchdog only (SWITCHBOARD_TEST_HOOKS=1): SIGUSR2 blocks I/O thread 0 for 10 s.
+        boost::asio::signal_set stall(rt.context());
+        if (const char* h = std::getenv("SWITCHBOARD_TEST_HOOKS"); h && std::string_view(h) == "1") {
+            stall.add(SIGUSR2);
+            std::function<void(boost::system::error_code, int)> on_stall;
+            on_stall = [&stall, &on_stall](boost::system::error_code ec, int) {
+                if (ec) return;
+                log::warn("test hook: I/O thread 0 stalls for 10 s");
+                std::this_thread::sleep_for(std::chrono::seconds(10));
+                stall.async_wait(on_stall);
+            };
+            stall.async_wait(on_stall);
+        }
         // Several instances as one (REDIS_URL): the bridge is every namespace's adapter.
         std::optional<app::cluster> cluster;
         if (!ccfg.redis_url.empty()) cluster.emplace(srv, std::move(ccfg));
@@ -103,6 +121,10 @@ int main(int argc, char** argv) {
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
+        systemd = std::make_unique<app::systemd_notifier>(rt, srv, [&gw] {
+            auto c = gw.local_counts();
+            return std::to_string(c.connections) + " connections, " + std::to_string(c.users) + " users";
+        });
         if (cluster) {
             cluster->start_presence(gw, comm);
             comm.set_delivery_fence(
@@ -114,11 +136,13 @@ int main(int argc, char** argv) {
         // samples the one and calls the other).
         struct stop_first {
             std::optional<app::cluster>& c;
+            std::unique_ptr<app::systemd_notifier>& n;
             ~stop_first() {
+                n.reset();  // its ticks read the gateway
                 if (c) c->stop();
             }
-        } cluster_guard{cluster};
-        srv.run();
+        } cluster_guard{cluster, systemd};
+        srv.run([&systemd](std::uint16_t) { systemd->listening(); });
         if (cluster) cluster->stop_presence();  // while comm runs: the last user:offline are told
         comm.stop();                   // before the gateway goes: no database answer may call back into it
         if (cluster) cluster->stop();  // before the server goes: no Redis message may reach it
