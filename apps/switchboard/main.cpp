@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::set_level(lvl);
+    log::format fmt;
+    if (!log::parse_format(cfg.str("LOG_FORMAT"), fmt)) {
+        std::cerr << "switchboard: LOG_FORMAT: '" << cfg.str("LOG_FORMAT") << "' is not json or logfmt\n";
+        return 2;
+    }
+    log::set_format(fmt);
     for (const auto& flag : cfg.secrets_from_flags())
         log::warn("a secret was given as a flag: it is visible in ps; use its environment variable or *_FILE",
                   {{"flag", flag}});

@@ -2,14 +2,15 @@
 
 #include <switchboard/common/log.hpp>
 
-#include <boost/asio/post.hpp>
 #include <systemd/sd-daemon.h>
+#include <boost/asio/post.hpp>
 
 #include <cstdlib>
 
 namespace switchboard::app {
 
-systemd_notifier::systemd_notifier(server::runtime& rt, server::server& srv, std::function<std::string()> status)
+systemd_notifier::systemd_notifier(server::runtime& rt, server::server& srv,
+                                   std::function<std::string()> status)
     : rt_(rt), srv_(srv), status_(std::move(status)) {
     const char* socket = std::getenv("NOTIFY_SOCKET");
     enabled_ = socket && *socket;
@@ -22,8 +23,8 @@ systemd_notifier::systemd_notifier(server::runtime& rt, server::server& srv, std
     }
     for (unsigned i = 0; i < rt_.size(); ++i)
         beats_.push_back(std::make_unique<std::atomic<std::uint64_t>>(0));
-    log::info("systemd notify", {{"watchdog", watchdog_ ? "on" : "off"},
-                                 {"tick_ms", std::to_string(tick_.count())}});
+    log::info("systemd notify",
+              {{"watchdog", watchdog_ ? "on" : "off"}, {"tick_ms", std::to_string(tick_.count())}});
     thread_ = std::thread([this] { loop(); });
 }
 

@@ -4,11 +4,11 @@
 // SIGTERM, then a clean exit.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,7 +25,9 @@ struct notify_socket {
     int fd = -1;
     std::string path;
     notify_socket() {
-        path = (std::filesystem::temp_directory_path() / ("sb-notify-" + std::to_string(::getpid()) + ".sock")).string();
+        path =
+            (std::filesystem::temp_directory_path() / ("sb-notify-" + std::to_string(::getpid()) + ".sock"))
+                .string();
         ::unlink(path.c_str());
         fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         REQUIRE(fd >= 0);
@@ -43,7 +45,8 @@ struct notify_socket {
         std::vector<std::string> out;
         auto end = clock_type::now() + std::chrono::milliseconds(ms);
         for (;;) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - clock_type::now()).count();
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(end - clock_type::now()).count();
             if (left <= 0) return out;
             pollfd p{fd, POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
@@ -125,9 +128,13 @@ TEST_CASE("systemd: READY, STATUS, WATCHDOG only while every thread turns, STOPP
     REQUIRE(pid >= 0);
     if (pid == 0) {
         std::string bin = std::string(SB_BIN_DIR) + "/switchboard";
-        std::vector<std::string> env{"NOTIFY_SOCKET=" + ns.path, "PORT=0", "HOST=127.0.0.1", "LOG_LEVEL=warn",
+        std::vector<std::string> env{"NOTIFY_SOCKET=" + ns.path,
+                                     "PORT=0",
+                                     "HOST=127.0.0.1",
+                                     "LOG_LEVEL=warn",
                                      "DATA_DIR=" + data.string(),
-                                     "JWT_SECRET=systemd-test-secret-0123456789abcdefghij", "PATH=/usr/bin:/bin"};
+                                     "JWT_SECRET=systemd-test-secret-0123456789abcdefghij",
+                                     "PATH=/usr/bin:/bin"};
         std::vector<char*> envp;
         for (auto& e : env)
             envp.push_back(e.data());

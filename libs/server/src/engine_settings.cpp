@@ -132,6 +132,7 @@ std::vector<setting> engine_settings() {
         {"SOCKET_IO_PATH", {}, "path", "/socket.io/", "HTTP path of the Socket.IO endpoint", k::string},
         {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
         {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},
+        {"LOG_FORMAT", {}, "log-format", "json", "json (one object per line) or logfmt", k::string},
         {"SERVICE_NAME", {}, "service-name", "switchboard", "service name reported by /health", k::string},
     };
 }

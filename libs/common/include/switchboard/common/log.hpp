@@ -1,5 +1,6 @@
 #pragma once
-// Structured logs: one JSON object per line on stderr; peer text is always escaped.
+// Structured logs on stderr, one line per record: a JSON object (LOG_FORMAT=json, the default) or
+// logfmt (key=value, quoted when needed); peer text is always escaped.
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -16,8 +17,14 @@ bool parse_level(std::string_view s, level& out) noexcept;
 // ISO 8601 UTC with milliseconds ("2025-01-31T12:34:56.789Z") of a Unix time in ms.
 std::string iso_time(long long epoch_ms);
 
+enum class format { json, logfmt };
+void set_format(format f) noexcept;
+bool parse_format(std::string_view s, format& out) noexcept;
+
 using fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 void write(level l, std::string_view msg, fields f = {});
+// One record as `write` prints it (with its newline), at `time` (ISO 8601).
+std::string format_line(format fmt, std::string_view time, level l, std::string_view msg, fields f);
 
 inline void debug(std::string_view m, fields f = {}) {
     if (get_level() <= level::debug) write(level::debug, m, f);
