@@ -51,6 +51,8 @@ struct gateway_config {
     bool dev_mode = false;
     std::string dev_secret;
     std::string dev_url;  // what the banner shows
+    // The chat demo under /demo/ (embedded files): on with DEV_MODE, or alone with DEMO=true.
+    bool demo = false;
 };
 
 // The gateway's settings (appended to the engine's table).
@@ -107,6 +109,8 @@ private:
     void install_presence_api();
     // POST /dev/token {name} (dev mode only).
     void install_dev_api();
+    // demo_api.cpp: the chat demo's files under /demo/ (DEV_MODE or DEMO), and / → /demo/ in dev mode.
+    void install_demo();
     std::optional<server::http_reply> api_refused(const server::http_request_view& req,
                                                   const std::string& method);
     server::http_route api_route(std::string method, server::http_route handler);

@@ -128,6 +128,7 @@ void gateway::install_http_api() {
     push("/api/broadcast/location", &domain::push_service::location);
     install_presence_api();
     install_dev_api();
+    install_demo();
 }
 
 // Development mode: a token for any name, so a person can try the service (and /demo/) without a

@@ -30,6 +30,13 @@ std::vector<common::setting> gateway_settings() {
          "Development only (scripts/run sets it): a JWT secret generated once and kept in DATA_DIR "
          "when none is set, and POST /dev/token {name} minting a token for any name",
          k::boolean},
+        {"DEMO",
+         {},
+         "demo",
+         "false",
+         "Serve the chat demo under /demo/ (on by itself with DEV_MODE); it signs in with POST "
+         "/dev/token, so without DEV_MODE it needs tokens from elsewhere",
+         k::boolean},
         {"JWT_ALLOW_WEAK_SECRET",
          {},
          "jwt-allow-weak-secret",
@@ -245,6 +252,7 @@ std::optional<std::string> load_gateway_config(const common::config& c, gateway_
         if (host.empty() || host == "0.0.0.0" || host == "::") host = "localhost";
         out.dev_url = "http://" + host + ":" + std::to_string(c.integer("PORT")) + "/";
     }
+    out.demo = out.dev_mode || c.boolean("DEMO");
     out.allow_anonymous = c.boolean("ALLOW_ANONYMOUS");
     out.expiry_warning_s = c.integer("TOKEN_EXPIRY_WARNING");
     if (const auto& f = c.str("ROOM_RULES_FILE"); !f.empty()) {

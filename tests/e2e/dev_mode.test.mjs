@@ -66,3 +66,49 @@ test("dev mode with JWT_SECRET set mints with that secret", async () => {
     await gw.stop();
   }
 });
+
+// The /demo/ chat's embedded files: with DEV_MODE (and / → /demo/), with DEMO=true alone (no
+// redirect, no /dev/token), and neither without both.
+test("the /demo/ chat is served in dev mode or with DEMO=true, never otherwise", async () => {
+  const get = (gw, p) => fetch(gw.url + p, { redirect: "manual" });
+  const files = [
+    ["/demo/", "text/html"],
+    ["/demo/index.html", "text/html"],
+    ["/demo/app.js", "text/javascript"],
+    ["/demo/app.css", "text/css"],
+    ["/demo/socket.io.min.js", "text/javascript"],
+  ];
+  for (const env of [{ DEV_MODE: "true" }, { DEMO: "true" }]) {
+    const gw = await startGateway(env);
+    try {
+      for (const [p, type] of files) {
+        const r = await get(gw, p);
+        assert.equal(r.status, 200, p);
+        assert.ok(r.headers.get("content-type").startsWith(type + "; charset=utf-8"), p);
+        assert.equal(r.headers.get("cache-control"), "no-cache", p);
+        assert.ok((await r.text()).length > 100, p);
+      }
+      assert.match(await (await get(gw, "/demo/")).text(), /<script src="app\.js"><\/script>/);
+      const bare = await get(gw, "/demo");
+      assert.equal(bare.status, 302);
+      assert.equal(bare.headers.get("location"), "/demo/");
+      assert.equal((await get(gw, "/demo/missing.js")).status, 404);
+      const root = await get(gw, "/");
+      if (env.DEV_MODE) {
+        assert.equal(root.status, 302);
+        assert.equal(root.headers.get("location"), "/demo/");
+      } else {
+        assert.equal(root.status, 404);
+        assert.equal((await mint(gw, { name: "ana" })).status, 404, "DEMO alone mints no token");
+      }
+    } finally {
+      await gw.stop();
+    }
+  }
+  const gw = await startGateway({});
+  try {
+    for (const p of ["/", "/demo", "/demo/", "/demo/app.js"]) assert.equal((await get(gw, p)).status, 404, p);
+  } finally {
+    await gw.stop();
+  }
+});
