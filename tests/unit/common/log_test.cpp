@@ -20,9 +20,13 @@ TEST_CASE("log: a JSON record is one object on one line, peer text escaped") {
 }
 
 TEST_CASE("log: a logfmt record quotes only what needs it and never lets peer bytes through raw") {
-    auto line = log::format_line(log::format::logfmt, "2026-12-05T08:00:00.000Z", log::level::info, "listening",
-                                 {{"port", "3001"}, {"who", "a b"}, {"evil", "x\" forged=1\nlevel=error"},
-                                  {"empty", ""}, {"utf", "\xc3\xa9"}});
+    auto line =
+        log::format_line(log::format::logfmt, "2026-12-05T08:00:00.000Z", log::level::info, "listening",
+                         {{"port", "3001"},
+                          {"who", "a b"},
+                          {"evil", "x\" forged=1\nlevel=error"},
+                          {"empty", ""},
+                          {"utf", "\xc3\xa9"}});
     CHECK(line ==
           "time=2026-12-05T08:00:00.000Z level=info msg=listening port=3001 who=\"a b\" "
           "evil=\"x\\\" forged=1\\nlevel=error\" empty=\"\" utf=\"\\xc3\\xa9\"\n");
