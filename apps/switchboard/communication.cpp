@@ -112,11 +112,17 @@ struct communication::impl : std::enable_shared_from_this<impl> {
     domain::push_service push;
     std::optional<db::django_users> drf;
     std::atomic<bool> ready{false};
+    std::atomic<int> writes{0};  // operations started by a client, the API or the bridge, not yet answered
     // DRF tokens: key → principal (or nullopt for an unknown key), bounded, with a TTL.
     auth::token_cache tokens{
         {cfg.drf_cache_ttl_s * 1000, cfg.drf_cache_max_entries, cfg.drf_cache_max_bytes}};
 
-    void stop() {
+    void stop(std::chrono::steady_clock::time_point finish_by) {
+        // What was asked before the stop (a message being stored, a receipt) is finished first.
+        while (writes.load() > 0 && std::chrono::steady_clock::now() < finish_by)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (int left = writes.load(); left > 0)
+            log::warn("stopping with operations unfinished", {{"operations", std::to_string(left)}});
         work.reset();
         ctx.stop();  // pending operations and the typing timer end with the context
         if (thread.joinable()) thread.join();
@@ -209,11 +215,11 @@ communication::communication(server::server& srv, data_settings s)
     : impl_(std::make_shared<impl>(srv, std::move(s))) {}
 
 communication::~communication() {
-    impl_->stop();
+    impl_->stop({});
 }
 
-void communication::stop() {
-    impl_->stop();
+void communication::stop(std::chrono::steady_clock::time_point finish_by) {
+    impl_->stop(finish_by);
 }
 
 void communication::start() {
@@ -225,14 +231,29 @@ bool communication::drf_enabled() const noexcept {
     return impl_->drf.has_value();
 }
 
+namespace {
+// `done`, counted in the operations a stop waits for.
+template <class Self, class Done>
+auto counted(const std::shared_ptr<Self>& self, Done done) {
+    self->writes.fetch_add(1);
+    return [self, done = std::move(done)](auto r) mutable {
+        struct uncount {
+            std::atomic<int>& n;
+            ~uncount() { n.fetch_sub(1); }
+        } u{self->writes};
+        done(std::move(r));
+    };
+}
+}  // namespace
+
 void communication::run(operation op, caller who, json::object args, outcome_handler done) {
-    spawn_answer(impl_->ctx, impl::perform(impl_, op, std::move(who), std::move(args)), std::move(done),
-                 fail(500, "Internal error"));
+    spawn_answer(impl_->ctx, impl::perform(impl_, op, std::move(who), std::move(args)),
+                 counted(impl_, std::move(done)), fail(500, "Internal error"));
 }
 
 void communication::service_notify(bool broadcast, json::object body, outcome_handler done) {
-    spawn_answer(impl_->ctx, impl::service_note(impl_, broadcast, std::move(body)), std::move(done),
-                 fail(500, "Internal error"));
+    spawn_answer(impl_->ctx, impl::service_note(impl_, broadcast, std::move(body)),
+                 counted(impl_, std::move(done)), fail(500, "Internal error"));
 }
 
 const domain::push_service& communication::push() const noexcept {
@@ -262,13 +283,14 @@ void communication::presence_changed(std::string user, bool online, std::string 
 }
 
 void communication::delivered_elsewhere(std::string receiver, std::int64_t id) {
+    impl_->writes.fetch_add(1);
     asio::co_spawn(
         impl_->ctx,
         [](std::shared_ptr<impl> self, std::string r, std::int64_t i) -> asio::awaitable<void> {
             if (!self->ready) co_return;  // the receiver's catch-up will deliver and mark it
             co_await self->chat.delivered_elsewhere(std::move(r), i);
         }(impl_, std::move(receiver), id),
-        asio::detached);
+        [self = impl_](std::exception_ptr) { self->writes.fetch_sub(1); });
 }
 
 void communication::lookup_drf_token(std::string key, token_handler done, bool fresh) {

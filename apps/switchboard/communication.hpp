@@ -12,6 +12,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,9 +40,10 @@ public:
     // std::runtime_error when SQLite cannot be opened.
     communication(server::server& srv, data_settings s);
     ~communication();
-    // Ends the app thread (pending operations dropped) so no callback runs after the gateway that
-    // registered it is gone. Idempotent; the destructor calls it too.
-    void stop();
+    // Ends the app thread so no callback runs after the gateway that registered it is gone. The
+    // operations already asked for (events, API calls, receipts) are finished first, until
+    // `finish_by`; what is left then is dropped. Idempotent; the destructor calls it too.
+    void stop(std::chrono::steady_clock::time_point finish_by = {});
     communication(const communication&) = delete;
     communication& operator=(const communication&) = delete;
 

@@ -60,6 +60,14 @@ std::vector<common::setting> gateway_settings();
 // Reads keys, rules and limits; an error message for bad settings or unreadable files.
 std::optional<std::string> load_gateway_config(const common::config& c, gateway_config& out);
 
+// What a reload (SIGHUP) may replace while every connection stays: the token keys, their checks and
+// the room rules. Sockets keep what they were admitted with; new tokens and joins use the new.
+struct live_auth {
+    auth::key_set keys;
+    auth::verify_options verify;
+    auth::room_rules rules;
+};
+
 class gateway {
 public:
     // `comm` (chat, notifications, DRF tokens) and `presence` (who is online) must outlive the gateway.
@@ -75,6 +83,9 @@ public:
     void set_shared_presence(presence::shared_presence* p) { shared_ = p; }
     // This node's connections (for the shared presence's beat).
     presence::cluster_counts local_counts();
+    // Takes `next`'s keys, token checks and room rules (a reload; the rest of `next` is ignored).
+    // From any thread.
+    void reload(gateway_config next);
 
 private:
     using connect_decision = std::function<void(std::optional<server::connect_error>)>;
@@ -152,8 +163,15 @@ private:
     bool credential_refused(const std::string& session, const std::string& address, bool looked_up);
     void connect_accepted(const server::socket& s);
 
+    std::shared_ptr<const live_auth> auth_now() const {
+        std::lock_guard lock(auth_mu_);
+        return auth_;
+    }
+
     server::server& srv_;
-    gateway_config cfg_;
+    gateway_config cfg_;  // its keys and rules moved into auth_
+    mutable std::mutex auth_mu_;
+    std::shared_ptr<const live_auth> auth_;  // guarded by auth_mu_
     communication& comm_;
     std::mutex mu_;                       // guards presence_, rest_rates_, live_ and refusals_
     presence::presence_store& presence_;  // the node's registry today (main.cpp); guarded by mu_

@@ -36,7 +36,7 @@ void gateway::schedule_expiry(const socket_ptr& s, state& st) {
             if (auto* st = state_of(*s)) schedule_expiry(s, *st);
     };
     auto step = domain::rules::plan_expiry(st.who.expires_at, st.warned, wall_ms(),
-                                           {cfg_.expiry_warning_s, cfg_.verify.leeway_s});
+                                           {cfg_.expiry_warning_s, auth_now()->verify.leeway_s});
     if (step.warn_expires_in_s)
         emit(s, "token_expiring_soon", json::object{{"expiresIn", *step.warn_expires_in_s}});
     auto wait = std::chrono::milliseconds(step.wait_ms);
@@ -86,7 +86,7 @@ void gateway::recheck_drf(const socket_ptr& s) {
 }
 
 auth::refresh_plan::verdict gateway::replace_principal(const socket_ptr& s, state& st, auth::principal next) {
-    auto plan = auth::plan_refresh(cfg_.rules, st.who, next, joined_rooms(s));
+    auto plan = auth::plan_refresh(auth_now()->rules, st.who, next, joined_rooms(s));
     if (plan.result != auth::refresh_plan::verdict::replace) return plan.result;
     for (const auto& r : plan.leave) {
         s->leave(r);

@@ -4,6 +4,7 @@
 // first, so no answer calls back into a gateway that is gone; then the bridge).
 #include "cluster.hpp"
 #include "gateway.hpp"
+#include "reload.hpp"
 #include "systemd.hpp"
 
 #include <switchboard/auth/limits.hpp>
@@ -31,11 +32,7 @@ int main(int argc, char** argv) {
     for (auto& s : app::cluster_settings_table())
         table.push_back(std::move(s));
     common::config cfg(std::move(table));
-    auto err = cfg.load(argc, argv, [](const std::string& name) -> std::optional<std::string> {
-        if (const char* v = std::getenv(name.c_str())) return std::string(v);
-        return std::nullopt;
-    });
-    if (err) {
+    if (auto err = app::load_settings(cfg, argc, argv)) {
         std::cerr << "switchboard: " << *err << "\n";
         return 2;
     }
@@ -100,12 +97,35 @@ int main(int argc, char** argv) {
         server::runtime rt(sopts.threads);
         server::server srv(std::move(sopts), rt);
         std::unique_ptr<app::systemd_notifier> systemd;  // NOTIFY_SOCKET: READY, STATUS, WATCHDOG, STOPPING
-        boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);  // SIGINT/SIGTERM: stop
-        signals.async_wait([&srv, &systemd](boost::system::error_code ec, int) {
+        // SIGINT/SIGTERM: drain (the sessions told to reconnect elsewhere, in batches; requests in
+        // flight answered), then the domain's operations in flight finished, all within
+        // SHUTDOWN_TIMEOUT, after which the process exits regardless. A second signal stops at once.
+        const auto shutdown_timeout = std::chrono::milliseconds(cfg.integer("SHUTDOWN_TIMEOUT"));
+        std::optional<std::chrono::steady_clock::time_point> shutdown_end;
+        boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);
+        std::function<void(boost::system::error_code, int)> on_signal;
+        on_signal = [&](boost::system::error_code ec, int sig) {
             if (ec) return;
+            if (shutdown_end) {
+                log::warn("second signal: stopping now", {{"signal", std::to_string(sig)}});
+                rt.stop();
+                return;
+            }
+            shutdown_end = std::chrono::steady_clock::now() + shutdown_timeout;
+            log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                        {"timeout_ms", std::to_string(shutdown_timeout.count())}});
             if (systemd) systemd->stopping();
-            srv.stop();
-        });
+            std::thread([t = shutdown_timeout] {
+                std::this_thread::sleep_for(t);
+                log::error("SHUTDOWN_TIMEOUT passed: exiting now");
+                std::_Exit(1);
+            }).detach();
+            // The drain gets the time less a reserve for the domain and the bridge to finish.
+            auto reserve = std::min<std::chrono::milliseconds>(std::chrono::seconds(5), shutdown_timeout / 4);
+            srv.drain(shutdown_timeout - reserve, [&rt] { rt.stop(); });
+            signals.async_wait(on_signal);
+        };
+        signals.async_wait(on_signal);
         // Tests of the watchdog only (SWITCHBOARD_TEST_HOOKS=1): SIGUSR2 blocks I/O thread 0 for 10 s.
         boost::asio::signal_set stall(rt.context());
         if (const char* h = std::getenv("SWITCHBOARD_TEST_HOOKS"); h && std::string_view(h) == "1") {
@@ -127,6 +147,16 @@ int main(int argc, char** argv) {
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
+        // SIGHUP: settings read again (ENV_FILE, key and rule files); log level, JWT keys and checks,
+        // room rules replaced without dropping a connection.
+        boost::asio::signal_set hup(rt.context(), SIGHUP);
+        std::function<void(boost::system::error_code, int)> on_hup;
+        on_hup = [&](boost::system::error_code ec, int) {
+            if (ec) return;
+            app::reload_settings(cfg, argc, argv, gw);
+            hup.async_wait(on_hup);
+        };
+        hup.async_wait(on_hup);
         systemd = std::make_unique<app::systemd_notifier>(rt, srv, [&gw] {
             auto c = gw.local_counts();
             return std::to_string(c.connections) + " connections, " + std::to_string(c.users) + " users";
@@ -150,7 +180,10 @@ int main(int argc, char** argv) {
         } cluster_guard{cluster, systemd};
         srv.run([&systemd](std::uint16_t) { systemd->listening(); });
         if (cluster) cluster->stop_presence();  // while comm runs: the last user:offline are told
-        comm.stop();                   // before the gateway goes: no database answer may call back into it
+        // Before the gateway goes: no database answer may call back into it. What clients and the
+        // API asked before the drain is finished first.
+        comm.stop(shutdown_end ? *shutdown_end - std::chrono::milliseconds(500)
+                               : std::chrono::steady_clock::now());
         if (cluster) cluster->stop();  // before the server goes: no Redis message may reach it
     } catch (const std::exception& e) {
         log::error("fatal", {{"what", e.what()}});

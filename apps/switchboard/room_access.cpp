@@ -22,8 +22,8 @@ std::optional<std::string> load_room_access(const common::config& c, const auth:
     return std::nullopt;
 }
 
-room_access::room_access(const auth::room_rules& rules, room_auth_settings s)
-    : rules_(rules),
+room_access::room_access(std::shared_ptr<const auth::room_rules> rules, room_auth_settings s)
+    : rules_(std::move(rules)),
       settings_(std::move(s)),
       url_(server::parse_http_url(settings_.url)),
       cache_(settings_.cache_ttl_ms, 100000) {
@@ -32,8 +32,13 @@ room_access::room_access(const auth::room_rules& rules, room_auth_settings s)
 
 room_access::~room_access() = default;
 
+void room_access::set_rules(std::shared_ptr<const auth::room_rules> rules) {
+    std::lock_guard lock(mu_);
+    rules_ = std::move(rules);
+}
+
 auth::join_verdict room_access::decide_now(const auth::principal& who, const std::string& room) {
-    auto v = auth::check_join(rules_, who, room, 0);
+    auto v = auth::check_join(*rules(), who, room, 0);
     if (v != auth::join_verdict::ask_backend) return v;
     std::lock_guard lock(mu_);
     auto hit = cache_.find(who.user_id, room, steady_ms());
@@ -42,7 +47,7 @@ auth::join_verdict room_access::decide_now(const auth::principal& who, const std
 
 void room_access::decide(const auth::principal& who, const std::string& room, std::size_t rooms_now,
                          std::function<void(auth::join_verdict)> done) {
-    auto v = auth::check_join(rules_, who, room, rooms_now);
+    auto v = auth::check_join(*rules(), who, room, rooms_now);
     if (v != auth::join_verdict::ask_backend) return done(v);
     if (!http_) return done(auth::join_verdict::forbidden);
     {

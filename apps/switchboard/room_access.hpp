@@ -31,7 +31,7 @@ std::optional<std::string> load_room_access(const common::config& c, const auth:
 
 class room_access {
 public:
-    room_access(const auth::room_rules& rules, room_auth_settings s);
+    room_access(std::shared_ptr<const auth::room_rules> rules, room_auth_settings s);
     ~room_access();
 
     // May `who` join `room` by request? `done` gets allowed, or the refusal; at once, or later on
@@ -41,12 +41,18 @@ public:
                 std::function<void(auth::join_verdict)> done);
     // The same, without waiting: a backend-decided room is allowed only on a cached allow.
     auth::join_verdict decide_now(const auth::principal& who, const std::string& room);
+    // New rules (SIGHUP) for the next decisions; the backend's cached answers stay.
+    void set_rules(std::shared_ptr<const auth::room_rules> rules);
 
 private:
-    const auth::room_rules& rules_;
+    std::shared_ptr<const auth::room_rules> rules() {
+        std::lock_guard lock(mu_);
+        return rules_;
+    }
+    std::shared_ptr<const auth::room_rules> rules_;  // guarded by mu_
     room_auth_settings settings_;
     std::optional<server::http_url> url_;
-    std::mutex mu_;  // guards cache_
+    std::mutex mu_;  // guards rules_ and cache_
     auth::room_auth_cache cache_;
     std::unique_ptr<server::http_client> http_;
 };

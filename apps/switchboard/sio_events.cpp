@@ -47,7 +47,7 @@ void gateway::join(const socket_ptr& s, const std::string& room, const ack_reply
             // Joins decided at once by the backend: one user_joined, the cap kept.
             if (member(s, room)) return joined(s, room, ack, true);
             if (verdict == auth::join_verdict::allowed &&
-                joined_rooms(s).size() >= cfg_.rules.max_rooms_per_socket)
+                joined_rooms(s).size() >= auth_now()->rules.max_rooms_per_socket)
                 verdict = auth::join_verdict::too_many_rooms;
             if (verdict != auth::join_verdict::allowed) {
                 m_->joins_refused->inc(auth::join_verdict_label(verdict));
@@ -121,7 +121,8 @@ void gateway::refresh(const socket_ptr& s, const payload& p, const ack_reply& ac
     auto* st = state_of(*s);
     auto token = rules::refresh_token_of(first_arg(p));
     if (!token) return answer({{"success", false}, {"error", "token is required"}});
-    auto np = auth::principal_from_jwt(*token, cfg_.keys, cfg_.verify, wall_s());
+    auto a = auth_now();
+    auto np = auth::principal_from_jwt(*token, a->keys, a->verify, wall_s());
     if (!np) {
         m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(np.error().value())));
         return answer({{"success", false}, {"error", "Invalid or expired token"}});

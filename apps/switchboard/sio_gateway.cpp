@@ -30,7 +30,9 @@ gateway::gateway(server::server& srv, gateway_config cfg, communication& comm,
       presence_(presence),
       rest_rates_(cfg_.rate_window_ms, cfg_.rate_max),
       refusals_(cfg_.refusals) {
-    access_ = std::make_unique<room_access>(cfg_.rules, cfg_.room_auth);
+    auth_ = std::make_shared<const live_auth>(live_auth{std::move(cfg_.keys), cfg_.verify, cfg_.rules});
+    access_ = std::make_unique<room_access>(std::shared_ptr<const auth::room_rules>(auth_, &auth_->rules),
+                                            cfg_.room_auth);
     auto& m = srv_.metrics();
     m_ = std::make_unique<counters>();
     m_->auth_failures =
@@ -46,7 +48,7 @@ gateway::gateway(server::server& srv, gateway_config cfg, communication& comm,
         std::lock_guard lock(mu_);
         return static_cast<double>(presence_.unique_users());
     });
-    if (cfg_.keys.empty() && !cfg_.allow_anonymous && !comm_.drf_enabled())
+    if (auth_->keys.empty() && !cfg_.allow_anonymous && !comm_.drf_enabled())
         log::warn(
             "no JWT key configured (JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE), DRF_TOKEN_AUTH off and "
             "ALLOW_ANONYMOUS false: every connection will be refused");
@@ -87,7 +89,8 @@ void gateway::identify(const auth::found_token& t, std::function<void(identity)>
         });
         return;
     }
-    auto p = auth::principal_from_jwt(t.value, cfg_.keys, cfg_.verify, wall_s());
+    auto a = auth_now();
+    auto p = auth::principal_from_jwt(t.value, a->keys, a->verify, wall_s());
     if (!p) {
         m_->auth_failures->inc(auth::reason_label(static_cast<auth::errc>(p.error().value())));
         log::debug("token refused", {{"reason", p.error().message()}});
@@ -163,6 +166,13 @@ void gateway::install_connect() {
         if (std::find(autos.begin(), autos.end(), room) != autos.end()) return true;
         return access_->decide_now(st->who, room) == auth::join_verdict::allowed;
     });
+}
+
+void gateway::reload(gateway_config next) {
+    auto fresh = std::make_shared<const live_auth>(live_auth{std::move(next.keys), next.verify, next.rules});
+    access_->set_rules(std::shared_ptr<const auth::room_rules>(fresh, &fresh->rules));
+    std::lock_guard lock(auth_mu_);
+    auth_ = std::move(fresh);
 }
 
 presence::cluster_counts gateway::local_counts() {

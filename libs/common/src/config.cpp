@@ -156,4 +156,88 @@ std::string config::help_text(std::string_view program) const {
     return out;
 }
 
+namespace {
+bool blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
+bool name_char(char c, bool first) {
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
+}
+}  // namespace
+
+std::optional<std::string> parse_env_file(std::string_view text, std::map<std::string, std::string>& out) {
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        ++line_no;
+        auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        auto where = [&](const char* what) { return "line " + std::to_string(line_no) + ": " + what; };
+        std::size_t i = 0;
+        while (i < line.size() && blank(line[i]))
+            ++i;
+        if (i == line.size() || line[i] == '#' || line[i] == ';') continue;
+        if (line.substr(i, 7) == "export " || line.substr(i, 7) == "export\t") {
+            i += 7;
+            while (i < line.size() && blank(line[i]))
+                ++i;
+        }
+        std::size_t name_start = i;
+        while (i < line.size() && name_char(line[i], i == name_start))
+            ++i;
+        std::string name(line.substr(name_start, i - name_start));
+        while (i < line.size() && blank(line[i]))
+            ++i;
+        if (name.empty() || i == line.size() || line[i] != '=') return where("expected NAME=value");
+        ++i;
+        while (i < line.size() && blank(line[i]))
+            ++i;
+        std::string value;
+        if (i < line.size() && (line[i] == '"' || line[i] == '\'')) {
+            char q = line[i++];
+            bool closed = false;
+            for (; i < line.size(); ++i) {
+                char c = line[i];
+                if (c == q) {
+                    closed = true;
+                    ++i;
+                    break;
+                }
+                if (q == '"' && c == '\\' && i + 1 < line.size()) {
+                    char e = line[++i];
+                    switch (e) {
+                        case 'n':
+                            value += '\n';
+                            break;
+                        case 't':
+                            value += '\t';
+                            break;
+                        case '\\':
+                        case '"':
+                        case '$':
+                            value += e;
+                            break;
+                        default:
+                            value += '\\';
+                            value += e;
+                    }
+                    continue;
+                }
+                value += c;
+            }
+            if (!closed) return where("unterminated quote");
+            while (i < line.size() && blank(line[i]))
+                ++i;
+            if (i < line.size() && line[i] != '#') return where("text after the closing quote");
+        } else {
+            std::size_t end = line.size();
+            while (end > i && blank(line[end - 1]))
+                --end;
+            value = std::string(line.substr(i, end - i));
+        }
+        out[std::move(name)] = std::move(value);
+    }
+    return std::nullopt;
+}
+
 }  // namespace switchboard::common

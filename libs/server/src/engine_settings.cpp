@@ -33,6 +33,31 @@ std::vector<setting> engine_settings() {
          "false",
          "serve /metrics without a key (counts only; warned at start-up)",
          k::boolean},
+        {"SHUTDOWN_TIMEOUT",
+         {},
+         "shutdown-timeout",
+         "30000",
+         "SIGTERM/SIGINT: the drain and the shutdown after it end within this, ms (then the process exits)",
+         k::integer,
+         1000,
+         3600000},
+        {"DRAIN_BATCH",
+         {},
+         "drain-batch",
+         "500",
+         "drain: sessions told to reconnect elsewhere per DRAIN_INTERVAL (grown so all are told within "
+         "half of SHUTDOWN_TIMEOUT)",
+         k::integer,
+         1,
+         1000000},
+        {"DRAIN_INTERVAL",
+         {},
+         "drain-interval",
+         "100",
+         "drain: pause between batches, ms",
+         k::integer,
+         1,
+         60000},
         {"PING_INTERVAL",
          {"HEARTBEAT_INTERVAL"},
          "ping-interval",
@@ -133,6 +158,13 @@ std::vector<setting> engine_settings() {
         {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
         {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},
         {"LOG_FORMAT", {}, "log-format", "json", "json (one object per line) or logfmt", k::string},
+        {"ENV_FILE",
+         {},
+         "env-file",
+         "",
+         "NAME=value file (systemd EnvironmentFile syntax) read over the environment at start and again "
+         "on SIGHUP",
+         k::string},
         {"SERVICE_NAME", {}, "service-name", "switchboard", "service name reported by /health", k::string},
     };
 }
@@ -159,6 +191,8 @@ server_options engine_options_from(const config& c) {
     if (o.path.empty() || o.path.front() != '/') o.path.insert(o.path.begin(), '/');
     if (o.path.back() != '/') o.path += '/';
     o.threads = static_cast<unsigned>(c.integer("THREADS"));
+    o.drain_batch = static_cast<std::size_t>(c.integer("DRAIN_BATCH"));
+    o.drain_interval = std::chrono::milliseconds(c.integer("DRAIN_INTERVAL"));
     o.service_name = c.str("SERVICE_NAME");
     return o;
 }

@@ -90,6 +90,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::atomic<std::size_t> session_count{0};
     std::atomic<std::uint16_t> port{0};
     std::atomic<bool> stopping{false};
+    std::atomic<std::size_t> requests_in_flight{0};  // HTTP requests read and not yet answered
     std::int64_t started_ms = 0;
 };
 

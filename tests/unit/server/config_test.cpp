@@ -143,3 +143,43 @@ TEST_CASE("audit #18: a secret setting reads <NAME>_FILE", "[audit-18]") {
         CHECK(help.find("PLAIN_FILE") == std::string::npos);
     }
 }
+
+TEST_CASE("env file: NAME=value lines as systemd's EnvironmentFile reads them", "[config][env_file]") {
+    std::map<std::string, std::string> out;
+    auto err = parse_env_file(
+        "# a comment\n"
+        "; another\n"
+        "\n"
+        "PORT=3002\n"
+        "  LOG_LEVEL = debug  \r\n"
+        "export JWT_SECRET='a $literal \\n value'\n"
+        "QUOTED=\"tab\\there \\\"q\\\" \\\\ \\$HOME\"  # trailing comment\n"
+        "EMPTY=\n"
+        "PORT=3003\n"
+        "URL=redis://u:p@h:6379/0#frag",
+        out);
+    REQUIRE_FALSE(err);
+    CHECK(out.size() == 6);
+    CHECK(out["PORT"] == "3003");  // the later line wins
+    CHECK(out["LOG_LEVEL"] == "debug");
+    CHECK(out["JWT_SECRET"] == "a $literal \\n value");
+    CHECK(out["QUOTED"] == "tab\there \"q\" \\ $HOME");
+    CHECK(out["EMPTY"].empty());
+    CHECK(out["URL"] == "redis://u:p@h:6379/0#frag");  // # inside a value is not a comment
+}
+
+TEST_CASE("env file: a bad line is an error naming it, and nothing after it is taken", "[config][env_file]") {
+    std::map<std::string, std::string> out;
+    auto e1 = parse_env_file("A=1\nno equals sign\nB=2\n", out);
+    REQUIRE(e1);
+    CHECK(*e1 == "line 2: expected NAME=value");
+    CHECK(out.count("B") == 0);
+    std::map<std::string, std::string> o2;
+    auto e2 = parse_env_file("A=\"open\n", o2);
+    REQUIRE(e2);
+    CHECK(*e2 == "line 1: unterminated quote");
+    std::map<std::string, std::string> o3;
+    CHECK(parse_env_file("1A=x", o3));
+    CHECK(parse_env_file("A='x' y", o3));
+    CHECK(parse_env_file("=x", o3));
+}

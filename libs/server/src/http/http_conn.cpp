@@ -325,6 +325,15 @@ asio::awaitable<response> answer_route(request& req, const route_table::result& 
     co_return from_reply(req, std::move(reply));
 }
 
+// Counts an HTTP request from its last byte read to its answer written.
+struct in_flight {
+    explicit in_flight(std::atomic<std::size_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
+    ~in_flight() { n.fetch_sub(1, std::memory_order_relaxed); }
+    in_flight(const in_flight&) = delete;
+    in_flight& operator=(const in_flight&) = delete;
+    std::atomic<std::size_t>& n;
+};
+
 }  // namespace
 
 asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
@@ -355,6 +364,7 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
         }
         if (ec) break;
         stream.expires_never();
+        in_flight counted(srv->requests_in_flight);  // a drain waits for the answer
         request req = parser.release();
         std::string target(req.target());
         auto qpos = target.find('?');
@@ -384,6 +394,7 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
                    is_engine                            ? cors_kind::engine
                    : srv->no_cors && srv->no_cors(path) ? cors_kind::none
                                                         : cors_kind::route);
+        if (srv->stopping.load(std::memory_order_relaxed)) res.keep_alive(false);  // draining
         stream.expires_after(std::chrono::seconds(30));
         auto [wec, wn] = co_await http::async_write(stream, res, as_tuple(use_awaitable));
         if (wec || !res.keep_alive()) break;

@@ -59,4 +59,10 @@ private:
     bool help_ = false;
 };
 
+// An environment file (ENV_FILE; the syntax of systemd's EnvironmentFile=): NAME=value lines, blank
+// lines and lines starting with # or ; skipped, an optional "export ", values bare (trimmed) or in
+// single quotes (literal) or double quotes (\\, \", \$, \n, \t escapes). Fills `out` (a later
+// line wins); an error names the line.
+std::optional<std::string> parse_env_file(std::string_view text, std::map<std::string, std::string>& out);
+
 }  // namespace switchboard::common

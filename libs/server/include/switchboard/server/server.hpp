@@ -71,6 +71,11 @@ struct server_options {
     std::chrono::milliseconds http_header_timeout{10000};
     std::chrono::milliseconds http_idle_timeout{15000};
     std::size_t http_min_body_rate = 1024;
+    // Drain: sessions are told to go (an Engine.IO close: the client reconnects, to another
+    // instance behind a balancer) `drain_batch` at a time every `drain_interval`, the batch grown
+    // so that every session is told within half the drain's deadline.
+    std::size_t drain_batch = 500;
+    std::chrono::milliseconds drain_interval{100};
 };
 
 // Arguments of an event or ack: JSON values, with binary attachments referenced by placeholders
@@ -324,9 +329,11 @@ public:
     // start(), then runs the runtime until stop(). `on_ready` runs once listening. Signals are the
     // app's: it calls stop() (or drain) on SIGINT/SIGTERM.
     void run(std::function<void(std::uint16_t port)> on_ready = {});
-    // Stops accepting, /ready answers 503 "draining", every session closes (server_close); `done`
-    // runs on the first I/O thread when no session and no connection is left, or after `deadline`.
-    // The runtime keeps running. From any thread; later calls only wait.
+    // Stops accepting, /ready answers 503 "draining", the sessions close (server_close) in batches
+    // (server_options::drain_batch, drain_interval), each after its queued packets are written;
+    // HTTP answers stop keeping connections alive. `done` runs on the first I/O thread when no
+    // session and no HTTP request is left, or after `deadline`. The runtime keeps running. From any
+    // thread; later calls only wait.
     void drain(std::chrono::milliseconds deadline, std::function<void()> done = {});
     // drain(300 ms), then the runtime stops (run() returns).
     void stop();
