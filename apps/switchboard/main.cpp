@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::set_format(fmt);
+    if (const auto& f = cfg.str("LOG_FILE"); !f.empty())
+        if (auto e = log::set_file(f, static_cast<std::uint64_t>(cfg.integer("LOG_FILE_MAX_SIZE")),
+                                   static_cast<unsigned>(cfg.integer("LOG_FILE_KEEP")))) {
+            std::cerr << "switchboard: " << *e << "\n";
+            return 2;
+        }
     for (const auto& flag : cfg.secrets_from_flags())
         log::warn("a secret was given as a flag: it is visible in ps; use its environment variable or *_FILE",
                   {{"flag", flag}});

@@ -63,6 +63,7 @@ std::optional<std::string> load_settings(common::config& c, int argc, const char
 
 void reload_settings(const common::config& running, int argc, const char* const* argv, gateway& gw,
                      const std::function<std::optional<std::string>(const common::config&)>& extra) {
+    log::reopen();  // LOG_FILE moved away by an outside tool: a new one
     log::info("reloading settings (SIGHUP)");
     common::config next(running.table());
     if (auto e = load_settings(next, argc, argv)) {

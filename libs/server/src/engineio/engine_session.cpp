@@ -7,6 +7,7 @@
 #include <boost/asio/dispatch.hpp>
 
 #include <array>
+#include <atomic>
 #include <mutex>
 
 namespace switchboard::server::detail {
@@ -14,11 +15,19 @@ namespace switchboard::server::detail {
 using protocol::engine_action_kind;
 using protocol::engine_type;
 
+namespace {
+std::uint64_t next_conn_id() {
+    static std::atomic<std::uint64_t> n{0};
+    return n.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
 engine_session::engine_session(server::impl& srv, executor_t ex, std::string sid,
                                protocol::transport_kind transport, std::shared_ptr<const handshake> hs)
     : srv_(srv),
       ex_(std::move(ex)),
       sid_(std::move(sid)),
+      conn_id_("c" + std::to_string(next_conn_id())),
       hs_(std::move(hs)),
       fsm_(srv.opts.engine, transport, now_ms()),
       timer_(ex_),
@@ -40,6 +49,7 @@ std::shared_ptr<const std::string> engine_session::control_frame(engine_type typ
 }
 
 void engine_session::start() {
+    log::debug("session opened", {{"conn", conn_id_}, {"address", client_address()}});
     rearm();
 }
 
@@ -70,6 +80,7 @@ void engine_session::on_timer() {
 }
 
 void engine_session::process(protocol::engine_actions& actions) {
+    log::connection_scope scope(conn_id_);  // what the engine and the app log meanwhile is this connection's
     // Handlers may feed the machine again (e.g. a socket closing the session), so iterate a copy.
     protocol::engine_actions todo;
     todo.swap(actions);
@@ -96,7 +107,7 @@ void engine_session::process(protocol::engine_actions& actions) {
                     ws_->attach(queue_);
                     ws_->pump();
                 }
-                log::debug("session upgraded", {{"sid", sid_}});
+                log::debug("session upgraded", {{"conn", conn_id_}});
                 break;
             case engine_action_kind::abort_upgrade:
                 if (ws_probe_) {
@@ -129,7 +140,7 @@ void engine_session::on_closed_action(protocol::errc reason) {
         ws_probe_->detach();
         ws_probe_.reset();
     }
-    log::debug("session closed", {{"sid", sid_}, {"reason", make_error_code(reason).message()}});
+    log::debug("session closed", {{"conn", conn_id_}, {"reason", make_error_code(reason).message()}});
     if (handler_) handler_->on_close(reason);
     if (!ws_) queue_.clear();
 }
@@ -149,7 +160,8 @@ engine_session::admission engine_session::admit(std::size_t packets, std::size_t
     }
     slow_ = true;
     srv_.dropped->inc("slow_consumer");
-    log::warn("slow consumer, closing session", {{"sid", sid_}, {"queued", std::to_string(queue_.size())}});
+    log::warn("slow consumer, closing session",
+              {{"conn", conn_id_}, {"queued", std::to_string(queue_.size())}});
     // Closed from its own handler: a send never calls back into the app (the sender may be
     // another session's handler, holding the broadcast's ordering lock).
     asio::post(ex_, [self = shared_from_this()] { self->close(protocol::errc::slow_consumer); });

@@ -66,6 +66,7 @@ public:
     bool begin_upgrade();
 
     const std::string& sid() const noexcept { return sid_; }
+    const std::string& conn_id() const noexcept { return conn_id_; }
     const executor_t& executor() const noexcept { return ex_; }
     const std::shared_ptr<const handshake>& handshake_ptr() const noexcept { return hs_; }
     // The address counted for MAX_CONNECTIONS_PER_IP (the peer, or the forwarded client).
@@ -107,6 +108,7 @@ private:
     server::impl& srv_;
     executor_t ex_;
     std::string sid_;
+    std::string conn_id_;  // "c<n>": what its log lines carry (the sid, a credential, never is)
     std::shared_ptr<const handshake> hs_;
     std::string client_address_;
     protocol::engine_fsm fsm_;

@@ -60,7 +60,7 @@ void sio_client::process(protocol::sio_actions& actions) {
                 session_.close(protocol::errc::connect_timeout);
                 break;
             case k::close:
-                log::debug("invalid socket.io packet", {{"sid", session_.sid()}});
+                log::debug("invalid socket.io packet", {{"conn", session_.conn_id()}});
                 session_.close(a.reason);
                 break;
         }
