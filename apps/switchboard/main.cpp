@@ -17,6 +17,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -185,6 +186,14 @@ int main(int argc, char** argv) {
             }
         } cluster_guard{cluster, systemd};
         srv.run([&systemd](std::uint16_t) { systemd->listening(); });
+        if (cluster && shutdown_end) {
+            // Drained clients reconnect elsewhere (socket.io-client waits 0.5–1.5 s by default):
+            // this instance's presence entries leave once they are back, so only the users who did
+            // not come back are told offline.
+            auto left = *shutdown_end - std::chrono::steady_clock::now();
+            std::this_thread::sleep_for(std::clamp<std::chrono::steady_clock::duration>(
+                left / 4, std::chrono::seconds(0), std::chrono::seconds(2)));
+        }
         if (cluster) cluster->stop_presence();  // while comm runs: the last user:offline are told
         // Before the gateway goes: no database answer may call back into it. What clients and the
         // API asked before the drain is finished first.

@@ -256,9 +256,12 @@ void gateway::install_lifecycle() {
         auto last = presence_.remove(s->id());
         auto welcomed = live_.erase(s->id()) > 0;
         if (!welcomed || !st || st->who.anonymous) return;
-        if (shared_)
-            shared_->remove(st->who.user_id);
-        else if (last)
+        // Drained sessions stay counted in the cluster: their clients are reconnecting to another
+        // instance, and this instance's entries leave all at once when it stops (cluster::
+        // stop_presence), after they are back; so their partners see no offline/online flap.
+        if (shared_) {
+            if (!srv_.draining()) shared_->remove(st->who.user_id);
+        } else if (last)
             comm_.presence_changed(st->who.user_id, false, now_iso());
     });
     ns.on_incoming([this](const socket_ptr& s, std::string_view) { return rate_check(s); });

@@ -2,7 +2,8 @@
 // PostgreSQL, while chat flows: the drained instance tells its clients to go in batches with an
 // Engine.IO close ("transport close" for socket.io-client, which reconnects at once, through Nginx
 // to the other instance, recovering its session), finishes what it was asked, and exits 0 within
-// SHUTDOWN_TIMEOUT; no acknowledged message is lost and every receiver gets every message.
+// SHUTDOWN_TIMEOUT; no acknowledged message is lost, every receiver gets every message, and no
+// partner is told that a user who moved went offline.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -98,6 +99,7 @@ async function connectionsOf(g) {
 
 test("SIGTERM mid-chat: clients told to go in batches reconnect to the other instance, nothing acknowledged is lost", { skip }, async () => {
   const pairs = [];
+  const offline = []; // user:offline seen by anyone: a drained user who came back must not be one
   for (let i = 1; i <= 6; i++) {
     const sender = client(`dr-s${i}`, 60 + i);
     const receiver = client(`dr-r${i}`, 80 + i);
@@ -107,6 +109,7 @@ test("SIGTERM mid-chat: clients told to go in batches reconnect to the other ins
   for (const p of pairs) {
     p.receiver.on("chat:message", (m) => p.got.push(m.clientMessageId));
     for (const s of [p.sender, p.receiver]) {
+      s.on("user:offline", (d) => offline.push(d.userId));
       s.on("disconnect", (reason) => p.reasons.push(reason));
       s.on("connect", () => {
         if (p.reasons.length) p.recovered = (p.recovered ?? true) && s.recovered;
@@ -150,5 +153,9 @@ test("SIGTERM mid-chat: clients told to go in batches reconnect to the other ins
     for (const id of acked[n]) assert.ok(stored.includes(id), `${id} acknowledged but not stored`);
   }
   await until(() => pairs.every((p) => new Set(p.got).size === 30), 10000, "every message delivered to its receiver");
+  // Everyone came back: no partner was told a moved user went offline (the drained instance's
+  // presence entries left only after they were back).
+  await sleep(500);
+  assert.deepEqual(offline, [], "no offline flap for users who moved");
   console.log(`# drained instance ${victim} (${counts[victim]} of ${counts[0] + counts[1]} connections); ${moved.length} pairs moved; exited ${exitMs} ms after SIGTERM`);
 });

@@ -384,6 +384,10 @@ void server::drain(std::chrono::milliseconds deadline, std::function<void()> don
     impl_->drain(deadline, std::move(done));
 }
 
+bool server::draining() const noexcept {
+    return impl_->stopping.load();
+}
+
 void server::stop() {
     // Give close frames a moment, then stop the I/O threads.
     impl_->drain(std::chrono::milliseconds(300), [rt = impl_->rt] { rt->stop(); });

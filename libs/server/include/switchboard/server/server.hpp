@@ -337,6 +337,8 @@ public:
     void drain(std::chrono::milliseconds deadline, std::function<void()> done = {});
     // drain(300 ms), then the runtime stops (run() returns).
     void stop();
+    // A drain (or stop) has begun.
+    bool draining() const noexcept;
 
     std::size_t connection_count() const noexcept;
     std::uint16_t bound_port() const noexcept;
