@@ -5,7 +5,9 @@
 
 #include <switchboard/common/log.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace switchboard::app {
 
@@ -16,8 +18,11 @@ std::string now_iso() {
     return log::iso_time(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-const boost::json::string* text_arg(const boost::json::array& args, std::size_t i) {
-    return i < args.size() && args[i].is_string() ? &args[i].get_string() : nullptr;
+// The i-th argument when it is a string.
+std::optional<std::string> text_arg(const boost::json::array& args, std::size_t i) {
+    if (i >= args.size() || !args[i].is_string()) return std::nullopt;
+    const auto& s = args[i].get_string();
+    return std::string(s.data(), s.size());
 }
 
 // The sockets one dashboard action targets: a namespace, and a room or socket id when given.
@@ -28,14 +33,37 @@ struct action_target {
 
 std::optional<action_target> target_of(server::server& srv, const boost::json::array& args,
                                        std::size_t filter_at) {
-    const auto* nsp = text_arg(args, 0);
+    auto nsp = text_arg(args, 0);
     if (!nsp) return std::nullopt;
     action_target t;
-    t.ns = srv.find(std::string_view(*nsp));
+    t.ns = srv.find(*nsp);
     if (!t.ns) return std::nullopt;
-    if (const auto* filter = text_arg(args, filter_at); filter && !filter->empty())
-        t.opts.rooms.emplace_back(*filter);
+    if (auto filter = text_arg(args, filter_at); filter && !filter->empty())
+        t.opts.rooms.push_back(std::move(*filter));
     return t;
+}
+
+constexpr std::string_view secret_params[] = {"token", "access_token"};
+
+// `url` without the query parameters that carry a token.
+std::string without_secrets(std::string_view url) {
+    auto q = url.find('?');
+    if (q == std::string_view::npos) return std::string(url);
+    std::string out(url.substr(0, q));
+    char sep = '?';
+    auto rest = url.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        auto param = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+        auto name = param.substr(0, param.find('='));
+        if (std::find(std::begin(secret_params), std::end(secret_params), name) != std::end(secret_params))
+            continue;
+        out += sep;
+        out += param;
+        sep = '&';
+    }
+    return out;
 }
 
 }  // namespace
@@ -49,15 +77,21 @@ boost::json::object admin_socket_json(std::string_view id, std::string_view clie
         for (const char* secret : {"authorization", "cookie", "x-api-key", "proxy-authorization"})
             headers.erase(secret);
         // Upstream shows the forwarded client when there is one.
-        if (const auto* xff = headers.if_contains("x-forwarded-for"); xff && xff->is_string())
-            handshake["address"] = *xff;
+        if (const auto* xff = headers.if_contains("x-forwarded-for"); xff && xff->is_string()) {
+            boost::json::value forwarded = *xff;
+            handshake["address"] = std::move(forwarded);
+        }
     }
     if (auto* a = handshake.if_contains("auth"); a && a->is_object())
         for (const char* secret : {"token", "password", "sessionId", "refreshToken"})
             a->get_object().erase(secret);
     if (auto* q = handshake.if_contains("query"); q && q->is_object())
-        for (const char* secret : {"token", "access_token"})
+        for (auto secret : secret_params)
             q->get_object().erase(secret);
+    if (auto* u = handshake.if_contains("url"); u && u->is_string()) {
+        auto clean = without_secrets(std::string_view(u->get_string().data(), u->get_string().size()));
+        *u = clean;
+    }
     boost::json::array room_list;
     for (const auto& r : rooms)
         room_list.emplace_back(r);
@@ -144,7 +178,10 @@ void admin_ui::send_all_sockets(const server::socket_ptr& admin) {
             std::lock_guard lock(g->mu);
             for (auto& m : mine)
                 g->sockets.push_back(std::move(m));
-            if (--g->pending == 0) admin->emit("all_sockets", server::payload{{std::move(g->sockets)}, {}});
+            if (--g->pending != 0) return;
+            boost::json::array args;
+            args.emplace_back(std::move(g->sockets));
+            admin->emit("all_sockets", server::payload{std::move(args), {}});
         });
     }
 }
@@ -152,22 +189,22 @@ void admin_ui::send_all_sockets(const server::socket_ptr& admin) {
 void admin_ui::install_actions(server::namespace_& ns) {
     // join (nsp, room, filter?): the filtered sockets (a socket id from the dashboard) join `room`.
     ns.on("join", [this](const server::socket_ptr& admin, server::payload&& p, server::ack_reply) {
-        const auto* room = text_arg(p.args, 1);
+        auto room = text_arg(p.args, 1);
         auto t = target_of(srv_, p.args, 2);
         if (!room || room->empty() || !t) return;
         log::info("admin dashboard: join", {{"nsp", t->ns->name()},
                                             {"admin", admin->id()},
                                             {"filtered", t->opts.rooms.empty() ? "no" : "yes"}});
-        t->ns->sockets_join(t->opts, {std::string(*room)});
+        t->ns->sockets_join(t->opts, {*room});
     });
     ns.on("leave", [this](const server::socket_ptr& admin, server::payload&& p, server::ack_reply) {
-        const auto* room = text_arg(p.args, 1);
+        auto room = text_arg(p.args, 1);
         auto t = target_of(srv_, p.args, 2);
         if (!room || room->empty() || !t) return;
         log::info("admin dashboard: leave", {{"nsp", t->ns->name()},
                                              {"admin", admin->id()},
                                              {"filtered", t->opts.rooms.empty() ? "no" : "yes"}});
-        t->ns->sockets_leave(t->opts, {std::string(*room)});
+        t->ns->sockets_leave(t->opts, {*room});
     });
     // _disconnect (nsp, close, filter?): with close, the whole Engine.IO session ends.
     ns.on("_disconnect", [this](const server::socket_ptr& admin, server::payload&& p, server::ack_reply) {

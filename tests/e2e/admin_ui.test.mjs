@@ -114,7 +114,7 @@ describe("admin UI with basic auth", () => {
       assert.match(sock.clientId, /^[0-9a-f]{12}$/);
       assert.ok(!Number.isNaN(Date.parse(at)));
       // No token anywhere in what the dashboard gets.
-      assert.equal(JSON.stringify(sock).includes(tok), false);
+      assert.equal(JSON.stringify(sock).includes(tok), false, JSON.stringify(sock));
       assert.equal(sock.handshake.query.lang, "pt");
       assert.equal(sock.handshake.headers.authorization, undefined);
       assert.ok(sock.rooms.includes(client.id));
