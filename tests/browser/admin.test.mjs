@@ -2,7 +2,7 @@
 // opens /admin/ on build/bin/switchboard (ADMIN_UI=true, with a user name and a bcrypt hash), logs
 // in on the dashboard's own form against our origin (which it is given as the default server URL),
 // and sees our sockets and rooms: two people signed in to the /demo/ chat, and the rooms the
-// gateway put them in. Screenshots go to tests/browser/artifacts/ (gitignored); admin-ui.png is
+// gateway put them in; the dashboard's join form puts ana's socket in another room. Screenshots go to tests/browser/artifacts/ (gitignored); admin-ui.png is
 // the one docs/admin-ui.png (README) was copied from.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -109,11 +109,18 @@ test("the admin dashboard at /admin/ logs in and shows our sockets and rooms", {
     assert.equal(await page.getByLabel("Server URL").inputValue(), server.url);
     await shot(page, "admin-login.png");
 
-    // A wrong password: the form says so.
+    // The dashboard tried our origin at once, without credentials: refused, so the form says
+    // "Invalid credentials" already. A wrong password is checked (and logged), and refused too.
+    await page.getByText("Invalid credentials").waitFor({ timeout: 10000 });
+    const refusals = () => server.log.filter((l) => l.includes("admin dashboard login refused")).length;
+    assert.equal(refusals(), 0);
     await username.fill("admin");
     await page.getByLabel("Password").fill("not-it");
     await page.getByRole("button", { name: "Connect" }).click();
+    for (let i = 0; i < 100 && refusals() === 0; i++) await page.waitForTimeout(100);
+    assert.equal(refusals(), 1);
     await page.getByText("Invalid credentials").waitFor({ timeout: 10000 });
+    assert.equal(await page.getByLabel("Username").isVisible(), true);
 
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Connect" }).click();
@@ -126,27 +133,42 @@ test("the admin dashboard at /admin/ logs in and shows our sockets and rooms", {
     await page.waitForTimeout(2500); // a server_stats tick
     await shot(page, "admin-dashboard.png");
 
-    // Sockets: every socket of every namespace.
-    await page.goto(server.url + "/admin/#/sockets/");
-    await page.locator("tbody tr").nth(2).waitFor({ timeout: 10000 });
-    const rows = await page.locator("tbody tr").allInnerTexts();
-    assert.ok(rows.length >= 3, rows.join("\n"));
-    assert.ok(rows.some((r) => r.includes("websocket")), rows.join("\n"));
+    // Sockets: every socket of the namespace chosen (/ first).
+    const nav = (name) => page.locator("nav").getByText(name, { exact: true }).click();
+    const visibleRows = page.locator("tbody tr:visible");
+    await nav("Sockets");
+    await page.waitForTimeout(1000);
     await shot(page, "admin-sockets.png");
+    await visibleRows.nth(1).waitFor({ timeout: 10000 });
+    const rows = await visibleRows.allInnerTexts();
+    assert.ok(rows.length >= 2, rows.join("\n"));
+    assert.ok(rows.some((r) => /websocket/i.test(r)), rows.join("\n"));
 
     // Rooms: the gateway's per-user rooms of ana and ben (private rooms, the sockets' own ids, hidden).
-    await page.goto(server.url + "/admin/#/rooms/");
+    await nav("Rooms");
     await page.getByText("user:ana").first().waitFor({ timeout: 10000 });
     await page.getByText("user:ben").first().waitFor({ timeout: 10000 });
     await shot(page, "admin-rooms.png");
 
-    // The dashboard screenshot for the README: the sockets of ana's room.
+    // ana's room and its socket.
     await page.getByText("user:ana").first().click();
     await page.waitForTimeout(500);
     await shot(page, "admin-room.png");
-    await page.goto(server.url + "/admin/#/sockets/");
-    await page.locator("tbody tr").nth(2).waitFor({ timeout: 10000 });
-    await shot(page, "admin-ui.png");
+
+    // ana's socket, from the room's page: the dashboard makes it join a room (its `join`).
+    await page.locator("tbody tr:visible", { hasText: "WebSocket" }).first().click();
+    const joinBox = page.getByLabel("Join a room");
+    await joinBox.waitFor({ timeout: 10000 });
+    await joinBox.fill("support:1");
+    await page.locator("form button[type=submit]:visible").click();
+    await page.getByText("support:1").first().waitFor({ timeout: 10000 });
+    await page.waitForTimeout(500);
+    await shot(page, "admin-ui.png"); // the socket's details, handshake and rooms: README's picture
+
+    // The room is there for the gateway too: ana is in it (its own rule-free admin join).
+    await nav("Rooms");
+    await page.getByText("support:1").first().waitFor({ timeout: 10000 });
+    await shot(page, "admin-rooms-after.png");
 
     assert.deepEqual(errors, []);
     assert.deepEqual(outside, [], "nothing is loaded from outside our origin");
