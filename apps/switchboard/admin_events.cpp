@@ -5,7 +5,6 @@
 
 #include <switchboard/common/log.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -43,67 +42,7 @@ std::optional<action_target> target_of(server::server& srv, const boost::json::a
     return t;
 }
 
-constexpr std::string_view secret_params[] = {"token", "access_token"};
-
-// `url` without the query parameters that carry a token.
-std::string without_secrets(std::string_view url) {
-    auto q = url.find('?');
-    if (q == std::string_view::npos) return std::string(url);
-    std::string out(url.substr(0, q));
-    char sep = '?';
-    auto rest = url.substr(q + 1);
-    while (!rest.empty()) {
-        auto amp = rest.find('&');
-        auto param = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-        auto name = param.substr(0, param.find('='));
-        if (std::find(std::begin(secret_params), std::end(secret_params), name) != std::end(secret_params))
-            continue;
-        out += sep;
-        out += param;
-        sep = '&';
-    }
-    return out;
-}
-
 }  // namespace
-
-boost::json::object admin_socket_json(std::string_view id, std::string_view client_id,
-                                      std::string_view transport, std::string_view nsp,
-                                      const boost::json::object& data, boost::json::object handshake,
-                                      const std::vector<std::string>& rooms) {
-    if (auto* h = handshake.if_contains("headers"); h && h->is_object()) {
-        auto& headers = h->get_object();
-        for (const char* secret : {"authorization", "cookie", "x-api-key", "proxy-authorization"})
-            headers.erase(secret);
-        // Upstream shows the forwarded client when there is one.
-        if (const auto* xff = headers.if_contains("x-forwarded-for"); xff && xff->is_string()) {
-            boost::json::value forwarded = *xff;
-            handshake["address"] = std::move(forwarded);
-        }
-    }
-    if (auto* a = handshake.if_contains("auth"); a && a->is_object())
-        for (const char* secret : {"token", "password", "sessionId", "refreshToken"})
-            a->get_object().erase(secret);
-    if (auto* q = handshake.if_contains("query"); q && q->is_object())
-        for (auto secret : secret_params)
-            q->get_object().erase(secret);
-    if (auto* u = handshake.if_contains("url"); u && u->is_string()) {
-        auto clean = without_secrets(std::string_view(u->get_string().data(), u->get_string().size()));
-        *u = clean;
-    }
-    boost::json::array room_list;
-    for (const auto& r : rooms)
-        room_list.emplace_back(r);
-    boost::json::object o{{"id", id},
-                          {"nsp", nsp},
-                          {"data", data},
-                          {"handshake", std::move(handshake)},
-                          {"rooms", std::move(room_list)}};
-    if (!client_id.empty()) o["clientId"] = client_id;
-    if (!transport.empty()) o["transport"] = transport;
-    return o;
-}
 
 void admin_ui::tell(std::string_view event, boost::json::array args) {
     srv_.broadcast("/admin", {}, event, server::payload{std::move(args), {}});

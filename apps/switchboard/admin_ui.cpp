@@ -77,18 +77,6 @@ std::vector<common::setting> admin_settings() {
     };
 }
 
-std::string admin_client_id(std::string_view session_id) {
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(session_id.data()), session_id.size(), d);
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < 6; ++i) {
-        out += hex[d[i] >> 4];
-        out += hex[d[i] & 15];
-    }
-    return out;
-}
-
 admin_ui::admin_ui(server::server& srv, const common::config& cfg)
     : srv_(srv), started_(std::chrono::steady_clock::now()) {
     enabled_ = cfg.boolean("ADMIN_UI");
@@ -120,6 +108,9 @@ admin_ui::admin_ui(server::server& srv, const common::config& cfg)
     if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
     hostname_ = host;
     server_id_ = hostname_ + "#" + std::to_string(getpid());
+    // What the dashboard shows of a connection's first request, beyond what the gateway keeps
+    // (never a secret: admin_socket_json drops authorization and cookie headers anyway).
+    srv_.keep_handshake_headers({"user-agent", "origin", "host", "referer", "accept-language"});
     install_namespace();
     install_routes();
     srv_.set_socket_observer(this);
@@ -243,7 +234,7 @@ void admin_ui::run() {
             } catch (const std::exception& e) {
                 log::error("admin dashboard stats failed", {{"what", e.what()}});
             }
-            next_stats += stats_interval;
+            next_stats = std::chrono::steady_clock::now() + stats_interval;
         }
     }
 }

@@ -41,6 +41,8 @@ boost::json::object admin_socket_json(std::string_view id, std::string_view clie
                                       std::string_view transport, std::string_view nsp,
                                       const boost::json::object& data, boost::json::object handshake,
                                       const std::vector<std::string>& rooms);
+// `url` without its token / access_token query parameters (names percent-decoded).
+std::string admin_url_without_secrets(std::string_view url);
 // The client id the dashboard groups sockets by: a digest of the Engine.IO session id (which
 // would let its holder act as that client), 12 hex digits.
 std::string admin_client_id(std::string_view session_id);

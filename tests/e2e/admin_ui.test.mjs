@@ -146,10 +146,12 @@ describe("admin UI with basic auth", () => {
       admin.emit("_disconnect", 42);
 
       // ... and disconnects it: the client is told (io server disconnect), the dashboard too.
-      const gone = waitUntil(admin, "socket_disconnected", (nsp, id) => nsp === "/" && id === client.id);
-      const left = waitUntil(admin, "room_left", (nsp, room, id) => room === "survey:1" && id === client.id);
+      // (client.id is gone once the client sees its disconnect: keep it.)
+      const cid = client.id;
+      const gone = waitUntil(admin, "socket_disconnected", (nsp, id) => nsp === "/" && id === cid);
+      const left = waitUntil(admin, "room_left", (nsp, room, id) => room === "survey:1" && id === cid);
       const reason = waitFor(client, "disconnect");
-      admin.emit("_disconnect", "/", false, client.id);
+      admin.emit("_disconnect", "/", false, cid);
       assert.equal((await reason)[0], "io server disconnect");
       const [, , why, when] = await gone;
       assert.equal(why, "server namespace disconnect");

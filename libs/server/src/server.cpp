@@ -299,6 +299,13 @@ void server::set_socket_observer(socket_observer* o) noexcept {
     impl_->observer = o;
 }
 
+void server::keep_handshake_headers(const std::vector<std::string>& names) {
+    auto& kept = impl_->opts.handshake_headers;
+    if (kept.empty()) return;
+    for (const auto& n : names)
+        if (std::find(kept.begin(), kept.end(), n) == kept.end()) kept.push_back(n);
+}
+
 void server::route(std::string path, http_route handler, std::string_view methods) {
     impl_->router.add(detail::route_kind::exact, std::move(path), detail::parse_methods(methods),
                       {detail::route_target::kind::sync, std::move(handler), {}});

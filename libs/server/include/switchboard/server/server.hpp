@@ -306,6 +306,9 @@ public:
     std::vector<std::string> namespace_names() const;
     // Installs the observer of every socket (null: none); call before run(). It outlives the run.
     void set_socket_observer(socket_observer* o) noexcept;
+    // Request headers sessions keep in their handshake beyond server_options::handshake_headers
+    // (nothing to add when that list is empty: all are kept). Call before run().
+    void keep_handshake_headers(const std::vector<std::string>& names);
     // HTTP routes, in one router with the Engine.IO endpoint and the built-ins; call before run().
     // `methods`: the methods a route answers ("GET", "GET, POST"; empty: any). A known path asked
     // with another method answers 405 with Allow; an unknown path 404 {"success":false,...}.
