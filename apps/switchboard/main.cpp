@@ -2,6 +2,7 @@
 // → the domain's runtime (app thread, store, port adapters, services) → presence → the gateway's
 // adapters (Socket.IO events, push API, REST) → run; then down in reverse (the domain's thread
 // first, so no answer calls back into a gateway that is gone; then the bridge).
+#include "admin_ui.hpp"
 #include "cluster.hpp"
 #include "gateway.hpp"
 #include "reload.hpp"
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
             hup.async_wait(on_hup);
         };
         hup.async_wait(on_hup);
+        app::admin_ui admin(srv, cfg);  // ADMIN_UI: the dashboard at /admin/ and its namespace
         systemd = std::make_unique<app::systemd_notifier>(rt, srv, [&gw] {
             auto c = gw.local_counts();
             return std::to_string(c.connections) + " connections, " + std::to_string(c.users) + " users";

@@ -1,4 +1,5 @@
 // The gateway's settings: names of the Node services' .env files, each also a flag.
+#include "admin_ui.hpp"
 #include "gateway.hpp"
 
 #include <switchboard/common/log.hpp>
@@ -13,7 +14,7 @@ namespace switchboard::app {
 
 std::vector<common::setting> gateway_settings() {
     using k = common::setting::kind;
-    return {
+    std::vector<common::setting> out{
         {"JWT_SECRET",
          {},
          "jwt-secret",
@@ -172,6 +173,9 @@ std::vector<common::setting> gateway_settings() {
          1000,
          86400000},
     };
+    for (auto& s : admin_settings())  // ADMIN_UI, ADMIN_USERNAME, ADMIN_PASSWORD_HASH (admin_ui.cpp)
+        out.push_back(std::move(s));
+    return out;
 }
 
 namespace {

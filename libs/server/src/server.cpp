@@ -282,6 +282,30 @@ namespace_& server::of(std::string_view name) {
     return *impl_->namespaces.emplace(key, std::move(ns)).first->second;
 }
 
+namespace_* server::find(std::string_view name) const {
+    auto it = impl_->namespaces.find(name);
+    return it == impl_->namespaces.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> server::namespace_names() const {
+    std::vector<std::string> out;
+    out.reserve(impl_->namespaces.size());
+    for (const auto& [name, _] : impl_->namespaces)
+        out.push_back(name);
+    return out;
+}
+
+void server::set_socket_observer(socket_observer* o) noexcept {
+    impl_->observer = o;
+}
+
+void server::keep_handshake_headers(const std::vector<std::string>& names) {
+    auto& kept = impl_->opts.handshake_headers;
+    if (kept.empty()) return;
+    for (const auto& n : names)
+        if (std::find(kept.begin(), kept.end(), n) == kept.end()) kept.push_back(n);
+}
+
 void server::route(std::string path, http_route handler, std::string_view methods) {
     impl_->router.add(detail::route_kind::exact, std::move(path), detail::parse_methods(methods),
                       {detail::route_target::kind::sync, std::move(handler), {}});

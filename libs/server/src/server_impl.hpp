@@ -53,6 +53,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     string_map<std::unique_ptr<detail::namespace_impl>> ns_state;
     server::adapter_factory make_adapter;           // null: rooms::memory_adapter
     std::function<bool(std::string_view)> no_cors;  // paths answered without CORS headers
+    socket_observer* observer = nullptr;            // set_socket_observer (the admin UI), else none
 
     // Metrics of the engine (registered in `metrics`).
     metrics_registry metrics;

@@ -108,6 +108,7 @@ void engine_session::process(protocol::engine_actions& actions) {
                     ws_->pump();
                 }
                 log::debug("session upgraded", {{"conn", conn_id_}});
+                if (handler_ && !fsm_.closed()) handler_->on_upgraded();
                 break;
             case engine_action_kind::abort_upgrade:
                 if (ws_probe_) {

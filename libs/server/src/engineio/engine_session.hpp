@@ -20,6 +20,8 @@ public:
     virtual ~engine_handler() = default;
     virtual void on_message(std::string&& data, bool binary) = 0;
     virtual void on_close(protocol::errc reason) = 0;
+    // The session moved from polling to WebSocket.
+    virtual void on_upgraded() {}
 };
 
 class engine_session : public std::enable_shared_from_this<engine_session>, public ws_handler {
@@ -52,6 +54,7 @@ public:
         rearm();
     }
     bool closed() const noexcept { return fsm_.closed(); }
+    protocol::transport_kind transport() const noexcept { return fsm_.transport(); }
 
     // Polling (callable from any thread; they hop to the session's thread).
     template <class Token>

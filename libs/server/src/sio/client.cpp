@@ -238,7 +238,14 @@ void sio_client::connect_fresh(const std::shared_ptr<socket_impl>& s) {
     run_connection_handler(s);
 }
 
+void sio_client::on_upgraded() {
+    if (auto* o = session_.srv().observer)
+        for (const auto& s : sockets_)
+            o->upgraded(s);
+}
+
 void sio_client::run_connection_handler(const std::shared_ptr<socket_impl>& s) {
+    if (auto* o = session_.srv().observer) o->connected(s);
     auto& on_conn = s->ns().api->connection_;
     if (!on_conn) return;
     try {

@@ -15,6 +15,7 @@ public:
     explicit sio_client(engine_session& s);
     void on_message(std::string&& data, bool binary) override;
     void on_close(protocol::errc reason) override;
+    void on_upgraded() override;
     // The server made `s` leave its namespace: its pending acks fail, the session may detach.
     void remove(const socket_impl& s);
     void finish_connect(const std::shared_ptr<socket_impl>& s, std::optional<connect_error> err);

@@ -95,6 +95,7 @@ void socket_impl::join(const std::string& room) {
         if (!ns_.index.join(id_, room)) return;
     }
     ns_.adapter->on_join(id_, room);
+    if (auto* o = ns_.srv.observer) o->joined(*this, room);
 }
 
 void socket_impl::leave(const std::string& room) {
@@ -103,6 +104,7 @@ void socket_impl::leave(const std::string& room) {
         if (!ns_.index.leave(id_, room)) return;
     }
     ns_.adapter->on_leave(id_, room);
+    if (auto* o = ns_.srv.observer) o->left(*this, room);
 }
 
 std::vector<std::string> socket_impl::rooms() const {
@@ -165,13 +167,21 @@ void socket_impl::finish(std::string_view reason, bool keep) {
     if (!connected_.exchange(false)) return;
     ++app_timer_gen_;
     if (app_timer_) app_timer_->cancel();
+    auto* observer = ns_.srv.observer;
+    std::vector<std::string> left;  // for the observer only
     {
         std::lock_guard lock(ns_.mu);
         auto rooms = ns_.index.remove(id_);
         ns_.sockets.erase(id_);
+        if (observer) left = rooms;
         if (auto* store = ns_.sessions()) store->session_lost(pid_, std::move(rooms), wall_ms(), keep);
     }
     ns_.adapter->on_disconnect(id_);
+    if (observer) {
+        for (const auto& r : left)
+            observer->left(*this, r);
+        observer->disconnected(*this, reason);
+    }
     if (ns_.api->disconnect_) {
         try {
             ns_.api->disconnect_(shared_from_this(), reason);

@@ -20,6 +20,9 @@ public:
     const boost::json::object& auth() const noexcept override { return auth_; }
     std::int64_t issued() const noexcept override { return issued_; }
     bool connected() const noexcept override { return connected_.load(); }
+    std::string_view transport() const noexcept override {
+        return session_->transport() == protocol::transport_kind::websocket ? "websocket" : "polling";
+    }
     void emit(std::string_view event, payload p) override;
     void emit_with_ack(std::string_view event, payload p, std::chrono::milliseconds timeout,
                        ack_callback cb) override;

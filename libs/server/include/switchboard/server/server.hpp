@@ -130,6 +130,8 @@ public:
     // url, query, auth.
     boost::json::object handshake_json() const;
     virtual bool connected() const noexcept = 0;
+    // "polling" or "websocket": the Engine.IO session's transport. On the socket's thread.
+    virtual std::string_view transport() const noexcept = 0;
     // This socket resumed a session lost by its transport (same id, rooms, missed events replayed).
     virtual bool recovered() const noexcept = 0;
 
@@ -156,6 +158,23 @@ public:
     // for connection-state recovery passes the hook first, and gets the kept session (its id, rooms
     // and missed events) only when the hook set the same owner; otherwise it starts a fresh session.
     std::string owner;
+};
+
+// Sees what the sockets of every namespace do, for a dashboard (the admin UI). None is installed
+// by default, and then nothing is called: one null check on connect, join, leave, upgrade and
+// disconnect, none per packet. Calls may come from any I/O thread at once: keep them cheap and
+// thread-safe. connected / upgraded / disconnected run on the socket's thread; joined / left on
+// the thread that made the socket join or leave (after the room index changed).
+class socket_observer {
+public:
+    virtual ~socket_observer() = default;
+    // A socket joined its namespace (before the app's connection handler runs), or resumed one.
+    virtual void connected(const socket_ptr& s) = 0;
+    // Its Engine.IO session moved from polling to WebSocket.
+    virtual void upgraded(const socket_ptr& s) = 0;
+    virtual void disconnected(const socket& s, std::string_view reason) = 0;
+    virtual void joined(const socket& s, const std::string& room) = 0;
+    virtual void left(const socket& s, const std::string& room) = 0;
 };
 
 class server;
@@ -281,6 +300,15 @@ public:
     const server_options& options() const noexcept;
     // Creates the namespace on first use. Call before run().
     namespace_& of(std::string_view name);
+    // The namespace of that name, null when there is none; never creates one (any time).
+    namespace_* find(std::string_view name) const;
+    // Every namespace's name (fixed once the server runs).
+    std::vector<std::string> namespace_names() const;
+    // Installs the observer of every socket (null: none); call before run(). It outlives the run.
+    void set_socket_observer(socket_observer* o) noexcept;
+    // Request headers sessions keep in their handshake beyond server_options::handshake_headers
+    // (nothing to add when that list is empty: all are kept). Call before run().
+    void keep_handshake_headers(const std::vector<std::string>& names);
     // HTTP routes, in one router with the Engine.IO endpoint and the built-ins; call before run().
     // `methods`: the methods a route answers ("GET", "GET, POST"; empty: any). A known path asked
     // with another method answers 405 with Allow; an unknown path 404 {"success":false,...}.
