@@ -71,6 +71,10 @@ struct server_options {
     std::chrono::milliseconds http_header_timeout{10000};
     std::chrono::milliseconds http_idle_timeout{15000};
     std::size_t http_min_body_rate = 1024;
+    // permessage-deflate (RFC 7692) on WebSocket: agreed when a client offers it (no context
+    // takeover either way); messages of at least deflate_threshold bytes are sent compressed.
+    bool per_message_deflate = false;
+    std::size_t deflate_threshold = 1024;
 };
 
 // Arguments of an event or ack: JSON values, with binary attachments referenced by placeholders
