@@ -54,7 +54,9 @@ private:
 // A raw deflate stream with a window of 2^window_bits, reset after each message.
 class deflater {
 public:
-    explicit deflater(int window_bits = 15, int level = 6);
+    // Level 1: on chat-like JSON about 3.5 times less CPU than zlib's default (6) for output about
+    // a tenth larger (README, Compression).
+    explicit deflater(int window_bits = 15, int level = 1);
     ~deflater();
     deflater(const deflater&) = delete;
     deflater& operator=(const deflater&) = delete;
