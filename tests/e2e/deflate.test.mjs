@@ -208,6 +208,16 @@ test("socket.io-client compresses both ways: large and small messages with acks"
   s.disconnect();
 });
 
+test("polling upgraded to WebSocket: the extension is agreed on the upgrade too", async () => {
+  const s = connect(on.url, { perMessageDeflate: { threshold: 0 } });
+  await connected(s);
+  if (s.io.engine.transport.name !== "websocket") await new Promise((r) => s.io.engine.once("upgrade", r));
+  assert.match(s.io.engine.transport.ws.extensions, /permessage-deflate/);
+  const big = { rows: Array.from({ length: 2000 }, (_, i) => ({ id: i, text: "after the upgrade" })) };
+  assert.deepEqual(await s.timeout(5000).emitWithAck("message-with-ack", big), big);
+  s.disconnect();
+});
+
 test("a compressed bomb is refused with close 1009 and the server keeps serving", async () => {
   const ws = await rawWs(on.port, "permessage-deflate");
   await ws.next((f) => f.opcode === 1);
