@@ -323,7 +323,7 @@ int main(int argc, char** argv) {
             std::cout
                 << "sb-conformance [--profile protocol|e2e|client-suite] [--port N] [--host H] [--threads N]"
                    " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--recovery-window MS]"
-                   " [--log-level L]\n";
+                   " [--per-message-deflate true|false] [--deflate-threshold N] [--log-level L]\n";
             return 0;
         }
         if (i + 1 >= argc) {
@@ -357,6 +357,10 @@ int main(int argc, char** argv) {
             o.recovery_window_ms = std::stoll(v);
         else if (a == "--max-payload")
             o.engine.max_payload = static_cast<std::size_t>(std::stoul(v));
+        else if (a == "--per-message-deflate")
+            o.per_message_deflate = v == "true" || v == "1";
+        else if (a == "--deflate-threshold")
+            o.deflate_threshold = static_cast<std::size_t>(std::stoul(v));
         else if (a == "--log-level") {
             log::level l;
             if (log::parse_level(v, l)) log::set_level(l);

@@ -1,4 +1,5 @@
 #include <switchboard/protocol/base64.hpp>
+#include <switchboard/protocol/ws_deflate.hpp>
 #include <switchboard/protocol/ws_frame.hpp>
 
 #include <array>
@@ -27,7 +28,10 @@ std::size_t decoder::one_frame(std::string_view in, std::vector<frame_event>& ou
     auto b0 = static_cast<std::uint8_t>(in[0]), b1 = static_cast<std::uint8_t>(in[1]);
     bool fin = b0 & 0x80;
     auto op = b0 & 0x0F;
-    if (b0 & 0x70) return err = close_code::protocol_error, 0;     // RSV bits: no extension agreed
+    // RSV2, RSV3: no extension defines them; RSV1: permessage-deflate, on a message's first frame.
+    bool rsv1 = b0 & 0x40;
+    if (b0 & 0x30) return err = close_code::protocol_error, 0;
+    if (rsv1 && (!deflate_ || op == 0 || (op & 0x08))) return err = close_code::protocol_error, 0;
     if (!(b1 & 0x80)) return err = close_code::protocol_error, 0;  // clients must mask
     std::uint64_t len = b1 & 0x7F;
     std::size_t at = 2;
@@ -86,6 +90,7 @@ std::size_t decoder::one_frame(std::string_view in, std::vector<frame_event>& ou
     if (op != 0) {
         in_message_ = true;
         message_text_ = op == 1;
+        message_compressed_ = rsv1;
     }
     std::string data;
     if (op != 0 && fin) {
@@ -101,6 +106,13 @@ std::size_t decoder::one_frame(std::string_view in, std::vector<frame_event>& ou
         message_.clear();
     }
     in_message_ = false;
+    if (message_compressed_) {
+        std::string inflated;
+        auto r = thread_inflater().inflate(data, max_, inflated);
+        if (r == inflate_result::too_big) return err = close_code::too_big, 0;
+        if (r != inflate_result::ok) return err = close_code::invalid_payload, 0;
+        data = std::move(inflated);
+    }
     if (message_text_ && !valid_utf8(data)) return err = close_code::invalid_payload, 0;
     frame_event e;
     e.type = message_text_ ? frame_event::kind::text : frame_event::kind::binary;
@@ -138,8 +150,8 @@ std::optional<std::uint16_t> decoder::feed(std::string_view bytes, std::vector<f
     return std::nullopt;
 }
 
-std::size_t encode_header(opcode op, std::uint64_t size, std::uint8_t out[10]) noexcept {
-    out[0] = static_cast<std::uint8_t>(0x80 | static_cast<std::uint8_t>(op));
+std::size_t encode_header(opcode op, std::uint64_t size, std::uint8_t out[10], bool compressed) noexcept {
+    out[0] = static_cast<std::uint8_t>(0x80 | (compressed ? 0x40 : 0) | static_cast<std::uint8_t>(op));
     if (size < 126) {
         out[1] = static_cast<std::uint8_t>(size);
         return 2;

@@ -82,6 +82,21 @@ std::vector<setting> engine_settings() {
          k::integer,
          1024,
          100000000},
+        {"PER_MESSAGE_DEFLATE",
+         {},
+         "per-message-deflate",
+         "false",
+         "WebSocket compression (permessage-deflate, RFC 7692) when a client offers it; no context "
+         "takeover, so no zlib memory per connection",
+         k::boolean},
+        {"DEFLATE_THRESHOLD",
+         {},
+         "deflate-threshold",
+         "1024",
+         "with PER_MESSAGE_DEFLATE: smaller messages are sent uncompressed, bytes",
+         k::integer,
+         0,
+         100000000},
         {"CONNECT_TIMEOUT",
          {},
          "connect-timeout",
@@ -203,6 +218,8 @@ server_options engine_options_from(const config& c) {
     o.engine.ping_timeout_ms = static_cast<std::uint32_t>(c.integer("PING_TIMEOUT"));
     o.engine.max_payload = static_cast<std::size_t>(c.integer("MAX_PAYLOAD"));
     o.engine.connect_timeout_ms = static_cast<std::uint32_t>(c.integer("CONNECT_TIMEOUT"));
+    o.per_message_deflate = c.boolean("PER_MESSAGE_DEFLATE");
+    o.deflate_threshold = static_cast<std::size_t>(c.integer("DEFLATE_THRESHOLD"));
     o.recovery_window_ms = c.boolean("CONNECTION_STATE_RECOVERY") ? c.integer("RECOVERY_WINDOW") : 0;
     o.recovery_max_bytes = static_cast<std::size_t>(c.integer("RECOVERY_MAX_BYTES"));
     o.max_connections = static_cast<std::size_t>(c.integer("MAX_CONNECTIONS"));

@@ -193,3 +193,73 @@ TEST_CASE("ws_connection: a server close sends the queue, then the close frame",
     CHECK(first < close);
     CHECK(r.closed == 1);  // cut after 100 ms: the reader ends
 }
+
+TEST_CASE("ws_connection: with permessage-deflate, large messages go out with RSV1 both ways",
+          "[ws_connection]") {
+    io_ctx ctx(1);
+    std::atomic<std::int64_t> total{0};
+    queue_policy policy{16, 1 << 20, &total};
+    common::counter in, out, big;
+    ws_stats stats{&in, &out, &big};
+    local_socket a(ctx), b(ctx);
+    asio::local::connect_pair(a, b);
+    fail_count fc{0};
+    auto handler = std::make_shared<echo_handler>(ctx, policy);
+    const std::string large = "4" + std::string(2000, 'a'), echoed = "4hello" + std::string(300, 'b');
+    {
+        auto conn = std::make_shared<test_connection>(faulty_stream(std::move(a), fc), 10000, stats);
+        handler->conn = conn;
+        conn->attach(handler->queue);
+        conn->enable_deflate(protocol::ws::deflate_agreement{}, 100);
+        // Written by the asynchronous path (start → pump).
+        handler->queue.push({std::make_shared<const std::string>(large), false});
+        handler->queue.push({std::make_shared<const std::string>("4small"), false});
+        conn->start(handler);
+    }
+    // A compressed message from the client (echoed through write_now).
+    auto z = protocol::ws::thread_deflater(15).deflate(echoed);
+    REQUIRE(z.size() < 126);
+    std::string bytes = client_frame(0x41, z);
+    asio::write(b, asio::buffer(bytes));
+    std::string got;
+    std::array<char, 4096> buf;
+    std::function<void()> read_client = [&] {
+        b.async_read_some(asio::buffer(buf), [&](boost::system::error_code ec, std::size_t n) {
+            if (ec) return;
+            got.append(buf.data(), n);
+            read_client();
+        });
+    };
+    read_client();
+    ctx.run_for(std::chrono::milliseconds(300));
+    read_client = nullptr;
+    REQUIRE(handler->messages.size() == 1);
+    CHECK(handler->messages[0] == echoed);
+    // The server's frames: [rsv1, payload as the application sees it].
+    std::vector<std::pair<bool, std::string>> frames;
+    for (std::size_t at = 0; at + 2 <= got.size();) {
+        auto b0 = static_cast<std::uint8_t>(got[at]);
+        std::size_t len = static_cast<std::uint8_t>(got[at + 1]) & 0x7F, h = 2;
+        if (len == 126) {
+            len = (static_cast<std::uint8_t>(got[at + 2]) << 8) | static_cast<std::uint8_t>(got[at + 3]);
+            h = 4;
+        }
+        REQUIRE(at + h + len <= got.size());
+        std::string payload = got.substr(at + h, len);
+        bool rsv1 = b0 & 0x40;
+        if (rsv1) {
+            std::string plain;
+            REQUIRE(protocol::ws::thread_inflater().inflate(payload, 100000, plain) ==
+                    protocol::ws::inflate_result::ok);
+            payload = plain;
+        }
+        frames.emplace_back(rsv1, payload);
+        at += h + len;
+    }
+    REQUIRE(frames.size() == 3);
+    CHECK(frames[0] == std::make_pair(true, large));
+    CHECK(frames[1] == std::make_pair(false, std::string("4small")));
+    CHECK(frames[2] == std::make_pair(true, echoed));
+    CHECK(handler->queue.bytes() == 0);
+    handler->conn.reset();
+}

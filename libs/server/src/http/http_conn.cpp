@@ -132,12 +132,28 @@ std::optional<response> ws_refusal(const request& req) {
     return std::nullopt;
 }
 
+// permessage-deflate, when the server has it on and the client offers it in a form we can honour
+// (every Sec-WebSocket-Extensions line, joined).
+std::optional<protocol::ws::deflate_agreement> ws_deflate(const server_options& o, const request& req) {
+    if (!o.per_message_deflate) return std::nullopt;
+    std::string offers;
+    for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
+        if (!offers.empty()) offers += ", ";
+        offers.append(it->value());
+    }
+    return protocol::ws::negotiate_deflate(offers);
+}
+
 // The 101 answer, written together with the first frames.
-std::shared_ptr<const std::string> ws_accept(const request& req) {
+std::shared_ptr<const std::string> ws_accept(const request& req,
+                                             const std::optional<protocol::ws::deflate_agreement>& deflate) {
+    std::string extensions;
+    if (deflate) extensions = "\r\nSec-WebSocket-Extensions: " + deflate->response();
     return std::make_shared<const std::string>(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
         "Upgrade\r\nSec-WebSocket-Accept: " +
-        protocol::ws::accept_key(req[http::field::sec_websocket_key]) + "\r\nServer: switchboard\r\n\r\n");
+        protocol::ws::accept_key(req[http::field::sec_websocket_key]) + extensions +
+        "\r\nServer: switchboard\r\n\r\n");
 }
 
 asio::awaitable<void> accept_delay(const server_options& o) {
@@ -149,10 +165,12 @@ asio::awaitable<void> accept_delay(const server_options& o) {
 // Upgrade of an existing polling session: runs on the session's thread.
 void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
                    std::shared_ptr<const std::string> accepted, std::size_t max_payload,
-                   detail::conn_slot slot, std::string early) {
+                   detail::conn_slot slot, std::string early,
+                   std::optional<protocol::ws::deflate_agreement> deflate) {
     auto conn = std::make_shared<detail::ws_connection>(detail::tcp_stream_t(std::move(sock)), max_payload,
                                                         s->srv().ws);
     conn->set_slot(std::move(slot));
+    if (deflate) conn->enable_deflate(*deflate, s->srv().opts.deflate_threshold);
     conn->write_raw(std::move(accepted));
     if (!s->begin_upgrade()) {
         // Not upgradable now: the handshake, a close frame (policy), then the end.
@@ -190,12 +208,13 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
         auto& raw_sock = stream.socket();
         auto proto = raw_sock.local_endpoint().protocol();
         tcp::socket moved(s->executor(), proto, raw_sock.release());
-        asio::dispatch(s->executor(),
-                       [s, sock = std::move(moved), accepted = ws_accept(req), max = opts.engine.max_payload,
-                        slot = std::move(slot), early = std::move(early)]() mutable {
-                           start_upgrade(std::move(s), std::move(sock), std::move(accepted), max,
-                                         std::move(slot), std::move(early));
-                       });
+        auto deflate = ws_deflate(opts, req);
+        asio::dispatch(s->executor(), [s, sock = std::move(moved), accepted = ws_accept(req, deflate),
+                                       max = opts.engine.max_payload, slot = std::move(slot),
+                                       early = std::move(early), deflate]() mutable {
+            start_upgrade(std::move(s), std::move(sock), std::move(accepted), max, std::move(slot),
+                          std::move(early), deflate);
+        });
         co_return true;
     }
 
@@ -206,7 +225,9 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     auto conn = std::make_shared<detail::ws_connection>(detail::tcp_stream_t(stream.release_socket()),
                                                         opts.engine.max_payload, srv->ws);
     conn->set_slot(std::move(slot));
-    conn->write_raw(ws_accept(req));
+    auto deflate = ws_deflate(opts, req);
+    if (deflate) conn->enable_deflate(*deflate, opts.deflate_threshold);
+    conn->write_raw(ws_accept(req, deflate));
     s->send(detail::out_item{std::make_shared<const std::string>(s->open_frame()), false});
     s->start();
     // The 101 and the open packet leave in one write; frames the client sent right behind its

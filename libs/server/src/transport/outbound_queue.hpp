@@ -14,6 +14,7 @@ namespace switchboard::server::detail {
 struct out_item {
     std::shared_ptr<const std::string> data;  // text: Engine.IO frame with its type digit; binary: raw bytes
     bool binary = false;
+    bool deflated = false;  // data is its permessage-deflate form (a frame with RSV1)
 };
 
 // The bounds every session's queue shares, and the gauge of all their packets.
@@ -48,6 +49,13 @@ public:
     std::size_t bytes() const noexcept { return bytes_; }
     out_item& at(std::size_t i) { return items_.at(i); }
     out_item& front() { return items_.front(); }
+    // Replaces the data of item i (its compressed form), keeping the byte count right.
+    void replace(std::size_t i, std::shared_ptr<const std::string> data, bool deflated) {
+        auto& item = items_.at(i);
+        bytes_ = bytes_ - item.data->size() + data->size();
+        item.data = std::move(data);
+        item.deflated = deflated;
+    }
     // Removes the front item; call note_taken for a batch of them (one atomic op per batch).
     void pop_front() noexcept {
         bytes_ -= items_.front().data->size();

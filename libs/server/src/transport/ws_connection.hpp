@@ -7,8 +7,10 @@
 #include "conn_slot.hpp"
 #include "outbound_queue.hpp"
 #include "stream.hpp"
+#include "ws_deflate_out.hpp"
 
 #include <switchboard/common/metrics.hpp>
+#include <switchboard/protocol/ws_deflate.hpp>
 #include <switchboard/protocol/ws_frame.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -72,6 +74,12 @@ public:
     Stream& stream() noexcept { return stream_; }
     ws_role role() const noexcept { return role_; }
     void set_slot(conn_slot s) noexcept { slot_ = std::move(s); }
+    // permessage-deflate agreed (before start): compressed messages are read, and queued messages
+    // of at least `threshold` bytes are written compressed.
+    void enable_deflate(const protocol::ws::deflate_agreement& a, std::size_t threshold) noexcept {
+        dec_.enable_deflate();
+        deflate_ = {true, a.server_max_window_bits, threshold};
+    }
 
     // Bytes written as they are before anything else (the 101 answer).
     void write_raw(std::shared_ptr<const std::string> bytes) { raw_out_.push_back(std::move(bytes)); }
@@ -137,6 +145,7 @@ private:
     conn_slot slot_;
     std::shared_ptr<ws_handler> handler_;  // until the connection is finished (read and write ended)
     outbound_queue* queue_ = nullptr;      // main: the session's queue
+    ws_deflate_out deflate_;               // permessage-deflate on the way out (off unless agreed)
     const ws_stats* stats_;
     std::uint16_t close_code_ = protocol::ws::close_code::normal;
     ws_role role_ = ws_role::probe;

@@ -20,9 +20,9 @@ struct basic_ws_connection<Stream>::write_batch {
         bufs.emplace_back(boost::asio::buffer(*d));
         keep.push_back(std::move(d));
     }
-    void frame(protocol::ws::opcode op, std::shared_ptr<const std::string> d) {
+    void frame(protocol::ws::opcode op, std::shared_ptr<const std::string> d, bool deflated = false) {
         auto& h = headers.emplace_back();
-        auto n = protocol::ws::encode_header(op, d->size(), h.data());
+        auto n = protocol::ws::encode_header(op, d->size(), h.data(), deflated);
         bufs.emplace_back(boost::asio::buffer(h.data(), n));
         bytes += n + d->size();
         if (!d->empty()) bufs.emplace_back(boost::asio::buffer(*d));
@@ -72,11 +72,12 @@ void basic_ws_connection<Stream>::write_now() {
         std::array<iovec, 2 * max_frames> iov;
         std::array<std::size_t, max_frames> header_len;
         std::size_t n_iov = 0, frames = 0, total = 0;
+        if (deflate_.on) deflate_.prepare(*queue_, max_frames);
         for (std::size_t n = std::min(queue_->size(), max_frames);
              frames < n && total < ws_write_limits::max_bytes; ++frames) {
             const auto& item = queue_->at(frames);
             auto op = item.binary ? protocol::ws::opcode::binary : protocol::ws::opcode::text;
-            auto hn = protocol::ws::encode_header(op, item.data->size(), headers[frames]);
+            auto hn = protocol::ws::encode_header(op, item.data->size(), headers[frames], item.deflated);
             header_len[frames] = hn;
             iov[n_iov++] = {headers[frames], hn};
             if (!item.data->empty()) iov[n_iov++] = {const_cast<char*>(item.data->data()), item.data->size()};
@@ -136,10 +137,11 @@ void basic_ws_connection<Stream>::pump() {
     }
     if (queue_) {
         std::size_t taken = 0;
+        if (deflate_.on) deflate_.prepare(*queue_, ws_write_limits::max_frames);
         while (!queue_->empty() && !batch->full()) {
             auto item = queue_->take_front();
             batch->frame(item.binary ? protocol::ws::opcode::binary : protocol::ws::opcode::text,
-                         std::move(item.data));
+                         std::move(item.data), item.deflated);
             ++taken;
         }
         queue_->note_taken(taken);

@@ -33,6 +33,12 @@ class decoder {
 public:
     explicit decoder(std::size_t max_message) : max_(max_message) {}
 
+    // permessage-deflate was agreed: RSV1 marks a compressed message, inflated (with the calling
+    // thread's inflater) up to max_message bytes; past that the close code is too_big, for data
+    // zlib refuses invalid_payload.
+    void enable_deflate() noexcept { deflate_ = true; }
+    bool deflate_enabled() const noexcept { return deflate_; }
+
     // Appends every event completed by `bytes` to `out`. On a protocol violation returns the close
     // code to send; the decoder must not be fed again after that.
     std::optional<std::uint16_t> feed(std::string_view bytes, std::vector<frame_event>& out);
@@ -54,10 +60,14 @@ private:
     std::string message_;  // fragments of a message in progress
     bool in_message_ = false;
     bool message_text_ = false;
+    bool message_compressed_ = false;
+    bool deflate_ = false;
 };
 
 // The header of an unmasked final frame (server → client): 2, 4 or 10 bytes written to `out`.
-std::size_t encode_header(opcode op, std::uint64_t payload_size, std::uint8_t out[10]) noexcept;
+// `compressed`: RSV1 set (a permessage-deflate message).
+std::size_t encode_header(opcode op, std::uint64_t payload_size, std::uint8_t out[10],
+                          bool compressed = false) noexcept;
 // A whole frame: header + payload.
 std::string encode_frame(opcode op, std::string_view payload);
 // A close frame with `code` (and no reason).

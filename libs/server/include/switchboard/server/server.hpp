@@ -48,6 +48,10 @@ struct server_options {
     bool metrics_public = false;
     std::size_t max_queue_packets = 4096;  // per session, then slow-consumer policy
     std::size_t max_queue_bytes = 16u << 20;
+    // permessage-deflate (RFC 7692) on WebSocket: agreed when a client offers it (no context
+    // takeover either way); messages of at least deflate_threshold bytes are sent compressed.
+    bool per_message_deflate = false;
+    std::size_t deflate_threshold = 1024;
     std::chrono::milliseconds accept_delay{0};  // delay before answering a new-session request
     std::string raw_echo_path;                  // test-only: a raw Engine.IO echo endpoint here
     // Connection-state recovery: sessions lost by their transport are kept this long, with the
