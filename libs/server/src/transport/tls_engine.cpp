@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/error.hpp>
 
 #include <openssl/bio.h>
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -43,6 +44,23 @@ error_code last_error(int ret, int err) {
     if (err == SSL_ERROR_SYSCALL && ret != 0 && errno != 0)
         return error_code(errno, boost::system::system_category());
     return ssl::error::stream_truncated;
+}
+
+// Memory BIOs keep the capacity of their largest burst: an empty one past this is replaced, so an
+// idle connection does not hold what one big message needed.
+constexpr std::size_t bio_keep = 32 * 1024;
+
+BIO* fresh_bio(bool input) {
+    BIO* b = BIO_new(BIO_s_mem());
+    if (input) BIO_set_mem_eof_return(b, -1);  // empty: "retry", not EOF
+    return b;
+}
+
+bool oversized_and_empty(BIO* b) {
+    if (BIO_ctrl_pending(b) != 0) return false;
+    BUF_MEM* m = nullptr;
+    BIO_get_mem_ptr(b, &m);
+    return m && m->max > bio_keep;
 }
 
 }  // namespace
@@ -107,10 +125,7 @@ std::shared_ptr<const tls_context> tls_context::load(const std::string& cert_fil
 
 tls_engine::tls_engine(const tls_context& ctx) : ssl_(SSL_new(ctx.native())) {
     if (!ssl_) throw std::bad_alloc();
-    BIO* in = BIO_new(BIO_s_mem());
-    BIO* out = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(in, -1);  // empty: "retry", not EOF
-    SSL_set_bio(ssl_, in, out);      // the SSL owns both
+    SSL_set_bio(ssl_, fresh_bio(true), fresh_bio(false));  // the SSL owns both
     SSL_set_accept_state(ssl_);
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
@@ -161,6 +176,7 @@ tls_engine::read_result tls_engine::read(char* buf, std::size_t size) {
         // With data already read, the data comes first and the reason rides along.
         if (err == SSL_ERROR_WANT_READ) {
             if (res.n == 0) res.st = status::want_read;
+            if (oversized_and_empty(SSL_get_rbio(ssl_))) SSL_set0_rbio(ssl_, fresh_bio(true));
         } else if (err == SSL_ERROR_ZERO_RETURN) {
             res.st = status::closed;  // the peer's close_notify
             res.ec = boost::asio::error::eof;
@@ -197,6 +213,7 @@ void tls_engine::take_output(std::string& out) {
     out.resize(at + n);
     int got = BIO_read(wb, out.data() + at, static_cast<int>(n));
     out.resize(at + (got > 0 ? static_cast<std::size_t>(got) : 0));
+    if (oversized_and_empty(wb)) SSL_set0_wbio(ssl_, fresh_bio(false));
 }
 
 void tls_engine::shutdown() noexcept {

@@ -12,11 +12,13 @@ namespace switchboard::server::detail {
 
 io_result tls_stream::try_read(char* buf, std::size_t size) noexcept {
     // Ciphertext goes through a per-thread buffer into the engine: an idle connection holds none.
-    // Short of `size`, the socket has been read until it would block (as the waits expect).
+    // Short of `size`, the socket was found empty (a short recv, or one that would block), as the
+    // waits expect.
     static thread_local std::array<char, 32 * 1024> raw;
     check_first_ = false;
     if (failed_) return {0, std::exchange(failed_, {})};
     std::size_t total = 0;
+    bool drained = false;  // a recv of this call took less than it could: the socket was empty
     for (;;) {
         auto r = tls_.read(buf + total, size - total);
         total += r.n;
@@ -25,11 +27,12 @@ io_result tls_stream::try_read(char* buf, std::size_t size) noexcept {
             failed_ = r.ec;  // the peer's close or an error behind the data: the next read's answer
             return {total, {}};
         }
-        if (total == size) return {total, {}};
+        if (total == size || (total > 0 && drained)) return {total, {}};
         // The engine wants input: what the socket has now.
         auto got = ::recv(sock_.native_handle(), raw.data(), raw.size(), MSG_DONTWAIT);
         if (got > 0) {
             tls_.put_input(raw.data(), static_cast<std::size_t>(got));
+            drained = static_cast<std::size_t>(got) < raw.size();
             continue;
         }
         if (got < 0 && errno == EINTR) continue;

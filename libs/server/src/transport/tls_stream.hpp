@@ -58,9 +58,11 @@ public:
                               [h = std::forward<Handler>(h), ec]() mutable { h(ec, std::size_t{0}); });
             return;
         }
+        // (`this` in the completion: the handler owns the connection, which owns this stream.)
         boost::asio::async_write(
             sock_, boost::asio::buffer(out_), std::forward<Condition>(cond),
-            [h = std::forward<Handler>(h), plain](boost::system::error_code ec, std::size_t) mutable {
+            [this, h = std::forward<Handler>(h), plain](boost::system::error_code ec, std::size_t) mutable {
+                release_output();
                 h(ec, ec ? std::size_t{0} : plain);
             });
     }
@@ -68,6 +70,13 @@ public:
     void close() noexcept;
 
 private:
+    // After a write: an idle connection keeps no large ciphertext buffer.
+    void release_output() noexcept {
+        if (out_.capacity() > 32 * 1024)
+            std::string().swap(out_);
+        else
+            out_.clear();
+    }
     socket_type sock_;
     tls_engine tls_;
     std::string out_;                   // ciphertext of the write in flight
