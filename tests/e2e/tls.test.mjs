@@ -5,10 +5,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import tls from "node:tls";
 import os from "node:os";
 import path from "node:path";
-import { BIN_DIR, startServer, connect, connected, waitFor } from "./helpers.mjs";
+import { BIN_DIR, startServer, connect, connected, waitFor, sleep } from "./helpers.mjs";
 import { startGateway, SECRET, token } from "./gateway-helpers.mjs";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-tls-"));
@@ -35,7 +37,13 @@ fs.copyFileSync(first.key, keyFile);
 
 const server = {};
 before(async () => {
-  Object.assign(server, await startServer(["--tls-cert-file", certFile, "--tls-key-file", keyFile]));
+  // Slow heartbeats: the backpressure test's client stops reading for a while.
+  Object.assign(
+    server,
+    await startServer([
+      "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--ping-interval", "10000", "--ping-timeout", "10000",
+    ]),
+  );
   server.https = `https://127.0.0.1:${server.port}`;
 });
 after(async () => {
@@ -81,6 +89,87 @@ test("TLS: plain HTTP to the TLS port fails cleanly and the server keeps serving
   await connected(s);
   assert.equal(await s.timeout(3000).emitWithAck("message-with-ack", "still here"), "still here");
   s.disconnect();
+});
+
+// A masked client text frame (RFC 6455 §5.3), and the server's unmasked frames split out of `buf`.
+function clientFrame(text) {
+  const data = Buffer.from(text);
+  const n = data.length;
+  const head = n < 126 ? Buffer.from([0x81, 0x80 | n]) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
+  if (n >= 126) head[0] = 0x81;
+  if (n >= 126 && n < 65536) (head[1] = 0x80 | 126), head.writeUInt16BE(n, 2);
+  if (n >= 65536) (head[1] = 0x80 | 127), head.writeBigUInt64BE(BigInt(n), 2);
+  const mask = crypto.randomBytes(4);
+  const body = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) body[i] = data[i] ^ mask[i & 3];
+  return Buffer.concat([head, mask, body]);
+}
+function serverFrames(buf) {
+  const out = [];
+  for (;;) {
+    if (buf.length < 2) break;
+    let len = buf[1] & 0x7f;
+    let off = 2;
+    if (len === 126) [len, off] = buf.length < 4 ? [-1, 0] : [buf.readUInt16BE(2), 4];
+    else if (len === 127) [len, off] = buf.length < 10 ? [-1, 0] : [Number(buf.readBigUInt64BE(2)), 10];
+    if (len < 0 || buf.length < off + len) break;
+    out.push(buf.subarray(off, off + len).toString());
+    buf = buf.subarray(off + len);
+  }
+  return [out, buf];
+}
+
+test("TLS backpressure: a client that stops reading gets every queued frame whole and in order", async () => {
+  // The TLS writer's path for a full socket buffer (each batch encrypted, then written in parts).
+  const sock = tls.connect({ host: "127.0.0.1", port: server.port, ca: first.pem });
+  await new Promise((r, j) => sock.once("secureConnect", r).once("error", j));
+  const key = crypto.randomBytes(16).toString("base64");
+  sock.write(
+    `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  let buf = Buffer.alloc(0);
+  const texts = [];
+  let gotHeaders = false;
+  sock.on("data", (d) => {
+    buf = Buffer.concat([buf, d]);
+    if (!gotHeaders) {
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      assert.match(buf.subarray(0, end).toString(), /^HTTP\/1\.1 101 /);
+      buf = buf.subarray(end + 4);
+      gotHeaders = true;
+    }
+    const [frames, rest] = serverFrames(buf);
+    buf = rest;
+    texts.push(...frames);
+  });
+  const until = async (pred, what, ms = 20000) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      assert.ok(Date.now() - t0 < ms, `timed out waiting for ${what}; got ${texts.length} frames`);
+      await sleep(10);
+    }
+  };
+  await until(() => texts.some((t) => t.startsWith("0{")), "the open packet");
+  sock.write(clientFrame("40"));
+  await until(() => texts.some((t) => t.startsWith("40{")), "the CONNECT answer");
+  texts.length = 0;
+  sock.pause();
+  const count = 16;
+  const size = 600_000;
+  const payload = (i) => String.fromCharCode(65 + (i % 26)).repeat(size - 7) + String(i).padStart(7, "0");
+  for (let i = 0; i < count; i++) sock.write(clientFrame(`42${i}["message-with-ack",${JSON.stringify(payload(i))}]`));
+  await sleep(500);
+  sock.resume();
+  await until(() => texts.length >= count, `${count} acks`);
+  assert.equal(texts.length, count);
+  for (let i = 0; i < count; i++) {
+    assert.ok(texts[i].startsWith(`43${i}[`), `ack ${i} in order (got ${texts[i].slice(0, 12)})`);
+    const [arg] = JSON.parse(texts[i].slice(`43${i}`.length));
+    assert.ok(arg === payload(i), `ack ${i} byte for byte`);
+  }
+  sock.destroy();
 });
 
 // Lines the server prints on stdout after `from` (the reload's report).
