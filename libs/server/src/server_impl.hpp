@@ -104,6 +104,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     bool tls_enabled = false;  // set once, before start()
     mutable std::mutex tls_mu;
     std::shared_ptr<const detail::tls_context> tls;  // guarded by tls_mu
+    std::string tls_cert_file, tls_key_file;         // what `tls` was loaded from; guarded by tls_mu
     counter* tls_failures = nullptr;                 // handshakes that failed
 };
 

@@ -32,14 +32,27 @@ void server::impl::init_tls() {
     tls = detail::tls_context::load(opts.tls_cert_file, opts.tls_key_file, why);
     if (!tls) throw std::runtime_error("TLS: " + why);
     tls_enabled = true;
+    tls_cert_file = opts.tls_cert_file;
+    tls_key_file = opts.tls_key_file;
     log::info("TLS on", {{"cert_file", opts.tls_cert_file}, {"key_file", opts.tls_key_file}});
 }
 
 boost::system::error_code server::reload_tls() {
+    std::string cert, key;
+    {
+        std::lock_guard lock(impl_->tls_mu);
+        cert = impl_->tls_cert_file;
+        key = impl_->tls_key_file;
+    }
+    return reload_tls(cert, key);
+}
+
+boost::system::error_code server::reload_tls(const std::string& cert_file, const std::string& key_file) {
     auto& i = *impl_;
+    // The listener's kind (TLS or plain TCP) is decided at start.
     if (!i.tls_enabled) return errc::tls_not_configured;
     std::string why;
-    auto fresh = detail::tls_context::load(i.opts.tls_cert_file, i.opts.tls_key_file, why);
+    auto fresh = detail::tls_context::load(cert_file, key_file, why);
     if (!fresh) {
         log::error("TLS reload failed: the current certificate stays", {{"error", why}});
         return errc::tls_load_failed;
@@ -47,9 +60,11 @@ boost::system::error_code server::reload_tls() {
     {
         std::lock_guard lock(i.tls_mu);
         i.tls = std::move(fresh);
+        i.tls_cert_file = cert_file;
+        i.tls_key_file = key_file;
     }
     log::info("TLS reloaded: new connections use the new certificate",
-              {{"cert_file", i.opts.tls_cert_file}, {"key_file", i.opts.tls_key_file}});
+              {{"cert_file", cert_file}, {"key_file", key_file}});
     return {};
 }
 

@@ -383,6 +383,8 @@ public:
     // they began with. On failure (logged, with the reason) the current certificate stays and the
     // error is tls_load_failed; tls_not_configured without TLS. From any thread (e.g. on SIGHUP).
     boost::system::error_code reload_tls();
+    // The same from other files (settings reloaded with new paths), which become the current ones.
+    boost::system::error_code reload_tls(const std::string& cert_file, const std::string& key_file);
 
     struct impl;
 
