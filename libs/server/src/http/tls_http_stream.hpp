@@ -5,7 +5,6 @@
 // (release) into a tls_stream, so what was read and not yet decrypted goes with it.
 #include "../transport/tls_engine.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
