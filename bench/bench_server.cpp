@@ -26,8 +26,13 @@ int main(int argc, char** argv) {
             o.port = static_cast<std::uint16_t>(std::stoi(argv[i + 1]));
         else if (a == "--threads")
             o.threads = static_cast<unsigned>(std::stoi(argv[i + 1]));
+        else if (a == "--tls-cert-file")
+            o.tls_cert_file = argv[i + 1];
+        else if (a == "--tls-key-file")
+            o.tls_key_file = argv[i + 1];
         else {
-            std::cerr << "usage: sb-bench-server [--port 3300] [--threads 1]\n";
+            std::cerr << "usage: sb-bench-server [--port 3300] [--threads 1] [--tls-cert-file F "
+                         "--tls-key-file F]\n";
             return 2;
         }
     }

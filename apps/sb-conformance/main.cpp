@@ -323,7 +323,9 @@ int main(int argc, char** argv) {
             std::cout
                 << "sb-conformance [--profile protocol|e2e|client-suite] [--port N] [--host H] [--threads N]"
                    " [--max-payload N] [--ping-interval MS] [--ping-timeout MS] [--recovery-window MS]"
-                   " [--per-message-deflate true|false] [--deflate-threshold N] [--log-level L]\n";
+                   " [--per-message-deflate true|false] [--deflate-threshold N] [--log-level L]"
+                   " [--tls-cert-file F --tls-key-file F]\n"
+                   "SIGHUP reloads the TLS certificate and key (prints \"tls reload: ok\" or the error)\n";
             return 0;
         }
         if (i + 1 >= argc) {
@@ -355,6 +357,10 @@ int main(int argc, char** argv) {
             o.engine.ping_timeout_ms = static_cast<std::uint32_t>(std::stoul(v));
         else if (a == "--recovery-window")
             o.recovery_window_ms = std::stoll(v);
+        else if (a == "--tls-cert-file")
+            o.tls_cert_file = v;
+        else if (a == "--tls-key-file")
+            o.tls_key_file = v;
         else if (a == "--max-payload")
             o.engine.max_payload = static_cast<std::size_t>(std::stoul(v));
         else if (a == "--per-message-deflate")
@@ -369,8 +375,21 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    if (auto e = server::tls_options_error(o)) {
+        std::cerr << "sb-conformance: " << *e << "\n";
+        return 2;
+    }
     server::runtime rt(o.threads);
     server::server srv(o, rt);
+    // SIGHUP: the TLS certificate and key read again for new connections (what the e2e test checks).
+    boost::asio::signal_set hup(rt.context(), SIGHUP);
+    std::function<void(boost::system::error_code, int)> on_hup = [&](boost::system::error_code ec, int) {
+        if (ec) return;
+        auto r = srv.reload_tls();
+        std::cout << "tls reload: " << (r ? r.message() : "ok") << std::endl;
+        hup.async_wait(on_hup);
+    };
+    hup.async_wait(on_hup);
     boost::asio::signal_set signals(rt.context(), SIGINT, SIGTERM);  // the lib handles no signals
     signals.async_wait([&srv](boost::system::error_code ec, int) {
         if (!ec) srv.stop();

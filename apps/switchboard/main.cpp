@@ -88,6 +88,11 @@ int main(int argc, char** argv) {
         std::cerr << "switchboard: " << *e << "\n";
         return 2;
     }
+    // TLS_CERT_FILE / TLS_KEY_FILE: both or neither, readable, PEM, the key the certificate's.
+    if (auto e = server::tls_options_error(server::engine_options_from(cfg))) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
     try {
         auto sopts = server::engine_options_from(cfg);
         if (sopts.metrics_key.empty())

@@ -169,6 +169,19 @@ std::vector<setting> engine_settings() {
          k::integer,
          0,
          1000000000},
+        {"TLS_CERT_FILE",
+         {},
+         "tls-cert-file",
+         "",
+         "PEM certificate chain to serve HTTPS and WSS directly (with TLS_KEY_FILE; empty: plain TCP); "
+         "reloaded on SIGHUP",
+         k::string},
+        {"TLS_KEY_FILE",
+         {},
+         "tls-key-file",
+         "",
+         "PEM private key of TLS_CERT_FILE (both or neither)",
+         k::string},
         {"SOCKET_IO_PATH", {}, "path", "/socket.io/", "HTTP path of the Socket.IO endpoint", k::string},
         {"THREADS", {}, "threads", "0", "I/O threads (0: one per core)", k::integer, 0, 256},
         {"LOG_LEVEL", {}, "log-level", "info", "debug, info, warn, error or off", k::string},
@@ -234,6 +247,8 @@ server_options engine_options_from(const config& c) {
     o.drain_batch = static_cast<std::size_t>(c.integer("DRAIN_BATCH"));
     o.drain_interval = std::chrono::milliseconds(c.integer("DRAIN_INTERVAL"));
     o.service_name = c.str("SERVICE_NAME");
+    o.tls_cert_file = c.str("TLS_CERT_FILE");
+    o.tls_key_file = c.str("TLS_KEY_FILE");
     return o;
 }
 

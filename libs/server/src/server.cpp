@@ -151,6 +151,7 @@ server::server(server_options opts, runtime& rt) : server(std::move(opts), &rt) 
 server::server(server_options opts, runtime* rt) : impl_(std::make_shared<impl>(*this, std::move(opts), rt)) {
     of("/");
     add_engine_metrics();
+    impl_->init_tls();
     // The Engine.IO endpoints answer every method (their own errors for the wrong ones).
     using detail::route_target;
     impl_->router.add(detail::route_kind::exact, impl_->opts.path, detail::methods::any,

@@ -93,6 +93,19 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> requests_in_flight{0};  // HTTP requests read and not yet answered
     std::int64_t started_ms = 0;
+
+    // TLS (opts.tls_cert_file; tls_config.cpp): the context new connections take, replaced by
+    // reload_tls; null: plain TCP. Read once per accepted connection.
+    void init_tls();  // from the constructor: loads the files, throws on failure
+    std::shared_ptr<const detail::tls_context> current_tls() const {
+        std::lock_guard lock(tls_mu);
+        return tls;
+    }
+    bool tls_enabled = false;  // set once, before start()
+    mutable std::mutex tls_mu;
+    std::shared_ptr<const detail::tls_context> tls;  // guarded by tls_mu
+    std::string tls_cert_file, tls_key_file;         // what `tls` was loaded from; guarded by tls_mu
+    counter* tls_failures = nullptr;                 // handshakes that failed
 };
 
 }  // namespace switchboard::server

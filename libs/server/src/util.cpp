@@ -20,6 +20,10 @@ const boost::system::error_category& category() noexcept {
                     return "socket disconnected";
                 case errc::server_stopped:
                     return "server stopped";
+                case errc::tls_not_configured:
+                    return "TLS is not configured";
+                case errc::tls_load_failed:
+                    return "TLS certificate or key could not be loaded";
             }
             return "unknown switchboard.server error";
         }

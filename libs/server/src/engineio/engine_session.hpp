@@ -2,7 +2,7 @@
 // One Engine.IO session: the engine_fsm shell (its timer and actions), the outbound queue and its
 // admission, polling, the WebSocket transport (a ws_connection it handles), the cross-thread inbox
 // of deliveries.
-#include "../transport/ws_connection.hpp"
+#include "../transport/ws_link.hpp"
 
 #include <switchboard/server/server.hpp>
 
@@ -62,9 +62,9 @@ public:
     template <class Token>
     auto async_post(std::string body, Token&& token);
 
-    // WebSocket: starts reading and writing `conn` (on the session's thread); `probe`: an upgrade
-    // attempt. `early`: bytes the client sent right behind its upgrade request, handled first.
-    void start_websocket(std::shared_ptr<ws_connection> conn, bool probe, std::string early = {});
+    // WebSocket: starts reading and writing `conn` (plain or TLS, on the session's thread); `probe`:
+    // an upgrade attempt. `early`: bytes the client sent right behind its upgrade request, handled first.
+    void start_websocket(ws_link conn, bool probe, std::string early = {});
     // On the session's thread: may a WebSocket upgrade this session?
     bool begin_upgrade();
 
@@ -122,10 +122,10 @@ private:
     poll_handler poll_;
     std::uint64_t poll_token_ = 0;
     bool flush_scheduled_ = false;
-    bool slow_ = false;                        // closing as a slow consumer: refuse more
-    std::shared_ptr<ws_connection> ws_;        // the WebSocket transport, once upgraded or opened so
-    std::shared_ptr<ws_connection> ws_probe_;  // an upgrade in progress
-    protocol::engine_actions actions_;         // scratch
+    bool slow_ = false;                 // closing as a slow consumer: refuse more
+    ws_link ws_;                        // the WebSocket transport, once upgraded or opened so
+    ws_link ws_probe_;                  // an upgrade in progress
+    protocol::engine_actions actions_;  // scratch
     struct delivery {
         std::shared_ptr<socket_impl> target;
         std::shared_ptr<const std::vector<out_item>> items;

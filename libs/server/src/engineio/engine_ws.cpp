@@ -10,7 +10,7 @@ bool engine_session::begin_upgrade() {
     return ok;
 }
 
-void engine_session::start_websocket(std::shared_ptr<ws_connection> conn, bool probe, std::string early) {
+void engine_session::start_websocket(ws_link conn, bool probe, std::string early) {
     if (probe) {
         ws_probe_ = conn;
         conn->set_probe();

@@ -31,13 +31,19 @@ using route_table = basic_router<route_target>;
 // WebSocket (which then takes `slot`).
 asio::awaitable<void> run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
                                std::string remote, conn_slot slot);
+class tls_context;
+// The same over TLS (TLS_CERT_FILE): the handshake with `tls` first, within the header timeout.
+asio::awaitable<void> run_https(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                                std::string remote, conn_slot slot, std::shared_ptr<const tls_context> tls);
 // The listener (listener.cpp): accepts within MAX_CONNECTIONS, survives the descriptor limit.
 asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> srv, tcp::acceptor& acc);
 
 // Reads one request (http_read.cpp): the first byte of a keep-alive request within the idle
 // timeout (`first`: the connection's first request, which gets the header timeout from accept),
 // the header within the header timeout, the body at the minimum rate after that grace.
-asio::awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buf,
+// Stream: beast::tcp_stream, or tls_http_stream over one.
+template <class Stream>
+asio::awaitable<error_code> read_request(Stream& stream, beast::flat_buffer& buf,
                                          beast::http::request_parser<beast::http::string_body>& parser,
                                          const server_options& opts, bool first);
 }  // namespace switchboard::server::detail

@@ -2,6 +2,7 @@
 #include <switchboard/common/log.hpp>
 #include "../server_impl.hpp"
 #include "response.hpp"
+#include "tls_http_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -36,6 +37,9 @@ using detail::executor_t;
 using detail::tcp;
 
 namespace {
+
+template <class Stream>
+constexpr bool secure_v = std::is_same_v<Stream, detail::tls_http_stream>;
 
 // The raw Engine.IO echo endpoint of the conformance app.
 class echo_handler final : public detail::engine_handler {
@@ -78,8 +82,8 @@ bool kept_header(const server_options& o, std::string_view name) {
 }
 
 std::shared_ptr<const handshake> make_handshake(const server_options& o, const request& req,
-                                                const std::string& remote,
-                                                const protocol::query_list& query) {
+                                                const std::string& remote, const protocol::query_list& query,
+                                                bool secure) {
     auto hs = std::make_shared<handshake>();
     hs->url = std::string(req.target());
     hs->query = query;
@@ -93,6 +97,7 @@ std::shared_ptr<const handshake> make_handshake(const server_options& o, const r
     for (const auto& f : req)
         if (kept_header(o, f.name_string())) hs->headers.add(f.name_string(), f.value());
     hs->address = remote;
+    hs->secure = secure;
     hs->xdomain = req.find(http::field::origin) != req.end();
     return hs;
 }
@@ -162,13 +167,23 @@ asio::awaitable<void> accept_delay(const server_options& o) {
     co_await t.async_wait(as_tuple(use_awaitable));
 }
 
+// The WebSocket connection over what the HTTP phase leaves: the socket (plain), or the socket and
+// the TLS engine with what it has read. `sock` may be on another thread's context than `stream`.
+std::shared_ptr<detail::ws_connection> make_ws(beast::tcp_stream&, tcp::socket sock, std::size_t max_payload,
+                                               const detail::ws_stats& stats) {
+    return std::make_shared<detail::ws_connection>(detail::tcp_stream_t(std::move(sock)), max_payload, stats);
+}
+std::shared_ptr<detail::tls_ws_connection> make_ws(detail::tls_http_stream& stream, tcp::socket sock,
+                                                   std::size_t max_payload, const detail::ws_stats& stats) {
+    return std::make_shared<detail::tls_ws_connection>(
+        detail::tls_stream(std::move(sock), stream.release_engine()), max_payload, stats);
+}
+
 // Upgrade of an existing polling session: runs on the session's thread.
-void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
-                   std::shared_ptr<const std::string> accepted, std::size_t max_payload,
-                   detail::conn_slot slot, std::string early,
+template <class Conn>
+void start_upgrade(std::shared_ptr<detail::engine_session> s, std::shared_ptr<Conn> conn,
+                   std::shared_ptr<const std::string> accepted, detail::conn_slot slot, std::string early,
                    std::optional<protocol::ws::deflate_agreement> deflate) {
-    auto conn = std::make_shared<detail::ws_connection>(detail::tcp_stream_t(std::move(sock)), max_payload,
-                                                        s->srv().ws);
     conn->set_slot(std::move(slot));
     if (deflate) conn->enable_deflate(*deflate, s->srv().opts.deflate_threshold);
     conn->write_raw(std::move(accepted));
@@ -182,10 +197,10 @@ void start_upgrade(std::shared_ptr<detail::engine_session> s, tcp::socket sock,
     s->start_websocket(std::move(conn), true, std::move(early));
 }
 
-asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
-                                       request& req, std::string_view query, bool raw,
-                                       const std::string& remote, executor_t ex, detail::conn_slot& slot,
-                                       std::string early) {
+template <class Stream>
+asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, Stream& stream, request& req,
+                                       std::string_view query, bool raw, const std::string& remote,
+                                       executor_t ex, detail::conn_slot& slot, std::string early) {
     const auto& opts = srv->opts;
     auto fail = [&](protocol::errc e) -> asio::awaitable<bool> {
         auto res = engine_error(req, e);
@@ -204,26 +219,26 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     if (!parsed->sid.empty()) {
         auto s = srv->find_session(parsed->sid);
         if (!s) co_return co_await fail(protocol::errc::unknown_sid);
-        // Hand the socket to the session's thread.
-        auto& raw_sock = stream.socket();
+        // Hand the socket (and a TLS engine) to the session's thread.
+        auto& raw_sock = beast::get_lowest_layer(stream).socket();
         auto proto = raw_sock.local_endpoint().protocol();
         tcp::socket moved(s->executor(), proto, raw_sock.release());
+        auto conn = make_ws(stream, std::move(moved), opts.engine.max_payload, srv->ws);
         auto deflate = ws_deflate(opts, req);
-        asio::dispatch(s->executor(), [s, sock = std::move(moved), accepted = ws_accept(req, deflate),
-                                       max = opts.engine.max_payload, slot = std::move(slot),
-                                       early = std::move(early), deflate]() mutable {
-            start_upgrade(std::move(s), std::move(sock), std::move(accepted), max, std::move(slot),
+        asio::dispatch(s->executor(), [s, conn = std::move(conn), accepted = ws_accept(req, deflate),
+                                       slot = std::move(slot), early = std::move(early), deflate]() mutable {
+            start_upgrade(std::move(s), std::move(conn), std::move(accepted), std::move(slot),
                           std::move(early), deflate);
         });
         co_return true;
     }
 
     co_await accept_delay(opts);
-    auto hs = make_handshake(opts, req, remote, parsed->query);
+    auto hs = make_handshake(opts, req, remote, parsed->query, secure_v<Stream>);
     auto s = new_session(*srv, ex, protocol::transport_kind::websocket, hs, raw);
     if (!s) co_return co_await fail(protocol::errc::forbidden);
-    auto conn = std::make_shared<detail::ws_connection>(detail::tcp_stream_t(stream.release_socket()),
-                                                        opts.engine.max_payload, srv->ws);
+    auto conn =
+        make_ws(stream, beast::get_lowest_layer(stream).release_socket(), opts.engine.max_payload, srv->ws);
     conn->set_slot(std::move(slot));
     auto deflate = ws_deflate(opts, req);
     if (deflate) conn->enable_deflate(*deflate, opts.deflate_threshold);
@@ -236,9 +251,10 @@ asio::awaitable<bool> handle_websocket(std::shared_ptr<server::impl> srv, beast:
     co_return true;
 }
 
-asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beast::tcp_stream& stream,
-                                         request& req, std::string_view query, bool raw,
-                                         const std::string& remote, executor_t ex, bool& client_gone) {
+template <class Stream>
+asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, Stream& stream, request& req,
+                                         std::string_view query, bool raw, const std::string& remote,
+                                         executor_t ex, bool& client_gone) {
     using namespace asio::experimental::awaitable_operators;
     const auto& opts = srv->opts;
     if (req.method() == http::verb::options)
@@ -251,7 +267,7 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
     if (parsed->sid.empty()) {
         co_await accept_delay(opts);
         auto s = new_session(*srv, ex, protocol::transport_kind::polling,
-                             make_handshake(opts, req, remote, parsed->query), raw);
+                             make_handshake(opts, req, remote, parsed->query, secure_v<Stream>), raw);
         if (!s) co_return engine_error(req, protocol::errc::forbidden);
         s->start();
         co_return make_response(req, http::status::ok, s->open_frame());
@@ -264,8 +280,9 @@ asio::awaitable<response> handle_polling(std::shared_ptr<server::impl> srv, beas
         if (ec) co_return engine_error(req, protocol::errc::bad_request);
         co_return make_response(req, http::status::ok, "ok");
     }
-    auto result = co_await (s->async_poll(as_tuple(use_awaitable)) ||
-                            stream.socket().async_wait(tcp::socket::wait_read, as_tuple(use_awaitable)));
+    auto result = co_await (
+        s->async_poll(as_tuple(use_awaitable)) ||
+        beast::get_lowest_layer(stream).socket().async_wait(tcp::socket::wait_read, as_tuple(use_awaitable)));
     if (result.index() == 1) {
         client_gone = true;
         co_return response{};
@@ -355,12 +372,10 @@ struct in_flight {
     std::atomic<std::size_t>& n;
 };
 
-}  // namespace
-
-asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
-                                       std::string remote, detail::conn_slot slot) {
-    error_code ignored;
-    beast::tcp_stream stream(std::move(sock));
+// Serves one connection's requests (Stream: beast::tcp_stream, or tls_http_stream after its handshake).
+template <class Stream>
+asio::awaitable<void> serve(std::shared_ptr<server::impl> srv, Stream& stream, executor_t ex,
+                            std::string remote, detail::conn_slot slot) {
     beast::flat_buffer buf;
     const auto& opts = srv->opts;
     for (bool first = true;; first = false) {
@@ -384,7 +399,7 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
             break;
         }
         if (ec) break;
-        stream.expires_never();
+        beast::get_lowest_layer(stream).expires_never();
         in_flight counted(srv->requests_in_flight);  // a drain waits for the answer
         request req = parser.release();
         std::string target(req.target());
@@ -416,12 +431,42 @@ asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::s
                    : srv->no_cors && srv->no_cors(path) ? cors_kind::none
                                                         : cors_kind::route);
         if (srv->stopping.load(std::memory_order_relaxed)) res.keep_alive(false);  // draining
-        stream.expires_after(std::chrono::seconds(30));
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
         auto [wec, wn] = co_await http::async_write(stream, res, as_tuple(use_awaitable));
         if (wec || !res.keep_alive()) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    error_code ignored;
+    auto& tcp_stream = beast::get_lowest_layer(stream);
+    tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_stream.close();
+}
+
+}  // namespace
+
+asio::awaitable<void> detail::run_http(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                                       std::string remote, detail::conn_slot slot) {
+    beast::tcp_stream stream(std::move(sock));
+    co_await serve(std::move(srv), stream, ex, std::move(remote), std::move(slot));
+}
+
+asio::awaitable<void> detail::run_https(std::shared_ptr<server::impl> srv, tcp::socket sock, executor_t ex,
+                                        std::string remote, detail::conn_slot slot,
+                                        std::shared_ptr<const detail::tls_context> tls) {
+    detail::tls_http_stream stream(beast::tcp_stream(std::move(sock)), detail::tls_engine(*tls));
+    tls.reset();  // the connection's engine holds what it needs of the context
+    // The handshake within the header timeout: a client that opens a connection and says nothing
+    // (or speaks plain HTTP) is let go like one that sends no request.
+    stream.next_layer().expires_after(srv->opts.http_header_timeout);
+    auto [ec] = co_await stream.async_handshake(as_tuple(use_awaitable));
+    if (ec) {
+        srv->tls_failures->inc();
+        log::debug("TLS handshake failed", {{"remote", remote}, {"error", ec.message()}});
+        error_code ignored;
+        stream.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream.next_layer().close();
+        co_return;
+    }
+    co_await serve(std::move(srv), stream, ex, std::move(remote), std::move(slot));
 }
 
 }  // namespace switchboard::server

@@ -62,15 +62,21 @@ std::size_t shed_pending(tcp::acceptor& acc, asio::io_context& ctx, reserve_fd& 
 
 void spawn_connection(const std::shared_ptr<server::impl>& srv, executor_t ex, tcp::socket sock,
                       std::string remote, conn_slot slot) {
-    asio::co_spawn(ex, run_http(srv, std::move(sock), ex, std::move(remote), std::move(slot)),
-                   [](std::exception_ptr e) {
-                       if (!e) return;
-                       try {
-                           std::rethrow_exception(e);
-                       } catch (const std::exception& x) {
-                           log::error("connection task failed", {{"what", x.what()}});
-                       }
-                   });
+    auto done = [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            log::error("connection task failed", {{"what", x.what()}});
+        }
+    };
+    if (srv->tls_enabled)
+        asio::co_spawn(
+            ex, run_https(srv, std::move(sock), ex, std::move(remote), std::move(slot), srv->current_tls()),
+            std::move(done));
+    else
+        asio::co_spawn(ex, run_http(srv, std::move(sock), ex, std::move(remote), std::move(slot)),
+                       std::move(done));
 }
 
 }  // namespace

@@ -8,9 +8,9 @@
 //   void async_write(const Buffers&, CompletionCondition, Handler);  void(error_code, std::size_t)
 //   void shutdown_send() noexcept;  void close() noexcept;  (close: both directions, then the descriptor)
 // socket_stream maps them onto a socket with sendmsg/recv (MSG_DONTWAIT) and the socket's own
-// asynchronous operations: a template point, so plain TCP pays no virtual call and no copy. A TLS
-// stream would encrypt in try_write/async_write (into its own buffer) and decrypt in try_read, its
-// wait_readable completing at once while decrypted bytes are buffered.
+// asynchronous operations: a template point, so plain TCP pays no virtual call and no copy. The TLS
+// stream (tls_stream.hpp) encrypts in async_write (into its own buffer; its try_write takes nothing)
+// and decrypts in try_read, its wait_readable completing at once while input is buffered.
 #include <boost/asio/write.hpp>
 #include <boost/system/error_code.hpp>
 

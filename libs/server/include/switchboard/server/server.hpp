@@ -80,7 +80,15 @@ struct server_options {
     // so that every session is told within half the drain's deadline.
     std::size_t drain_batch = 500;
     std::chrono::milliseconds drain_interval{100};
+    // TLS without a proxy: PEM certificate chain and private key; both empty: plain TCP. The server
+    // refuses to start (throws) with one without the other or with a file it cannot load.
+    std::string tls_cert_file;
+    std::string tls_key_file;
 };
+
+// What is wrong with the TLS settings of `o` (one file without the other, a file unreadable, not
+// PEM, or a key not the certificate's), for a clear start-up error; nullopt: fine or TLS off.
+std::optional<std::string> tls_options_error(const server_options& o);
 
 // Arguments of an event or ack: JSON values, with binary attachments referenced by placeholders
 // {"_placeholder":true,"num":i} → binary[i].
@@ -374,6 +382,13 @@ public:
 
     std::size_t connection_count() const noexcept;
     std::uint16_t bound_port() const noexcept;
+
+    // Reads TLS_CERT_FILE and TLS_KEY_FILE again: new connections use them, open ones keep what
+    // they began with. On failure (logged, with the reason) the current certificate stays and the
+    // error is tls_load_failed; tls_not_configured without TLS. From any thread (e.g. on SIGHUP).
+    boost::system::error_code reload_tls();
+    // The same from other files (settings reloaded with new paths), which become the current ones.
+    boost::system::error_code reload_tls(const std::string& cert_file, const std::string& key_file);
 
     struct impl;
 
