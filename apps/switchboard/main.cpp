@@ -166,7 +166,17 @@ int main(int argc, char** argv) {
         std::function<void(boost::system::error_code, int)> on_hup;
         on_hup = [&](boost::system::error_code ec, int) {
             if (ec) return;
-            app::reload_settings(cfg, argc, argv, gw);
+            app::reload_settings(cfg, argc, argv, gw,
+                                 [&srv](const common::config& next) -> std::optional<std::string> {
+                                     // The TLS certificate and key (new paths too); plain vs TLS is decided
+                                     // at start.
+                                     auto o = server::engine_options_from(next);
+                                     if (o.tls_cert_file.empty() && o.tls_key_file.empty())
+                                         return std::nullopt;
+                                     if (auto ec = srv.reload_tls(o.tls_cert_file, o.tls_key_file))
+                                         return "TLS: " + ec.message();
+                                     return std::nullopt;
+                                 });
             hup.async_wait(on_hup);
         };
         hup.async_wait(on_hup);
