@@ -156,8 +156,9 @@ histogram& metrics_registry::add_histogram(std::string name, std::string help, b
     return ref;
 }
 
-histogram_family& metrics_registry::add_histogram_family(std::string name, std::string help, std::string label,
-                                                         buckets bounds, std::size_t max_labels) {
+histogram_family& metrics_registry::add_histogram_family(std::string name, std::string help,
+                                                         std::string label, buckets bounds,
+                                                         std::size_t max_labels) {
     histogram check(bounds);  // the same errors as add_histogram, at registration
     auto e = std::make_unique<entry>();
     e->name = std::move(name);
@@ -190,7 +191,8 @@ void metrics_registry::add_gauge_family(std::string name, std::string help, std:
 }
 
 namespace {
-prometheus::ClientMetric histogram_sample(const histogram& h, const std::string& label, const std::string& value) {
+prometheus::ClientMetric histogram_sample(const histogram& h, const std::string& label,
+                                          const std::string& value) {
     prometheus::ClientMetric m;
     if (!label.empty()) m.label.push_back({label, value});
     auto t = h.collect();

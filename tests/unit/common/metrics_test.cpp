@@ -105,7 +105,8 @@ TEST_CASE("metrics: a counter outside any registry, and every sample line well f
     CHECK(text.find("sb_rooms{kind=\"c\"} 0.25\n") != std::string::npos);
     CHECK(text.find("sb_depth_bucket{le=\"4\"} 1\n") != std::string::npos);
     // name{labels} value — the whole format a scraper needs, one sample a line.
-    std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eEInfa]+$)");
+    std::regex sample(
+        R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eEInfa]+$)");
     std::istringstream in(text);
     std::string line;
     int samples = 0;

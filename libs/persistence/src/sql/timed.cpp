@@ -12,7 +12,8 @@ namespace {
 
 // The statement's kind, from its first word: the label of its sample.
 enum op : std::size_t { select_op, insert_op, update_op, delete_op, other_op, script_op, op_count };
-constexpr std::array<const char*, op_count> op_names{"select", "insert", "update", "delete", "other", "script"};
+constexpr std::array<const char*, op_count> op_names{"select", "insert", "update",
+                                                     "delete", "other",  "script"};
 
 op kind_of(std::string_view sql) noexcept {
     std::size_t i = 0;
@@ -69,11 +70,12 @@ private:
 }  // namespace
 
 std::shared_ptr<database> with_metrics(std::shared_ptr<database> db, common::metrics_registry& m) {
-    auto& f = m.add_histogram_family("switchboard_db_call_seconds",
-                                     "Database calls (PostgreSQL or SQLite) from the call to its result, whatever "
-                                     "the outcome, by statement kind (select, insert, update, delete, other, "
-                                     "script: migrations)",
-                                     "op", common::latency_buckets());
+    auto& f =
+        m.add_histogram_family("switchboard_db_call_seconds",
+                               "Database calls (PostgreSQL or SQLite) from the call to its result, whatever "
+                               "the outcome, by statement kind (select, insert, update, delete, other, "
+                               "script: migrations)",
+                               "op", common::latency_buckets());
     return std::make_shared<timed_database>(std::move(db), f);
 }
 

@@ -25,8 +25,8 @@ std::vector<out_item> to_items(const rooms::encoded_packet& pkt) {
     return items;
 }
 
-std::size_t deliver(namespace_impl& ns, const rooms::encoded_packet& pkt, const rooms::broadcast_options& opts,
-                    std::chrono::steady_clock::time_point published) {
+std::size_t deliver(namespace_impl& ns, const rooms::encoded_packet& pkt,
+                    const rooms::broadcast_options& opts, std::chrono::steady_clock::time_point published) {
     auto targets = ns.targets(opts);
     std::size_t n = targets.size();
     if (targets.empty()) return 0;
