@@ -55,10 +55,13 @@ histogram::histogram(buckets bounds) : bounds_(std::move(bounds)), shards_(new s
 
 namespace {
 // Each thread adds to one shard, picked round robin the first time it observes anything.
+// (Constant-initialized, so reading it needs no TLS init guard.)
+std::atomic<std::size_t> next_shard{0};
+constinit thread_local std::size_t my_shard_plus_one = 0;
 std::size_t my_shard(std::size_t n) noexcept {
-    static std::atomic<std::size_t> next{0};
-    thread_local std::size_t mine = next.fetch_add(1, std::memory_order_relaxed);
-    return mine % n;
+    if (my_shard_plus_one == 0)
+        my_shard_plus_one = next_shard.fetch_add(1, std::memory_order_relaxed) % n + 1;
+    return my_shard_plus_one - 1;
 }
 }  // namespace
 
