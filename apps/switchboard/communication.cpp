@@ -64,7 +64,7 @@ struct communication::impl : std::enable_shared_from_this<impl> {
         : srv(srv),
           cfg(std::move(s)),
           work(asio::make_work_guard(ctx)),
-          store(open_store(ctx.get_executor(), cfg)),
+          store(db::with_metrics(open_store(ctx.get_executor(), cfg), srv.metrics())),
           delivery(srv),
           tasks(ctx),
           chat_repo(store, cfg.schema),

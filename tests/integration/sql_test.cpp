@@ -1,5 +1,6 @@
 // The SQL layer against both backends: errors carried per call, PostgreSQL's connection fates
 // (unreachable, terminated) and its per-connection statement table.
+#include <switchboard/common/metrics.hpp>
 #include <switchboard/persistence/database.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -162,4 +163,45 @@ TEST_CASE("persistence: statement names come from the connection's table, a reco
         CHECK(fresh.count(one) == 0);
         CHECK(fresh[two] == "s1");
     });
+}
+
+TEST_CASE("persistence: with_metrics times each call into switchboard_db_call_seconds by statement kind") {
+    for (const auto& b : backends()) {
+        SECTION(b.name) {
+            switchboard::common::metrics_registry m;
+            bool created = false, dropped = false, selected = false, refused = false;
+            int inserted = 0;
+            run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+                auto db = with_metrics(b.open(ex), m);
+                auto t = "sbm_" + unique_suffix();
+                auto made = co_await db->script("CREATE TABLE " + t + " (v integer)");
+                created = !made;
+                for (std::int64_t i = 0; i < 3; ++i) {
+                    std::vector<param> p{i};
+                    auto r = co_await db->query("  insert INTO " + t + " (v) VALUES ($1)", std::move(p));
+                    inserted += r.has_value();
+                }
+                auto c = co_await db->query("SELECT count(*) FROM " + t, std::vector<param>{});
+                selected = c.has_value();
+                auto bad = co_await db->query("SELECT nothing FROM nowhere_at_all", std::vector<param>{});
+                refused = bad.has_error();  // failures are timed too
+                auto d = co_await db->query("DROP TABLE " + t, std::vector<param>{});
+                dropped = d.has_value();
+            });
+            CHECK(created);
+            CHECK(inserted == 3);
+            CHECK(selected);
+            CHECK(refused);
+            CHECK(dropped);
+            auto text = m.render();
+            CHECK(text.find("# TYPE switchboard_db_call_seconds histogram\n") != std::string::npos);
+            CHECK(text.find("switchboard_db_call_seconds_count{op=\"script\"} 1\n") != std::string::npos);
+            CHECK(text.find("switchboard_db_call_seconds_count{op=\"insert\"} 3\n") != std::string::npos);
+            CHECK(text.find("switchboard_db_call_seconds_count{op=\"select\"} 2\n") != std::string::npos);
+            CHECK(text.find("switchboard_db_call_seconds_count{op=\"other\"} 1\n") != std::string::npos);
+            CHECK(text.find("switchboard_db_call_seconds_count{op=\"update\"} 0\n") != std::string::npos);
+            CHECK(text.find("switchboard_db_call_seconds_bucket{op=\"insert\",le=\"+Inf\"} 3\n") !=
+                  std::string::npos);
+        }
+    }
 }

@@ -190,6 +190,18 @@ void server::add_engine_metrics() {
         &m.add_counter("switchboard_broadcasts_total", "Broadcasts (server API and push API)");
     impl_->bytes_in = &m.add_counter("switchboard_bytes_in_total", "Bytes received in Engine.IO messages");
     impl_->bytes_out = &m.add_counter("switchboard_bytes_out_total", "Bytes sent in Engine.IO messages");
+    impl_->ack_latency = &m.add_histogram(
+        "switchboard_ack_latency_seconds",
+        "Server-side handling time of client events with an ack: event packet decoded to ack packet queued",
+        common::latency_buckets());
+    impl_->delivery_latency = &m.add_histogram(
+        "switchboard_delivery_latency_seconds",
+        "Broadcast started on this node (server API, push API, cluster message) to packet queued in a "
+        "recipient session's outbound queue, one sample per recipient",
+        common::latency_buckets());
+    impl_->queue_depth = &m.add_histogram("switchboard_outbound_queue_depth",
+                                          "Packets in a session's outbound queue, sampled after each enqueue",
+                                          common::depth_buckets());
     impl_->ws = {impl_->bytes_in, impl_->bytes_out, &impl_->dropped->at("payload_too_large")};
     m.add_gauge("switchboard_engine_sessions", "Open Engine.IO sessions", [w = std::weak_ptr<impl>(impl_)] {
         auto i = w.lock();

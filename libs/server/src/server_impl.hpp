@@ -66,6 +66,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     counter* broadcasts = nullptr;
     counter* bytes_in = nullptr;
     counter* bytes_out = nullptr;
+    histogram* ack_latency = nullptr;       // event with an ack id received → its ack queued
+    histogram* delivery_latency = nullptr;  // broadcast started here → queued for a recipient
+    histogram* queue_depth = nullptr;       // a session's outbound queue, sampled at each enqueue
     std::atomic<std::int64_t> queued_packets{0};
     detail::queue_policy queues;  // every session's queue bounds, and queued_packets
     detail::ws_stats ws;          // what every WebSocket connection counts

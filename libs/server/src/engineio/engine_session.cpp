@@ -185,6 +185,7 @@ bool engine_session::send_group(const std::vector<out_item>& items, bool is_vola
     auto a = admit(items.size(), bytes, is_volatile);
     if (a != admission::ok) return a == admission::dropped;
     queue_.append(items, bytes);
+    srv_.queue_depth->observe(static_cast<double>(queue_.size()));
     schedule_flush();
     note_polling_output();
     return true;
@@ -198,21 +199,22 @@ std::mutex& inbox_mutex(const void* session) {
 }
 }  // namespace
 
-void engine_session::deliver(std::shared_ptr<socket_impl> target,
-                             std::shared_ptr<const std::vector<out_item>> items, bool is_volatile) {
+bool engine_session::deliver(std::shared_ptr<socket_impl> target,
+                             std::shared_ptr<const std::vector<out_item>> items, bool is_volatile,
+                             std::chrono::steady_clock::time_point published) {
     if (ex_.running_in_this_thread()) {
         // What other threads delivered before comes first.
         if (inbox_posted_.load(std::memory_order_acquire)) drain_inbox();
-        if (target->connected()) send_group(*items, is_volatile);
-        return;
+        return target->connected() && send_group(*items, is_volatile);
     }
     bool post = false;
     {
         std::lock_guard lock(inbox_mutex(this));
-        inbox_.push_back({std::move(target), std::move(items), is_volatile});
+        inbox_.push_back({std::move(target), std::move(items), is_volatile, published});
         post = !inbox_posted_.exchange(true, std::memory_order_acq_rel);
     }
     if (post) asio::post(ex_, [self = shared_from_this()] { self->drain_inbox(); });
+    return false;
 }
 
 void engine_session::drain_inbox() {
@@ -222,8 +224,11 @@ void engine_session::drain_inbox() {
         batch.swap(inbox_);
         inbox_posted_.store(false, std::memory_order_release);
     }
+    if (batch.empty()) return;
+    auto now = std::chrono::steady_clock::now();
     for (auto& d : batch)
-        if (d.target->connected()) send_group(*d.items, d.is_volatile);
+        if (d.target->connected() && send_group(*d.items, d.is_volatile))
+            srv_.delivery_latency->observe(std::chrono::duration<double>(now - d.published).count());
 }
 
 void engine_session::schedule_flush() {

@@ -41,9 +41,10 @@ public:
     bool send_group(const std::vector<out_item>& items, bool is_volatile = false);
     // A broadcast's packets for `target` (a socket of this session), from any thread: queued at
     // once when called on the session's thread, else through the inbox. Deliveries reach the
-    // session in the order they were made, whichever threads made them.
-    void deliver(std::shared_ptr<socket_impl> target, std::shared_ptr<const std::vector<out_item>> items,
-                 bool is_volatile);
+    // session in the order they were made, whichever threads made them. true: queued inline (the
+    // caller samples its delivery latency); false: through the inbox, sampled when drained.
+    bool deliver(std::shared_ptr<socket_impl> target, std::shared_ptr<const std::vector<out_item>> items,
+                 bool is_volatile, std::chrono::steady_clock::time_point published);
     void close(protocol::errc reason);
     void mark_attached() {
         fsm_.mark_attached();
@@ -130,6 +131,7 @@ private:
         std::shared_ptr<socket_impl> target;
         std::shared_ptr<const std::vector<out_item>> items;
         bool is_volatile = false;
+        std::chrono::steady_clock::time_point published;
     };
     std::vector<delivery> inbox_;            // from other threads; guarded by inbox_mutex(this)
     std::atomic<bool> inbox_posted_{false};  // a drain is posted (written under the inbox lock)

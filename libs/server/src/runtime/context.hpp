@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@ namespace switchboard::server {
 // The metrics types by their short names inside the server.
 using common::counter;
 using common::counter_family;
+using common::histogram;
 using common::metrics_registry;
 }  // namespace switchboard::server
 
@@ -79,6 +81,10 @@ using error_code = boost::system::error_code;
 
 inline protocol::millis now_ms() noexcept {
     return common::steady_ms();
+}
+// Seconds from `t` to now, for the latency histograms.
+inline double seconds_since(std::chrono::steady_clock::time_point t) noexcept {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 using common::random_id;  // 20 chars of base64url from the OS's random source
 using common::wall_ms;

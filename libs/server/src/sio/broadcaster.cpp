@@ -26,16 +26,19 @@ std::vector<out_item> to_items(const rooms::encoded_packet& pkt) {
 }
 
 std::size_t deliver(namespace_impl& ns, const rooms::encoded_packet& pkt,
-                    const rooms::broadcast_options& opts) {
+                    const rooms::broadcast_options& opts, std::chrono::steady_clock::time_point published) {
     auto targets = ns.targets(opts);
     std::size_t n = targets.size();
     if (targets.empty()) return 0;
     ns.srv.deliveries->inc(n);
     auto items = std::make_shared<const std::vector<out_item>>(to_items(pkt));
+    std::uint64_t queued_here = 0;  // sessions of this thread: queued inline
     for (auto& t : targets) {
         auto& session = t->session();
-        session.deliver(std::move(t), items, opts.is_volatile);
+        if (session.deliver(std::move(t), items, opts.is_volatile, published)) ++queued_here;
     }
+    // One sample per recipient, all at the end of the loop: a histogram update per broadcast.
+    if (queued_here) ns.srv.delivery_latency->observe(seconds_since(published), queued_here);
     return n;
 }
 

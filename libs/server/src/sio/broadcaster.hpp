@@ -19,8 +19,9 @@ inline rooms::encoded_packet encode_event(std::string_view nsp, std::optional<st
 }
 std::vector<out_item> to_items(const rooms::encoded_packet& pkt);
 
-// Queues `pkt` for every socket of `ns` that `opts` targets; returns how many.
+// Queues `pkt` for every socket of `ns` that `opts` targets; returns how many. `published`: when
+// this node started the broadcast (switchboard_delivery_latency_seconds counts from it).
 std::size_t deliver(namespace_impl& ns, const rooms::encoded_packet& pkt,
-                    const rooms::broadcast_options& opts);
+                    const rooms::broadcast_options& opts, std::chrono::steady_clock::time_point published);
 
 }  // namespace switchboard::server::detail

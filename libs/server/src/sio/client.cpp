@@ -102,13 +102,16 @@ void sio_client::handle_event(const std::shared_ptr<socket_impl>& s, protocol::s
     payload args{std::move(arr), std::move(p.attachments)};
     ack_reply reply;
     if (p.id) {
-        reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false](payload r) mutable {
+        reply = [w = std::weak_ptr<socket_impl>(s), id = *p.id, done = false,
+                 received = std::chrono::steady_clock::now()](payload r) mutable {
             if (done) return;
             done = true;
             auto s = w.lock();
             if (!s) return;
-            asio::dispatch(s->session().executor(), [s, id, r = std::move(r)] {
-                if (s->connected()) s->send_packet(protocol::sio_type::ack, id, r);
+            asio::dispatch(s->session().executor(), [s, id, r = std::move(r), received] {
+                if (!s->connected()) return;
+                s->send_packet(protocol::sio_type::ack, id, r);
+                s->session().srv().ack_latency->observe(seconds_since(received));
             });
         };
     }

@@ -85,10 +85,11 @@ std::vector<std::shared_ptr<socket_impl>> namespace_impl::targets(
 
 std::size_t namespace_impl::broadcast(const rooms::broadcast_packet& p, const rooms::broadcast_options& opts,
                                       std::string_view offset) {
+    auto published = std::chrono::steady_clock::now();
     auto pkt = encode_event(nsp(), std::nullopt, p.event, p.args, p.binary, offset);
     // Kept for replay before anyone can see it, so a client's last offset is always in the log.
     if (!offset.empty() && recovery) recovery->record(offset, opts, pkt, wall_ms());
-    return deliver(*this, pkt, opts);
+    return deliver(*this, pkt, opts, published);
 }
 
 void namespace_impl::broadcast_with_ack(const rooms::broadcast_packet& p,

@@ -19,6 +19,10 @@
 #include <variant>
 #include <vector>
 
+namespace switchboard::common {
+class metrics_registry;
+}
+
 namespace switchboard::persistence {
 
 enum class errc {
@@ -111,6 +115,9 @@ bool storable_text(std::string_view s) noexcept;
 boost::system::result<std::shared_ptr<database>> open_sqlite(
     const std::string& path, std::string* why = nullptr,
     std::chrono::milliseconds query_timeout = std::chrono::milliseconds(2000));
+
+// `db` with each call timed into switchboard_db_call_seconds{op} of `m` (registered here, once).
+std::shared_ptr<database> with_metrics(std::shared_ptr<database> db, common::metrics_registry& m);
 
 }  // namespace switchboard::persistence
 
