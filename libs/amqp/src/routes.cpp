@@ -34,12 +34,11 @@ bool parse_template(std::string_view text, room_template& out, const limits& l, 
     std::size_t i = 0;
     while (i < text.size()) {
         auto open = text.find('{', i);
+        if (text.find('}', i) < open) return fail(error, "room '" + out.text + "': '}' without '{'");
         if (open == std::string_view::npos) {
             out.parts.push_back({std::string(text.substr(i)), {}});
             break;
         }
-        auto close_before = text.find('}', i);
-        if (close_before < open) return fail(error, "room '" + out.text + "': '}' without '{'");
         if (open > i) out.parts.push_back({std::string(text.substr(i, open - i)), {}});
         auto close = text.find('}', open);
         if (close == std::string_view::npos) return fail(error, "room '" + out.text + "': '{' without '}'");
