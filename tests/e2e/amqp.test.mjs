@@ -142,7 +142,6 @@ describe("RabbitMQ consumer (hometrip routes)", { skip: !hasRabbit && "rabbitmq-
   });
 
   test("broker restarted mid-traffic: every confirmed persistent message delivered at least once", async () => {
-    const N = 400;
     const seen = new Map(); // seq → deliveries to bob
     bob.on("new_message", (m) => {
       if (m.run === "restart") seen.set(m.seq, (seen.get(m.seq) || 0) + 1);
@@ -150,26 +149,30 @@ describe("RabbitMQ consumer (hometrip routes)", { skip: !hasRabbit && "rabbitmq-
     const confirmed = new Set();
     let republished = 0;
     let outage = null;
+    let outageDone = false;
+    let afterOutage = 0;
     const healthDuring = [];
     const p0 = pub;
     let p = pub;
-    for (let seq = 0; seq < N; seq++) {
+    // A message every 5 ms: 150 before the stop, on while the broker stops (the publisher's
+    // connection goes, what was not confirmed is published again once it is back), 150 after.
+    let seq = 0;
+    for (; !(outageDone && afterOutage >= 150); seq++) {
       if (seq === 150)
-        // Stop the broker while traffic flows: the publisher keeps going until its connection goes.
         outage = (async () => {
           await broker("stop");
           healthDuring.push(await waitHealth("down", 15000));
           await sleep(500);
           await broker("resume");
-        })();
+        })().finally(() => (outageDone = true));
       for (let attempt = 0; ; attempt++) {
         try {
           await publish(p, "message.sent", { conversationId: "conv-1", run: "restart", seq });
           confirmed.add(seq);
           break;
         } catch {
-          // Not confirmed: it may or may not have reached the queue. Reconnect and publish again
-          // (a duplicate is possible, and counted below).
+          // Not confirmed: it may or may not be in the queue. Publish again once the broker is
+          // back (a duplicate is possible, and counted below).
           if (attempt === 0) republished++;
           for (;;) {
             try {
@@ -181,12 +184,16 @@ describe("RabbitMQ consumer (hometrip routes)", { skip: !hasRabbit && "rabbitmq-
           }
         }
       }
+      if (outageDone) afterOutage++;
+      await sleep(5);
     }
+    const N = seq;
     await outage;
-    pub = p;
-    try {
-      if (p0 !== p) await p0.conn.close();
-    } catch {}
+    for (const q of [p0, p])
+      try {
+        await q.conn.close();
+      } catch {}
+    pub = await publisher();
     await waitHealth("up", 30000);
     await until(() => [...confirmed].every((s) => seen.has(s)), 30000, `all ${N} delivered (have ${seen.size})`);
     await sleep(500);
