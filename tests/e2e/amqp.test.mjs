@@ -217,3 +217,68 @@ describe("RabbitMQ consumer (hometrip routes)", { skip: !hasRabbit && "rabbitmq-
     assert.equal(await arrives(carol, "new_message", 200), false);
   });
 });
+
+// Two instances bridged by Redis share the queue (competing consumers): whichever takes a message,
+// its event reaches the room's sockets on both, once (the broadcast goes through the cluster
+// adapter, and the message is acknowledged once it is in the shared stream).
+const redisTemp = path.resolve(here, "../../scripts/redis-temp");
+const hasRedis = fs.existsSync("/usr/bin/redis-server");
+describe("RabbitMQ consumer on two instances over Redis", { skip: !(hasRabbit && hasRedis) && "rabbitmq-server or redis-server not installed" }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-amqp-cluster-"));
+  const run = async (script, cmd, sub) =>
+    (await promisify(execFile)(script, [cmd, path.join(dir, sub)], { encoding: "utf8", timeout: 120000 })).stdout.trim();
+  const amqp = require("amqplib");
+  let gws = [], alice, bob, conn;
+  before(async () => {
+    const [amqpUrl, redisUrl] = await Promise.all([run(rabbitTemp, "start", "rabbit"), run(redisTemp, "start", "redis")]);
+    const env = { JWT_SECRET: SECRET, AMQP_URL: amqpUrl.split("\n").pop(), REDIS_URL: redisUrl.split("\n").pop(), EVENT_ROUTES: routes, ROOM_RULES_FILE: openRooms("conversation") };
+    gws = [await startGateway(env), await startGateway(env)];
+    [alice] = await join(gws[0].url, token({ userId: "alice" }));
+    [bob] = await join(gws[1].url, token({ userId: "bob" }));
+    for (const s of [alice, bob]) assert.equal((await ask(s, "join_room", { roomType: "conversation", roomId: "conv-9" })).success, true);
+    for (const gw of gws)
+      for (let i = 0; ; i++) {
+        const h = await (await fetch(gw.url + "/health")).json();
+        if (h.checks?.rabbitmq === "up" && h.checks?.redis === "up") break;
+        if (i > 300) throw new Error("not up: " + JSON.stringify(h));
+        await sleep(100);
+      }
+    conn = await amqp.connect(env.AMQP_URL);
+    conn.on("error", () => {});
+  });
+  after(async () => {
+    for (const s of [alice, bob]) s?.disconnect();
+    try {
+      await conn?.close();
+    } catch {}
+    for (const gw of gws) await gw.stop();
+    for (const [s, sub] of [[rabbitTemp, "rabbit"], [redisTemp, "redis"]])
+      try {
+        await run(s, "stop", sub);
+      } catch {}
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("each message once to the room's sockets on both instances", async () => {
+    const ch = await conn.createConfirmChannel();
+    const got = { alice: collect(alice, "new_message"), bob: collect(bob, "new_message") };
+    const N = 100;
+    for (let seq = 0; seq < N; seq++)
+      ch.publish(EXCHANGE, "message.sent", Buffer.from(JSON.stringify({ conversationId: "conv-9", seq })), { persistent: true });
+    await ch.waitForConfirms();
+    const end = Date.now() + 10000;
+    while ((got.alice.length < N || got.bob.length < N) && Date.now() < end) await sleep(50);
+    await sleep(300);
+    const seqs = (list) => list.map((m) => m.seq).sort((a, b) => a - b);
+    const all = [...Array(N).keys()];
+    assert.deepEqual(seqs(got.alice), all);
+    assert.deepEqual(seqs(got.bob), all);
+    const dispatched = [];
+    for (const gw of gws) {
+      const line = (await metricsText(gw)).split("\n").find((l) => l.startsWith('switchboard_amqp_messages_total{result="dispatched"}'));
+      dispatched.push(Number(line.split(" ")[1]));
+    }
+    console.log(`amqp cluster: ${N} published, dispatched by the instances ${dispatched.join(" + ")}, alice ${got.alice.length}, bob ${got.bob.length}`);
+    assert.equal(dispatched[0] + dispatched[1], N);
+  });
+});
