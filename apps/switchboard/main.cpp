@@ -3,6 +3,7 @@
 // adapters (Socket.IO events, push API, REST) → run; then down in reverse (the domain's thread
 // first, so no answer calls back into a gateway that is gone; then the bridge).
 #include "admin_ui.hpp"
+#include "amqp_bridge.hpp"
 #include "cluster.hpp"
 #include "gateway.hpp"
 #include "reload.hpp"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
     for (auto& s : app::data_settings_table())
         table.push_back(std::move(s));
     for (auto& s : app::cluster_settings_table())
+        table.push_back(std::move(s));
+    for (auto& s : app::amqp_settings_table())
         table.push_back(std::move(s));
     common::config cfg(std::move(table));
     if (auto err = app::load_settings(cfg, argc, argv)) {
@@ -80,6 +83,11 @@ int main(int argc, char** argv) {
     }
     app::cluster_settings ccfg;
     if (auto e = app::load_cluster_settings(cfg, ccfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
+    app::amqp_settings acfg;  // RabbitMQ: AMQP_URL or RABBITMQ_HOST, EVENT_ROUTES
+    if (auto e = app::load_amqp_settings(cfg, acfg)) {
         std::cerr << "switchboard: " << *e << "\n";
         return 2;
     }
@@ -202,6 +210,11 @@ int main(int argc, char** argv) {
                 if (c) c->stop();
             }
         } cluster_guard{cluster, systemd};
+        std::optional<app::amqp_bridge> bus;  // its thread stops first, however this scope ends
+        if (acfg.enabled)
+            bus.emplace(
+                srv, std::move(acfg), comm.push(),
+                cluster ? app::fence_fn([&c = *cluster](auto done) { c.fence(std::move(done)); }) : nullptr);
         srv.run([&systemd](std::uint16_t) { systemd->listening(); });
         if (cluster && shutdown_end) {
             // Drained clients reconnect elsewhere (socket.io-client waits 0.5–1.5 s by default):
@@ -212,6 +225,7 @@ int main(int argc, char** argv) {
                 left / 4, std::chrono::seconds(0), std::chrono::seconds(2)));
         }
         if (cluster) cluster->stop_presence();  // while comm runs: the last user:offline are told
+        if (bus) bus->stop();                   // no message is taken while the domain and the bridge go
         // Before the gateway goes: no database answer may call back into it. What clients and the
         // API asked before the drain is finished first.
         comm.stop(shutdown_end ? *shutdown_end - std::chrono::milliseconds(500)

@@ -73,6 +73,24 @@ outcome push_service::to_room(const json::object& b) const {
     return ok({{"room", room}, {"event", event}, {"recipients", n}});
 }
 
+outcome push_service::to_rooms(const json::object& b) const {
+    std::string event;
+    auto* rs = b.if_contains("rooms");
+    if (!rs || !rs->is_array() || rs->get_array().empty())
+        return fail(400, "rooms must be a non-empty array");
+    if (rs->get_array().size() > 100) return fail(400, "rooms has more than 100 entries");
+    target to;
+    for (const auto& r : rs->get_array()) {
+        if (!r.is_string() || !auth::valid_room_name(r.get_string()))
+            return fail(400,
+                        "each room must be ids joined by ':' (1-128 characters of A-Z a-z 0-9 . _ - @ + :)");
+        to.rooms.emplace_back(r.get_string());
+    }
+    if (auto e = need_event(b, event)) return *e;
+    auto n = out_.send(to, event, data_of(b));
+    return ok({{"rooms", *rs}, {"event", event}, {"recipients", n}});
+}
+
 outcome push_service::to_user(const json::object& b) const {
     std::string user, event;
     if (auto e = need_text(b, "userId", user, true)) return *e;

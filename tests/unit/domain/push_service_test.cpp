@@ -58,6 +58,21 @@ TEST_CASE("push_service: broadcasts to a room, a user and everyone") {
     CHECK(f.out.log.back().to.rooms == std::vector<std::string>{"global"});
 }
 
+TEST_CASE("push_service: to_rooms sends once to several rooms, validated whole") {
+    push_fixture f;
+    auto r = f.push.to_rooms(
+        obj(R"({"rooms":["user:1","order:7"],"event":"order:status_updated","data":{"x":1}})"));
+    CHECK(r.status == 200);
+    CHECK(r.body.at("rooms") == json::array{"user:1", "order:7"});
+    REQUIRE(f.out.log.size() == 1);
+    CHECK(f.out.log.back().to.rooms == std::vector<std::string>{"user:1", "order:7"});
+    CHECK(f.out.log.back().arg == json::object{{"x", 1}});
+    CHECK(f.push.to_rooms(obj(R"({"rooms":[],"event":"e"})")).status == 400);
+    CHECK(f.push.to_rooms(obj(R"({"rooms":["ok","a b"],"event":"e"})")).status == 400);
+    CHECK(f.push.to_rooms(obj(R"({"rooms":["ok"],"event":"disconnect"})")).status == 400);
+    CHECK(f.out.log.size() == 1);
+}
+
 TEST_CASE("push_service: validation errors send nothing") {
     push_fixture f;
     CHECK(error_of(f.push.to_room(obj(R"({"event":"e"})"))) == "room is required");

@@ -24,6 +24,9 @@ public:
     outcome to_room(const boost::json::object& b) const;
     // {userId, event, data?} → {success, userId, event, recipients}
     outcome to_user(const boost::json::object& b) const;
+    // {rooms: [..], event, data?} → {success, rooms, event, recipients}: each socket once, however
+    // many of the rooms it is in (`global` is everyone). The RabbitMQ consumer's routes use it.
+    outcome to_rooms(const boost::json::object& b) const;
     // {event, data?} to the global room → {success, event, recipients}
     outcome to_everyone(const boost::json::object& b) const;
     // {surveyId, projectId?, responseId?, response?, metadata?}: response.new to survey:{id} and
