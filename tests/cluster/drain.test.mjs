@@ -6,10 +6,10 @@
 // partner is told that a user who moved went offline.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import { startGateway, token, SECRET, pgEnv } from "../e2e/gateway-helpers.mjs";
-import { connect, connected, sleep } from "../e2e/helpers.mjs";
+import { startGateway, SECRET, pgEnv } from "../e2e/gateway-helpers.mjs";
+import { connected, sleep } from "../e2e/helpers.mjs";
 import { startRedis, startNginx, until } from "./cluster-helpers.mjs";
+import { nginxClient, sendAll, history, connectionsOf } from "./chat-helpers.mjs";
 
 const pg = pgEnv();
 const skip = !pg && "needs PostgreSQL (SB_TEST_DATABASE_URL)";
@@ -41,61 +41,7 @@ after(async () => {
   redis?.stop();
 });
 
-function client(userId, n) {
-  const localAddress = `127.0.${n}.1`;
-  const s = connect(nginx.url, {
-    auth: { token: token({ userId }) },
-    transports: ["websocket"],
-    localAddress,
-    agent: new http.Agent({ localAddress }),
-    reconnection: true,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 500,
-  });
-  sockets.push(s);
-  return s;
-}
-
-// Sends `count` messages, each retried with the same clientMessageId until acknowledged.
-async function sendAll(s, to, prefix, count, gapMs) {
-  const acked = [];
-  for (let k = 0; k < count; k++) {
-    const clientMessageId = `${prefix}-${k}`;
-    for (;;) {
-      if (!s.connected) {
-        await sleep(50);
-        continue;
-      }
-      try {
-        const r = await s.timeout(3000).emitWithAck("chat:send", { receiverId: to, message: `m ${k}`, clientMessageId });
-        if (r.success) {
-          acked.push(clientMessageId);
-          break;
-        }
-      } catch {}
-      await sleep(100);
-    }
-    await sleep(gapMs);
-  }
-  return acked;
-}
-
-async function history(s, other) {
-  const out = [];
-  let before;
-  for (;;) {
-    const r = await s.timeout(5000).emitWithAck("chat:getMessages", { userId: other, limit: 100, before });
-    assert.equal(r.success, true, JSON.stringify(r));
-    out.push(...r.messages.map((m) => m.clientMessageId));
-    if (!r.hasMore || r.messages.length === 0) break;
-    before = r.messages[r.messages.length - 1].id;
-  }
-  return out.reverse();
-}
-
-async function connectionsOf(g) {
-  return (await (await fetch(g.url + "/health")).json()).connections;
-}
+const client = (userId, n) => nginxClient(nginx.url, sockets, userId, n);
 
 test("SIGTERM mid-chat: clients told to go in batches reconnect to the other instance, nothing acknowledged is lost", { skip }, async () => {
   const pairs = [];
