@@ -156,7 +156,8 @@ void gateway::install_session_events() {
 }
 
 // chat:getOnlineStatus {userIds} → {success, statuses: {id: bool}} (over every instance in a
-// cluster). The socket then watches those users: their user:online / user:offline reach it.
+// cluster). The socket then watches those users (but its own): their user:online / user:offline
+// reach it.
 void gateway::online_status(const socket_ptr& s, const payload& p, const ack_reply& ack) {
     auto ids = rules::online_status_ids(first_arg(p));
     if (!ids) {
@@ -170,6 +171,7 @@ void gateway::online_status(const socket_ptr& s, const payload& p, const ack_rep
         auto watched = static_cast<std::size_t>(std::count_if(rooms.begin(), rooms.end(), watch_room));
         for (const auto& id : *ids) {
             if (watched >= max_watched_users) break;
+            if (id == st->who.user_id) continue;  // a user is not told of its own transitions
             auto room = domain::presence_room(id);
             if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) continue;
             s->join(room);

@@ -15,7 +15,7 @@ const sockets = [];
 before(async () => {
   redis = startRedis();
   for (let i = 0; i < 2; i++)
-    gws.push(await startGateway({ REDIS_URL: redis.url, JWT_SECRET: SECRET, ADMIN_UI: "true", CLUSTER_REQUEST_TIMEOUT: "1000" }));
+    gws.push(await startGateway({ REDIS_URL: redis.url, JWT_SECRET: SECRET, ADMIN_UI: "true", CLUSTER_REQUEST_TIMEOUT: "5000" }));
   for (const g of gws) await until(async () => (await fetch(g.url + "/ready")).status === 200, 15000, "instance ready");
 });
 
@@ -60,14 +60,16 @@ test("a dashboard on one instance sees and acts on the other instance's sockets"
   await until(async () => servers.size >= 2, 10000, "stats of both instances");
 
   // A client of instance b: its socket_connected and room_joined reach the dashboard on a.
+  // Both waits start before the client connects: the two events can arrive in one read.
   const seen = waitUntil(admin, "socket_connected", (sock) => sock.nsp === "/");
+  const autoJoined = waitUntil(admin, "room_joined", (nsp, room) => room === "user:remote-ana");
   const client = connect(b.url, { auth: { token: token({ userId: "remote-ana" }) }, transports: ["websocket"] });
   sockets.push(client);
   await connected(client);
   const id = client.id;
   const [sock] = await seen;
   assert.equal(sock.id, id);
-  await waitUntil(admin, "room_joined", (nsp, room, sid) => sid === id && room === "user:remote-ana");
+  assert.equal((await autoJoined)[2], id);
 
   // A second dashboard on a lists it (fetchSockets over the cluster), with its rooms.
   const [, list] = await dashboard(a);

@@ -16,8 +16,10 @@ test("chat:getOnlineStatus answers and watches; one user:online and one user:off
     success: true,
     statuses: { "w-bob": false, "w-1": true },
   });
+  // Waited for from before the join: the watcher may hear of bob before bob hears "connected".
+  const bobOnline = waitFor(watcher, "user:online");
   const [bob1] = await join(gw.url, token({ userId: "w-bob" }));
-  await waitFor(watcher, "user:online");
+  await bobOnline;
   const [bob2] = await join(gw.url, token({ userId: "w-bob" }));
   const status = await api(gw, "GET", "/user-status/w-bob", undefined, service(gw));
   assert.deepEqual(status.json.data, { userId: "w-bob", isConnected: true, devices: 2 });
@@ -52,8 +54,9 @@ test("a conversation partner is told without asking", async () => {
   assert.equal(sent.success, true);
   const online = collect(alice, "user:online");
   const offline = collect(alice, "user:offline");
+  const carolOnline = waitFor(alice, "user:online");
   const [carol] = await join(gw.url, token({ userId: "w-carol" }));
-  await waitFor(alice, "user:online");
+  await carolOnline;
   carol.disconnect();
   await waitFor(alice, "user:offline");
   assert.deepEqual(online, [{ userId: "w-carol" }]);
