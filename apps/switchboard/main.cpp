@@ -6,6 +6,7 @@
 #include "amqp_bridge.hpp"
 #include "cluster.hpp"
 #include "gateway.hpp"
+#include "kafka_bridge.hpp"
 #include "reload.hpp"
 #include "systemd.hpp"
 
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
     for (auto& s : app::cluster_settings_table())
         table.push_back(std::move(s));
     for (auto& s : app::amqp_settings_table())
+        table.push_back(std::move(s));
+    for (auto& s : app::kafka_settings_table())
         table.push_back(std::move(s));
     common::config cfg(std::move(table));
     if (auto err = app::load_settings(cfg, argc, argv)) {
@@ -88,6 +91,11 @@ int main(int argc, char** argv) {
     }
     app::amqp_settings acfg;  // RabbitMQ: AMQP_URL or RABBITMQ_HOST, EVENT_ROUTES
     if (auto e = app::load_amqp_settings(cfg, acfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
+    app::kafka_settings kcfg;  // Kafka: KAFKA_BROKERS and the seed's topics
+    if (auto e = app::load_kafka_settings(cfg, kcfg)) {
         std::cerr << "switchboard: " << *e << "\n";
         return 2;
     }
@@ -215,6 +223,11 @@ int main(int argc, char** argv) {
             bus.emplace(
                 srv, std::move(acfg), comm.push(),
                 cluster ? app::fence_fn([&c = *cluster](auto done) { c.fence(std::move(done)); }) : nullptr);
+        std::optional<app::kafka_bridge> kafka;  // likewise
+        if (kcfg.enabled)
+            kafka.emplace(
+                srv, std::move(kcfg), comm.push(),
+                cluster ? app::fence_fn([&c = *cluster](auto done) { c.fence(std::move(done)); }) : nullptr);
         srv.run([&systemd](std::uint16_t) { systemd->listening(); });
         if (cluster && shutdown_end) {
             // Drained clients reconnect elsewhere (socket.io-client waits 0.5–1.5 s by default):
@@ -226,6 +239,7 @@ int main(int argc, char** argv) {
         }
         if (cluster) cluster->stop_presence();  // while comm runs: the last user:offline are told
         if (bus) bus->stop();                   // no message is taken while the domain and the bridge go
+        if (kafka) kafka->stop();
         // Before the gateway goes: no database answer may call back into it. What clients and the
         // API asked before the drain is finished first.
         comm.stop(shutdown_end ? *shutdown_end - std::chrono::milliseconds(500)
