@@ -1,0 +1,199 @@
+// The Kafka consumer end to end: librdkafka's mock cluster (build/bin/sb-kafka-mock) stands in for
+// the survey platform's Kafka; messages produced to the seed's four topics reach real
+// socket.io-client sockets as the seed documents (event, rooms, payload); poison goes to the
+// dead-letter topic with its headers while later messages still flow; the broker down and up
+// mid-traffic loses nothing, and /health shows the outage.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import readline from "node:readline";
+import { BIN_DIR, sleep } from "./helpers.mjs";
+import { startGateway, SECRET, token, join, ask, collect, metricsText, openRooms } from "./gateway-helpers.mjs";
+
+// sb-kafka-mock: the first stdout line is the bootstrap servers, then one answer line per command.
+async function startMock() {
+  const proc = spawn(path.join(BIN_DIR, "sb-kafka-mock"), [], { stdio: ["pipe", "pipe", "inherit"] });
+  process.on("exit", () => proc.kill("SIGKILL"));
+  const lines = [];
+  const waiters = [];
+  readline.createInterface({ input: proc.stdout }).on("line", (l) => {
+    lines.push(l);
+    for (const w of [...waiters]) if (w.pred(l)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(l);
+  });
+  const waitLine = (pred, ms = 30000) => {
+    const found = lines.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve };
+      waiters.push(w);
+      setTimeout(() => reject(new Error("sb-kafka-mock: no such line within " + ms + " ms")), ms).unref();
+    });
+  };
+  const brokers = await waitLine(() => true, 10000);
+  let sent = 0;
+  return {
+    brokers,
+    // Resolves with the send's number; `delivered(n)` once the cluster has it.
+    send(topic, value) {
+      proc.stdin.write(`send ${topic} ${typeof value === "string" ? value : JSON.stringify(value)}\n`);
+      return ++sent;
+    },
+    delivered: (n, ms) => waitLine((l) => l.startsWith(`delivered ${n} `), ms),
+    async command(cmd) {
+      const from = lines.length;
+      proc.stdin.write(cmd + "\n");
+      return waitLine((l) => lines.indexOf(l) >= from && (l.startsWith("ok ") || l.startsWith("error ")));
+    },
+    async read(topic) {
+      const from = lines.length;
+      proc.stdin.write(`read ${topic}\n`);
+      await waitLine((l) => l.startsWith(`end ${topic} `) && lines.lastIndexOf(l) >= from);
+      const end = lines.findIndex((l, i) => i >= from && l.startsWith(`end ${topic} `));
+      return lines.slice(from, end).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    },
+    stop() {
+      proc.stdin.end("quit\n");
+      return new Promise((r) => proc.on("exit", r));
+    },
+  };
+}
+
+describe("Kafka consumer (seed 002 topics, librdkafka mock cluster)", () => {
+  let mock, gw, alice, bob;
+  async function health() {
+    const res = await fetch(gw.url + "/health");
+    return { status: res.status, body: await res.json() };
+  }
+  async function waitHealth(want, ms = 30000) {
+    const end = Date.now() + ms;
+    for (;;) {
+      const h = await health();
+      if (h.body.checks?.kafka === want) return h;
+      if (Date.now() > end) throw new Error(`/health never showed kafka ${want}: ${JSON.stringify(h.body)}\n${gw.log.slice(-10).join("\n")}`);
+      await sleep(100);
+    }
+  }
+  async function metric(name) {
+    const line = (await metricsText(gw)).split("\n").find((l) => l.startsWith(name + " "));
+    return line ? Number(line.split(" ")[1]) : undefined;
+  }
+  async function until(cond, ms, what) {
+    const end = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > end) throw new Error("timed out: " + what);
+      await sleep(50);
+    }
+  }
+
+  before(async () => {
+    mock = await startMock();
+    gw = await startGateway({
+      JWT_SECRET: SECRET,
+      KAFKA_BROKERS: mock.brokers,
+      KAFKA_GROUP_ID: "e2e-" + process.pid,
+      KAFKA_DEAD_LETTER_TOPIC: "websocket.dead-letters",
+      ROOM_RULES_FILE: openRooms("survey", "project"),
+      RATE_LIMIT_MAX_MESSAGES: "100000",
+    });
+    [alice] = await join(gw.url, token({ userId: "alice" }));
+    [bob] = await join(gw.url, token({ userId: "bob" }));
+    assert.equal((await ask(alice, "join_room", "survey:s1")).success, true);
+    assert.equal((await ask(bob, "join_room", "project:p1")).success, true);
+    await waitHealth("up");
+  });
+  after(async () => {
+    for (const s of [alice, bob]) s?.disconnect();
+    await gw?.stop();
+    await mock?.stop();
+  });
+
+  test("each topic's documented message becomes its documented event in its rooms", async () => {
+    const got = {};
+    for (const [who, s] of [["alice", alice], ["bob", bob]])
+      for (const ev of ["response.new", "analytics.update", "surveyor.location", "notification"]) got[`${who} ${ev}`] = collect(s, ev);
+    const sends = [
+      mock.send("survey.responses", { surveyId: "s1", responseId: "r1", response: { q1: "a1" }, metadata: { projectId: "p1" } }),
+      mock.send("survey.analytics", { surveyId: "s1", projectId: "p2", analytics: { total: 3 }, type: "realtime" }),
+      mock.send("surveyor.locations", { surveyorId: "v1", projectId: "p1", location: { coordinates: { latitude: 25.2, longitude: 55.27 }, accuracy: 10 } }),
+      mock.send("system.notifications", { userId: "bob", type: "info", title: "For bob", message: "approved", priority: "high" }),
+      mock.send("system.notifications", { type: "warning", title: "To all", message: "maintenance" }),
+    ];
+    for (const n of sends) await mock.delivered(n);
+    await until(() => got["alice response.new"].length && got["bob response.new"].length && got["alice analytics.update"].length && got["bob surveyor.location"].length && got["bob notification"].length === 2 && got["alice notification"].length, 10000, "the events");
+    await sleep(300); // nothing more arrives
+    const r = got["alice response.new"][0];
+    assert.deepEqual({ ...r, timestamp: undefined }, { type: "response.new", surveyId: "s1", responseId: "r1", response: { q1: "a1" }, metadata: { projectId: "p1" }, timestamp: undefined });
+    assert.match(r.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(got["bob response.new"], [r]);
+    const a = got["alice analytics.update"];
+    assert.equal(a.length, 1);
+    assert.deepEqual({ ...a[0], timestamp: undefined }, { type: "analytics.update", surveyId: "s1", projectId: "p2", analytics: { total: 3 }, updateType: "realtime", timestamp: undefined });
+    assert.deepEqual(got["bob analytics.update"], []);
+    const l = got["bob surveyor.location"];
+    assert.equal(l.length, 1);
+    assert.equal(l[0].type, "surveyor.location");
+    assert.equal(l[0].surveyorId, "v1");
+    assert.deepEqual(l[0].location, { coordinates: { latitude: 25.2, longitude: 55.27 }, accuracy: 10 });
+    assert.deepEqual(got["alice surveyor.location"], []);
+    const [forBob, toAll] = [got["bob notification"].find((n) => n.title === "For bob"), got["bob notification"].find((n) => n.title === "To all")];
+    assert.deepEqual({ ...forBob, timestamp: undefined }, { type: "notification", userId: "bob", notificationType: "info", title: "For bob", message: "approved", priority: "high", timestamp: undefined });
+    assert.equal(toAll.notificationType, "warning");
+    assert.equal(toAll.priority, "normal");
+    assert.deepEqual(got["alice notification"].map((n) => n.title), ["To all"]);
+    assert.equal(await metric('switchboard_kafka_messages_total{result="dispatched"}'), 5);
+    assert.equal(await metric("switchboard_kafka_up"), 1);
+  });
+
+  test("poison goes to the dead-letter topic with its headers; later messages still flow", async () => {
+    const got = collect(alice, "response.new");
+    await mock.delivered(mock.send("survey.responses", "{not json"));
+    await mock.delivered(mock.send("survey.responses", { responseId: "no survey" }));
+    await mock.delivered(mock.send("survey.responses", { surveyId: "s1", responseId: "after the poison" }));
+    await until(() => got.length === 1, 10000, "the good message after the poison");
+    assert.equal(got[0].responseId, "after the poison");
+    let dead = [];
+    await until(async () => (dead = await mock.read("websocket.dead-letters")).length === 2, 10000, "two dead letters");
+    dead.sort((x, y) => Number(x.headers["dlt-original-offset"]) - Number(y.headers["dlt-original-offset"]));
+    assert.equal(dead[0].value, "{not json");
+    assert.equal(dead[0].headers["dlt-original-topic"], "survey.responses");
+    assert.equal(dead[0].headers["dlt-reason"], "message is not JSON (or nested too deeply)");
+    assert.ok(/^\d+$/.test(dead[0].headers["dlt-original-partition"]));
+    assert.equal(dead[1].headers["dlt-reason"], "a required field is missing (surveyId)");
+    assert.equal(await metric('switchboard_kafka_messages_total{result="dead_lettered"}'), 2);
+    assert.ok(gw.log.some((l) => l.includes("poison message dead-lettered")));
+  });
+
+  test("broker down and up mid-traffic: every message delivered at least once", async () => {
+    const seen = new Map();
+    alice.on("response.new", (m) => {
+      if (m.response?.run === "restart") seen.set(m.response.seq, (seen.get(m.response.seq) || 0) + 1);
+    });
+    const N = 300;
+    let healthDuring;
+    let last;
+    for (let seq = 0; seq < N; seq++) {
+      last = mock.send("survey.responses", { surveyId: "s1", response: { run: "restart", seq } });
+      if (seq === 100) {
+        await mock.delivered(last);
+        await until(() => seen.size >= 50, 10000, "traffic before the outage");
+        await mock.command("down");
+        healthDuring = await waitHealth("down", 20000);
+      }
+      if (seq === 200) {
+        await sleep(500);
+        await mock.command("up");
+      }
+      await sleep(2);
+    }
+    await mock.delivered(last, 60000);
+    await waitHealth("up", 30000);
+    await until(() => seen.size === N, 30000, `all ${N} delivered (have ${seen.size})`);
+    await sleep(300);
+    const deliveries = [...seen.values()].reduce((x, y) => x + y, 0);
+    console.log(`kafka restart: produced ${N}, delivered ${seen.size} distinct, ${deliveries} deliveries; /health during the outage: ${healthDuring.status} ${JSON.stringify(healthDuring.body.checks)}`);
+    assert.equal(seen.size, N, "nothing lost");
+    assert.equal(healthDuring.status, 503);
+    assert.equal(healthDuring.body.checks.kafka, "down");
+  });
+});
