@@ -2,7 +2,8 @@
 // from Node. It creates the topics, prints the bootstrap servers as its first stdout line, then
 // takes commands on stdin, one a line, and answers on stdout:
 //
-//   send <topic> <value…>   produce (the rest of the line is the value) → "delivered <n> <partition> <offset>"
+//   send <topic> <value…>   produce (the rest of the line is the value) → "delivered <n> <partition>
+//   <offset>"
 //                           or "failed <n> <error>" once the cluster answers (n counts the sends from 1)
 //   down [broker]           the broker (default: all) disconnects and refuses connections → "ok down"
 //   up [broker]             it accepts connections again → "ok up"
@@ -59,13 +60,15 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     if (m->err)
         say("failed " + std::to_string(n) + " " + rd_kafka_err2name(m->err));
     else
-        say("delivered " + std::to_string(n) + " " + std::to_string(m->partition) + " " + std::to_string(m->offset));
+        say("delivered " + std::to_string(n) + " " + std::to_string(m->partition) + " " +
+            std::to_string(m->offset));
 }
 
 // Every message of `topic` up to the high watermarks when asked.
 void read_topic(const std::string& brokers, const std::string& topic) {
-    auto* rk = client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers}, {"group.id", "sb-kafka-mock-reader"},
-                                          {"log_level", "2"}});
+    auto* rk =
+        client(RD_KAFKA_CONSUMER,
+               {{"bootstrap.servers", brokers}, {"group.id", "sb-kafka-mock-reader"}, {"log_level", "2"}});
     const rd_kafka_metadata_t* md = nullptr;
     auto* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
     int count = 0;
@@ -96,8 +99,8 @@ void read_topic(const std::string& brokers, const std::string& topic) {
                     const char* name;
                     const void* v;
                     size_t n;
-                    for (size_t i = 0; rd_kafka_header_get_all(hs, i, &name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR;
-                         ++i)
+                    for (size_t i = 0;
+                         rd_kafka_header_get_all(hs, i, &name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
                         h[name] = std::string(static_cast<const char*>(v), n);
                 }
                 o["headers"] = std::move(h);
@@ -149,9 +152,9 @@ int main(int argc, char** argv) {
     for (const auto& t : topics)
         rd_kafka_mock_topic_create(mc, t.c_str(), partitions < 1 ? 1 : partitions, 1);
     std::string bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
-    auto* producer = client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstraps}, {"linger.ms", "1"},
-                                                {"log_level", "2"}},
-                            on_delivery);
+    auto* producer =
+        client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstraps}, {"linger.ms", "1"}, {"log_level", "2"}},
+               on_delivery);
     std::atomic<bool> done{false};
     std::thread poller([&] {
         while (!done.load())
@@ -179,7 +182,8 @@ int main(int argc, char** argv) {
         } else if (cmd == "down" || cmd == "up") {
             int id = -1;
             in >> id;
-            auto e = cmd == "down" ? rd_kafka_mock_broker_set_down(mc, id) : rd_kafka_mock_broker_set_up(mc, id);
+            auto e =
+                cmd == "down" ? rd_kafka_mock_broker_set_down(mc, id) : rd_kafka_mock_broker_set_up(mc, id);
             say(e ? "error " + std::string(rd_kafka_err2name(e)) : "ok " + cmd);
         } else if (cmd == "read") {
             std::string topic;

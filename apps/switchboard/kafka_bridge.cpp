@@ -123,7 +123,8 @@ kafka_bridge::kafka_bridge(server::server& srv, kafka_settings s, const domain::
     auto topics = s.consumer.topics.all();
     auto dead = s.consumer.dead_letter_topic;
     consumer_ = std::make_unique<kafka::consumer>(
-        std::move(s.consumer), [&push, fence = std::move(fence)](const kafka::decision& d, std::string& reason) {
+        std::move(s.consumer),
+        [&push, fence = std::move(fence)](const kafka::decision& d, std::string& reason) {
             return dispatch_kafka_message(push, fence, d, reason);
         });
     consumer_->add_metrics(srv.metrics());

@@ -85,7 +85,8 @@ TEST_CASE("kafka consumer: each topic's message becomes its event, committed onl
         CHECK(by_event["surveyor.location"] == std::vector<rooms>{{"project:p1"}});
         CHECK(by_event["notification"] == std::vector<rooms>{{"user:u1"}, {"global"}});
     }
-    CHECK(eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "system.notifications", 0) == 2; }));
+    CHECK(eventually(
+        [&] { return sbtest::committed(mc.bootstraps, o.group_id, "system.notifications", 0) == 2; }));
     CHECK(eventually([&] { return c.healthy(); }));
 
     // A message held in dispatch: its offset is not committed until the dispatch returns.
@@ -96,7 +97,8 @@ TEST_CASE("kafka consumer: each topic's message becomes its event, committed onl
     CHECK(sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 1);
     hold.unlock();
     REQUIRE(eventually([&] { return rec.size() == 6; }));
-    CHECK(eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 2; }));
+    CHECK(
+        eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 2; }));
     CHECK(c.count_of("dispatched") == 6);
 }
 
@@ -132,7 +134,8 @@ TEST_CASE("kafka consumer: a failed dispatch is read again (rewound), in order, 
         CHECK(calls == std::vector<std::string>{"r1", "r2", "r2", "r2", "r3"});
     }
     CHECK(c.count_of("rewound") == 2);
-    CHECK(eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 3; }));
+    CHECK(
+        eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 3; }));
 }
 
 TEST_CASE("kafka consumer: poison is dead-lettered with its reason and origin, or skipped") {
@@ -175,7 +178,8 @@ TEST_CASE("kafka consumer: poison is dead-lettered with its reason and origin, o
         auto& refused = by_value.at(R"({"surveyId":"s","responseId":"refused"})");
         CHECK(refused.headers.at(kafka::header_offset) == "1");
         CHECK(refused.headers.at(kafka::header_reason) == "refused by the push API");
-        CHECK(eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 3; }));
+        CHECK(eventually(
+            [&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 3; }));
     }
     SECTION("skipped without a dead-letter topic") {
         auto o = options(mc.bootstraps);
@@ -183,7 +187,8 @@ TEST_CASE("kafka consumer: poison is dead-lettered with its reason and origin, o
         kafka::consumer c(o, [&](const kafka::decision& d, std::string&) { return rec.add(d); });
         REQUIRE_FALSE(c.start());
         REQUIRE(eventually([&] { return rec.size() == 2 && c.count_of("skipped") == 2; }));
-        CHECK(eventually([&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 3; }));
+        CHECK(eventually(
+            [&] { return sbtest::committed(mc.bootstraps, o.group_id, "survey.responses", 0) == 3; }));
         CHECK(c.count_of("dead_lettered") == 0);
     }
 }
@@ -232,7 +237,8 @@ TEST_CASE("kafka consumer: the broker down and up mid-traffic, nothing lost") {
         for (const auto& [seq, n] : seen)
             deliveries += n;
     }
-    WARN("kafka restart: " << N << " produced, " << distinct() << " distinct, " << deliveries << " deliveries");
+    WARN("kafka restart: " << N << " produced, " << distinct() << " distinct, " << deliveries
+                           << " deliveries");
     CHECK(distinct() == N);
     CHECK(eventually([&] { return c.healthy(); }));
 }

@@ -13,7 +13,8 @@
 
 namespace sbtest {
 
-inline rd_kafka_t* kafka_client(rd_kafka_type_t type, std::vector<std::pair<std::string, std::string>> props) {
+inline rd_kafka_t* kafka_client(rd_kafka_type_t type,
+                                std::vector<std::pair<std::string, std::string>> props) {
     char err[512];
     auto* conf = rd_kafka_conf_new();
     props.emplace_back("log_level", "2");
@@ -69,9 +70,11 @@ struct read_message {
 };
 
 // Every message of partition 0 of `topic` so far (no group: assigned from the beginning).
-inline std::vector<read_message> read_all(const std::string& brokers, const std::string& topic, std::size_t want,
+inline std::vector<read_message> read_all(const std::string& brokers, const std::string& topic,
+                                          std::size_t want,
                                           std::chrono::milliseconds limit = std::chrono::seconds(15)) {
-    auto* rk = kafka_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers}, {"group.id", "sbtest-reader"}});
+    auto* rk =
+        kafka_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers}, {"group.id", "sbtest-reader"}});
     auto* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(rk, list);
@@ -88,7 +91,8 @@ inline std::vector<read_message> read_all(const std::string& brokers, const std:
                 const char* name;
                 const void* v;
                 size_t n;
-                for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR;
+                     ++i)
                     r.headers[name] = std::string(static_cast<const char*>(v), n);
             }
             out.push_back(std::move(r));

@@ -29,7 +29,8 @@ bool stats_say_up(std::string_view text) {
             if (!v.is_object()) continue;
             auto* id = v.get_object().if_contains("nodeid");
             auto* st = v.get_object().if_contains("state");
-            if (id && id->is_int64() && id->get_int64() >= 0 && st && st->is_string() && st->get_string() == "UP")
+            if (id && id->is_int64() && id->get_int64() >= 0 && st && st->is_string() &&
+                st->get_string() == "UP")
                 broker_up = true;
         }
     auto* g = o.if_contains("cgrp");
@@ -95,7 +96,8 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
 
 void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void*) {
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        log::warn("kafka: offset commit failed (committed again with the next)", {{"error", rd_kafka_err2str(err)}});
+        log::warn("kafka: offset commit failed (committed again with the next)",
+                  {{"error", rd_kafka_err2str(err)}});
 }
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
@@ -107,7 +109,8 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 
 }  // namespace
 
-consumer::consumer(consumer_options o, dispatch_fn dispatch) : opts_(std::move(o)), dispatch_(std::move(dispatch)) {}
+consumer::consumer(consumer_options o, dispatch_fn dispatch)
+    : opts_(std::move(o)), dispatch_(std::move(dispatch)) {}
 
 consumer::~consumer() {
     stop();
@@ -121,7 +124,8 @@ void consumer::add_metrics(common::metrics_registry& m) {
                               "result", 8);
     for (auto r : {"dispatched", "dead_lettered", "skipped", "rewound"})
         messages_->at(r);
-    errors_ = &m.add_counter("switchboard_kafka_errors_total", "Errors librdkafka reported (brokers unreachable, …)");
+    errors_ = &m.add_counter("switchboard_kafka_errors_total",
+                             "Errors librdkafka reported (brokers unreachable, …)");
     m.add_gauge("switchboard_kafka_up", "1 while a Kafka broker and the group coordinator are reachable",
                 [this] { return up_.load() ? 1.0 : 0.0; });
 }
@@ -251,8 +255,9 @@ void store_next(rd_kafka_t* rk, const message_view& m) {
     auto* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, m.topic.c_str(), m.partition)->offset = m.offset + 1;
     if (auto e = rd_kafka_offsets_store(rk, list))
-        log::warn("kafka: offset not stored (the partition was revoked: another member reads it again)",
-                  {{"topic", m.topic}, {"partition", std::to_string(m.partition)}, {"error", rd_kafka_err2str(e)}});
+        log::warn(
+            "kafka: offset not stored (the partition was revoked: another member reads it again)",
+            {{"topic", m.topic}, {"partition", std::to_string(m.partition)}, {"error", rd_kafka_err2str(e)}});
     rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -268,7 +273,8 @@ void rewind(rd_kafka_t* rk, const message_view& m) {
 }
 
 // Produces the poison to the dead-letter topic and waits for the broker's acknowledgement.
-bool produce_dead_letter(rd_kafka_t* p, const std::string& topic, const message_view& m, const std::string& reason) {
+bool produce_dead_letter(rd_kafka_t* p, const std::string& topic, const message_view& m,
+                         const std::string& reason) {
     auto* h = rd_kafka_headers_new(4);
     auto add = [h](const char* name, const std::string& v) {
         rd_kafka_header_add(h, name, -1, v.data(), static_cast<ssize_t>(v.size()));
@@ -278,10 +284,10 @@ bool produce_dead_letter(rd_kafka_t* p, const std::string& topic, const message_
     add(header_partition, std::to_string(m.partition));
     add(header_offset, std::to_string(m.offset));
     delivery_state st;
-    auto e = rd_kafka_producev(
-        p, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-        RD_KAFKA_V_KEY(m.key.data(), m.key.size()), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(&st), RD_KAFKA_V_END);
+    auto e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                               RD_KAFKA_V_KEY(m.key.data(), m.key.size()), RD_KAFKA_V_HEADERS(h),
+                               RD_KAFKA_V_OPAQUE(&st), RD_KAFKA_V_END);
     if (e) {
         rd_kafka_headers_destroy(h);
         log::warn("kafka: dead-letter produce refused", {{"topic", topic}, {"error", rd_kafka_err2str(e)}});
@@ -291,7 +297,8 @@ bool produce_dead_letter(rd_kafka_t* p, const std::string& topic, const message_
     while (!st.done)
         rd_kafka_poll(p, 100);
     if (st.err) {
-        log::warn("kafka: dead-letter produce failed", {{"topic", topic}, {"error", rd_kafka_err2str(st.err)}});
+        log::warn("kafka: dead-letter produce failed",
+                  {{"topic", topic}, {"error", rd_kafka_err2str(st.err)}});
         return false;
     }
     return true;
@@ -320,7 +327,9 @@ void consumer::run() {
             rd_kafka_message_destroy(msg);
             continue;
         }
-        message_view m{rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset,
+        message_view m{rd_kafka_topic_name(msg->rkt),
+                       msg->partition,
+                       msg->offset,
                        {static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0},
                        {static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0}};
         std::string reason;
@@ -356,14 +365,17 @@ void consumer::run() {
                         break;
                     }
                     log::warn("kafka: poison message dead-lettered",
-                              {{"topic", m.topic}, {"partition", std::to_string(m.partition)},
-                               {"offset", std::to_string(m.offset)}, {"reason", reason},
+                              {{"topic", m.topic},
+                               {"partition", std::to_string(m.partition)},
+                               {"offset", std::to_string(m.offset)},
+                               {"reason", reason},
                                {"dead_letter_topic", opts_.dead_letter_topic}});
                     count("dead_lettered");
                 } else {
-                    log::warn("kafka: poison message skipped",
-                              {{"topic", m.topic}, {"partition", std::to_string(m.partition)},
-                               {"offset", std::to_string(m.offset)}, {"reason", reason}});
+                    log::warn("kafka: poison message skipped", {{"topic", m.topic},
+                                                                {"partition", std::to_string(m.partition)},
+                                                                {"offset", std::to_string(m.offset)},
+                                                                {"reason", reason}});
                     count("skipped");
                 }
                 store_next(rk, m);
@@ -371,8 +383,10 @@ void consumer::run() {
                 break;
             case dispatch_result::failed:
                 log::warn("kafka: dispatch failed; the message is read again",
-                          {{"topic", m.topic}, {"partition", std::to_string(m.partition)},
-                           {"offset", std::to_string(m.offset)}, {"reason", reason}});
+                          {{"topic", m.topic},
+                           {"partition", std::to_string(m.partition)},
+                           {"offset", std::to_string(m.offset)},
+                           {"reason", reason}});
                 rewind(rk, m);
                 count("rewound");
                 sleep_for(opts_.retry_pause);

@@ -145,8 +145,8 @@ std::string_view to_string(topic_kind k) noexcept {
 }
 
 std::optional<topic_kind> topic_names::kind_of(std::string_view topic) const {
-    for (auto k : {topic_kind::responses, topic_kind::analytics, topic_kind::locations,
-                   topic_kind::notifications})
+    for (auto k :
+         {topic_kind::responses, topic_kind::analytics, topic_kind::locations, topic_kind::notifications})
         if (name_of(k) == topic) return k;
     return std::nullopt;
 }

@@ -51,21 +51,25 @@ TEST_CASE("kafka messages: survey.responses → response.new to survey and proje
                     "metadata":{"projectId":"project789","timestamp":"2024-01-01T00:00:00.000Z"}})");
     CHECK(d.event == "response.new");
     CHECK(d.rooms == rooms{"survey:survey123", "project:project789"});
-    CHECK(d.payload == json::object{{"type", "response.new"},
-                                    {"surveyId", "survey123"},
-                                    {"responseId", "response456"},
-                                    {"response", {{"q1", "a1"}}},
-                                    {"metadata", {{"projectId", "project789"}, {"timestamp", "2024-01-01T00:00:00.000Z"}}},
-                                    {"timestamp", now_iso}});
+    CHECK(d.payload ==
+          json::object{{"type", "response.new"},
+                       {"surveyId", "survey123"},
+                       {"responseId", "response456"},
+                       {"response", {{"q1", "a1"}}},
+                       {"metadata", {{"projectId", "project789"}, {"timestamp", "2024-01-01T00:00:00.000Z"}}},
+                       {"timestamp", now_iso}});
     // The seed's test message (empty metadata): the survey room only; integer ids are ids.
-    CHECK(ok(topic_kind::responses, R"({"surveyId":"test123","responseId":"resp456","response":{},"metadata":{}})")
+    CHECK(ok(topic_kind::responses,
+             R"({"surveyId":"test123","responseId":"resp456","response":{},"metadata":{}})")
               .rooms == rooms{"survey:test123"});
-    CHECK(ok(topic_kind::responses, R"({"surveyId":7,"projectId":8})").rooms == rooms{"survey:7", "project:8"});
+    CHECK(ok(topic_kind::responses, R"({"surveyId":7,"projectId":8})").rooms ==
+          rooms{"survey:7", "project:8"});
 }
 
 TEST_CASE("kafka messages: survey.analytics → analytics.update") {
-    auto d = ok(topic_kind::analytics,
-                R"({"surveyId":"survey123","projectId":"project789","analytics":{"count":3},"type":"realtime"})");
+    auto d =
+        ok(topic_kind::analytics,
+           R"({"surveyId":"survey123","projectId":"project789","analytics":{"count":3},"type":"realtime"})");
     CHECK(d.event == "analytics.update");
     CHECK(d.rooms == rooms{"survey:survey123", "project:project789"});
     CHECK(d.payload == json::object{{"type", "analytics.update"},
@@ -95,8 +99,9 @@ TEST_CASE("kafka messages: surveyor.locations → surveyor.location") {
 }
 
 TEST_CASE("kafka messages: system.notifications → notification to a user or everyone") {
-    auto d = ok(topic_kind::notifications,
-                R"({"userId":"user123","type":"info","title":"Notification Title","message":"Notification message",
+    auto d =
+        ok(topic_kind::notifications,
+           R"({"userId":"user123","type":"info","title":"Notification Title","message":"Notification message",
                     "priority":"high","metadata":{"k":1}})");
     CHECK(d.event == "notification");
     CHECK(d.rooms == rooms{"user:user123"});
@@ -118,7 +123,8 @@ TEST_CASE("kafka messages: system.notifications → notification to a user or ev
 
 TEST_CASE("kafka messages: response.new and surveyor.location as the HTTP push API sends them") {
     push_fixture f;
-    const char* resp = R"({"surveyId":"s1","responseId":"r1","response":{"a":1},"metadata":{"projectId":"p1"}})";
+    const char* resp =
+        R"({"surveyId":"s1","responseId":"r1","response":{"a":1},"metadata":{"projectId":"p1"}})";
     REQUIRE(f.push.survey_response(obj(resp)).status == 200);
     auto d = ok(topic_kind::responses, resp);
     CHECK(f.out.log.back().event == d.event);
@@ -140,16 +146,19 @@ TEST_CASE("kafka messages: poison says why") {
     CHECK(refused(topic_kind::responses, R"({"responseId":"r"})", &field) == errc::missing_field);
     CHECK(field == "surveyId");
     CHECK(refused(topic_kind::responses, R"({"surveyId":"a b"})", &field) == errc::bad_id);
-    CHECK(refused(topic_kind::responses, R"({"surveyId":"s","metadata":{"projectId":{}}})", &field) == errc::bad_id);
+    CHECK(refused(topic_kind::responses, R"({"surveyId":"s","metadata":{"projectId":{}}})", &field) ==
+          errc::bad_id);
     CHECK(field == "projectId");
     CHECK(refused(topic_kind::analytics, R"({"analytics":{}})") == errc::missing_field);
     CHECK(refused(topic_kind::analytics, R"({"surveyId":"s","type":5})", &field) == errc::bad_field);
     CHECK(field == "type");
     CHECK(refused(topic_kind::locations, R"({"location":{}})", &field) == errc::missing_field);
     CHECK(field == "surveyorId");
-    CHECK(refused(topic_kind::locations, R"({"surveyorId":"x","surveyId":"s"})", &field) == errc::missing_field);
+    CHECK(refused(topic_kind::locations, R"({"surveyorId":"x","surveyId":"s"})", &field) ==
+          errc::missing_field);
     CHECK(field == "location");
-    CHECK(refused(topic_kind::locations, R"({"surveyorId":"x","surveyId":"s","location":[1]})") == errc::bad_field);
+    CHECK(refused(topic_kind::locations, R"({"surveyorId":"x","surveyId":"s","location":[1]})") ==
+          errc::bad_field);
     CHECK(refused(topic_kind::locations, R"({"surveyorId":"x","location":{}})") == errc::no_room);
     CHECK(refused(topic_kind::notifications, R"({"userId":"u"})") == errc::missing_field);
     CHECK(refused(topic_kind::notifications, R"({"userId":"u:1","message":"m"})") == errc::bad_id);
@@ -160,8 +169,8 @@ TEST_CASE("kafka messages: poison says why") {
           errc::too_large);
     small = {};
     small.max_depth = 2;
-    CHECK(kafka::decide(topic_kind::responses, R"({"surveyId":"s","m":{"a":{"b":1}}})", now_ms, small).error() ==
-          errc::not_json);
+    CHECK(kafka::decide(topic_kind::responses, R"({"surveyId":"s","m":{"a":{"b":1}}})", now_ms, small)
+              .error() == errc::not_json);
     CHECK(make_error_code(errc::no_room).message() == "the message names no room");
 }
 
@@ -172,7 +181,8 @@ TEST_CASE("kafka messages: topic names") {
     CHECK(t.kind_of("surveyor.locations") == topic_kind::locations);
     CHECK(t.kind_of("system.notifications") == topic_kind::notifications);
     CHECK_FALSE(t.kind_of("other"));
-    CHECK(t.all() == rooms{"survey.responses", "survey.analytics", "surveyor.locations", "system.notifications"});
+    CHECK(t.all() ==
+          rooms{"survey.responses", "survey.analytics", "surveyor.locations", "system.notifications"});
     t.analytics = t.responses;
     CHECK(t.all().size() == 3);
     CHECK(t.kind_of("survey.responses") == topic_kind::responses);
