@@ -19,13 +19,18 @@ async function startMock() {
   const waiters = [];
   readline.createInterface({ input: proc.stdout }).on("line", (l) => {
     lines.push(l);
-    for (const w of [...waiters]) if (w.pred(l)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(l);
+    for (const w of [...waiters])
+      if (w.pred(l, lines.length - 1)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
   });
-  const waitLine = (pred, ms = 30000) => {
-    const found = lines.find(pred);
-    if (found) return Promise.resolve(found);
+  // The first line (from `from` on) that `pred(line, index)` accepts.
+  const waitLine = (pred, ms = 30000, from = 0) => {
+    const found = lines.find((l, i) => i >= from && pred(l, i));
+    if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const w = { pred, resolve };
+      const w = { pred: (l, i) => i >= from && pred(l, i), resolve };
       waiters.push(w);
       setTimeout(() => reject(new Error("sb-kafka-mock: no such line within " + ms + " ms")), ms).unref();
     });
@@ -43,12 +48,12 @@ async function startMock() {
     async command(cmd) {
       const from = lines.length;
       proc.stdin.write(cmd + "\n");
-      return waitLine((l) => lines.indexOf(l) >= from && (l.startsWith("ok ") || l.startsWith("error ")));
+      return waitLine((l) => l.startsWith("ok ") || l.startsWith("error "), 30000, from);
     },
     async read(topic) {
       const from = lines.length;
       proc.stdin.write(`read ${topic}\n`);
-      await waitLine((l) => l.startsWith(`end ${topic} `) && lines.lastIndexOf(l) >= from);
+      await waitLine((l) => l.startsWith(`end ${topic} `), 30000, from);
       const end = lines.findIndex((l, i) => i >= from && l.startsWith(`end ${topic} `));
       return lines.slice(from, end).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     },
