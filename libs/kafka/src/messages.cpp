@@ -37,6 +37,7 @@ struct reader {
         auto t = auth::id_text(*v);
         if (!t) return fail(errc::bad_id, name);
         auto room = std::string(prefix) + *t;
+        if (!auth::valid_room_name(room)) return fail(errc::bad_id, name);  // a 128-byte id and its prefix
         if (std::find(rooms.begin(), rooms.end(), room) == rooms.end()) rooms.push_back(std::move(room));
         return {};
     }

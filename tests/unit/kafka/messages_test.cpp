@@ -149,6 +149,10 @@ TEST_CASE("kafka messages: poison says why") {
     CHECK(refused(topic_kind::responses, R"({"surveyId":"s","metadata":{"projectId":{}}})", &field) ==
           errc::bad_id);
     CHECK(field == "projectId");
+    // A valid id whose room is past 128 bytes (found by fuzz_kafka_messages).
+    CHECK(refused(topic_kind::analytics, R"({"surveyId":"s","projectId":")" + std::string(128, 'v') + "\"}",
+                  &field) == errc::bad_id);
+    CHECK(field == "projectId");
     CHECK(refused(topic_kind::analytics, R"({"analytics":{}})") == errc::missing_field);
     CHECK(refused(topic_kind::analytics, R"({"surveyId":"s","type":5})", &field) == errc::bad_field);
     CHECK(field == "type");
