@@ -5,6 +5,7 @@
 //   send <topic> <value…>   produce (the rest of the line is the value) → "delivered <n> <partition>
 //   <offset>"
 //                           or "failed <n> <error>" once the cluster answers (n counts the sends from 1)
+//   sendto <topic> <partition> <value…>   the same, to that partition
 //   down [broker]           the broker (default: all) disconnects and refuses connections → "ok down"
 //   up [broker]             it accepts connections again → "ok up"
 //   read <topic>            every message so far, one JSON line each ({partition, offset, value,
@@ -167,17 +168,19 @@ int main(int argc, char** argv) {
         std::istringstream in(line);
         std::string cmd;
         in >> cmd;
-        if (cmd == "send") {
+        if (cmd == "send" || cmd == "sendto") {
             std::string topic;
+            int partition = RD_KAFKA_PARTITION_UA;
             in >> topic;
+            if (cmd == "sendto") in >> partition;
             std::string value;
             std::getline(in, value);
             if (!value.empty() && value[0] == ' ') value.erase(0, 1);
             auto n = ++sent;
-            if (auto e = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                           RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                           RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(n)), RD_KAFKA_V_END))
+            if (auto e = rd_kafka_producev(
+                    producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                    RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(n)), RD_KAFKA_V_END))
                 say("failed " + std::to_string(n) + " " + rd_kafka_err2name(e));
         } else if (cmd == "down" || cmd == "up") {
             int id = -1;

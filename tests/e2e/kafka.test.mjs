@@ -2,11 +2,16 @@
 // the survey platform's Kafka; messages produced to the seed's four topics reach real
 // socket.io-client sockets as the seed documents (event, rooms, payload); poison goes to the
 // dead-letter topic with its headers while later messages still flow; the broker down and up
-// mid-traffic loses nothing, and /health shows the outage.
+// mid-traffic loses nothing, and /health shows the outage; two instances over Redis share the
+// partitions.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, execFile } from "node:child_process";
+import { promisify } from "node:util";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import { BIN_DIR, sleep } from "./helpers.mjs";
 import { startGateway, SECRET, token, join, ask, collect, metricsText, openRooms } from "./gateway-helpers.mjs";
@@ -42,6 +47,11 @@ async function startMock() {
     // Resolves with the send's number; `delivered(n)` once the cluster has it.
     send(topic, value) {
       proc.stdin.write(`send ${topic} ${typeof value === "string" ? value : JSON.stringify(value)}\n`);
+      return ++sent;
+    },
+    // The same, to one partition.
+    sendTo(topic, partition, value) {
+      proc.stdin.write(`sendto ${topic} ${partition} ${JSON.stringify(value)}\n`);
       return ++sent;
     },
     delivered: (n, ms) => waitLine((l) => l.startsWith(`delivered ${n} `), ms),
@@ -159,7 +169,8 @@ describe("Kafka consumer (seed 002 topics, librdkafka mock cluster)", () => {
     assert.equal(got[0].responseId, "after the poison");
     let dead = [];
     await until(async () => (dead = await mock.read("websocket.dead-letters")).length === 2, 10000, "two dead letters");
-    dead.sort((x, y) => Number(x.headers["dlt-original-offset"]) - Number(y.headers["dlt-original-offset"]));
+    // Sent in this order, but maybe to different partitions: told apart by their values.
+    dead.sort((x, y) => (x.value === "{not json" ? -1 : 1) - (y.value === "{not json" ? -1 : 1));
     assert.equal(dead[0].value, "{not json");
     assert.equal(dead[0].headers["dlt-original-topic"], "survey.responses");
     assert.equal(dead[0].headers["dlt-reason"], "message is not JSON (or nested too deeply)");
@@ -200,5 +211,74 @@ describe("Kafka consumer (seed 002 topics, librdkafka mock cluster)", () => {
     assert.equal(seen.size, N, "nothing lost");
     assert.equal(healthDuring.status, 503);
     assert.equal(healthDuring.body.checks.kafka, "down");
+  });
+});
+
+// Two instances bridged by Redis in one consumer group: the partitions are shared (each message is
+// dispatched by one instance), and its event reaches the room's sockets on both, once.
+const redisTemp = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/redis-temp");
+const hasRedis = fs.existsSync("/usr/bin/redis-server");
+describe("Kafka consumer on two instances over Redis", { skip: !hasRedis && "redis-server not installed" }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-kafka-cluster-"));
+  let mock, gws = [], alice, bob;
+  // Partitions this instance holds now (eager rebalancing: revoked all, then assigned).
+  const held = (gw) => {
+    let n = 0;
+    for (const l of gw.log) {
+      try {
+        const o = JSON.parse(l);
+        if (o.msg === "kafka: partitions assigned") n = Number(o.count);
+        if (o.msg === "kafka: partitions revoked") n = 0;
+      } catch {}
+    }
+    return n;
+  };
+  before(async () => {
+    mock = await startMock();
+    const redisUrl = (await promisify(execFile)(redisTemp, ["start", path.join(dir, "redis")], { encoding: "utf8", timeout: 60000 })).stdout.trim().split("\n").pop();
+    const env = { JWT_SECRET: SECRET, REDIS_URL: redisUrl, KAFKA_BROKERS: mock.brokers, KAFKA_GROUP_ID: "e2e-cluster-" + process.pid, ROOM_RULES_FILE: openRooms("survey") };
+    gws = [await startGateway(env), await startGateway(env)];
+    [alice] = await join(gws[0].url, token({ userId: "alice" }));
+    [bob] = await join(gws[1].url, token({ userId: "bob" }));
+    for (const s of [alice, bob]) assert.equal((await ask(s, "join_room", "survey:s9")).success, true);
+    // 4 topics × 3 partitions, split between the two.
+    const end = Date.now() + 60000;
+    while (!(held(gws[0]) > 0 && held(gws[1]) > 0 && held(gws[0]) + held(gws[1]) === 12)) {
+      if (Date.now() > end) throw new Error(`partitions not shared: ${held(gws[0])} + ${held(gws[1])}\n${gws.map((g) => g.log.filter((l) => l.includes("kafka")).join("\n")).join("\n--\n")}`);
+      await sleep(100);
+    }
+  });
+  after(async () => {
+    for (const s of [alice, bob]) s?.disconnect();
+    for (const gw of gws) await gw.stop();
+    await mock?.stop();
+    try {
+      await promisify(execFile)(redisTemp, ["stop", path.join(dir, "redis")], { timeout: 60000 });
+    } catch {}
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("each message once to the room's sockets on both instances", async () => {
+    const got = { alice: collect(alice, "response.new"), bob: collect(bob, "response.new") };
+    const N = 100;
+    let last;
+    // Spread over the 3 partitions (keyless messages would stick to one for a while).
+    for (let seq = 0; seq < N; seq++) last = mock.sendTo("survey.responses", seq % 3, { surveyId: "s9", response: { seq } });
+    await mock.delivered(last);
+    const end = Date.now() + 15000;
+    while ((got.alice.length < N || got.bob.length < N) && Date.now() < end) await sleep(50);
+    await sleep(300);
+    const seqs = (list) => list.map((m) => m.response.seq).sort((a, b) => a - b);
+    const all = [...Array(N).keys()];
+    assert.deepEqual(seqs(got.alice), all);
+    assert.deepEqual(seqs(got.bob), all);
+    const dispatched = [];
+    for (const gw of gws) {
+      const line = (await metricsText(gw)).split("\n").find((l) => l.startsWith('switchboard_kafka_messages_total{result="dispatched"}'));
+      dispatched.push(Number(line.split(" ")[1]));
+    }
+    console.log(`kafka cluster: ${N} produced, dispatched by the instances ${dispatched.join(" + ")}, alice ${got.alice.length}, bob ${got.bob.length}`);
+    assert.equal(dispatched[0] + dispatched[1], N);
+    assert.ok(dispatched[0] > 0 && dispatched[1] > 0, "both instances took a share");
   });
 });
