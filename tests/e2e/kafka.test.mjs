@@ -3,7 +3,7 @@
 // socket.io-client sockets as the seed documents (event, rooms, payload); poison goes to the
 // dead-letter topic with its headers while later messages still flow; the broker down and up
 // mid-traffic loses nothing, and /health shows the outage; two instances over Redis share the
-// partitions.
+// partitions; bad settings stop the start.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
@@ -280,5 +280,33 @@ describe("Kafka consumer on two instances over Redis", { skip: !hasRedis && "red
     console.log(`kafka cluster: ${N} produced, dispatched by the instances ${dispatched.join(" + ")}, alice ${got.alice.length}, bob ${got.bob.length}`);
     assert.equal(dispatched[0] + dispatched[1], N);
     assert.ok(dispatched[0] > 0 && dispatched[1] > 0, "both instances took a share");
+  });
+});
+
+describe("Kafka settings", () => {
+  // A bad setting stops the start (exit 2) and names itself.
+  async function refusedStart(env) {
+    const proc = spawn(path.join(BIN_DIR, "switchboard"), ["--port", "0"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { PATH: process.env.PATH, JWT_SECRET: SECRET, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "sb-kafka-cfg-")), ...env },
+    });
+    let err = "";
+    proc.stderr.on("data", (d) => (err += d));
+    const code = await new Promise((r) => proc.on("exit", r));
+    return { code, err };
+  }
+  test("KAFKA_OFFSET_RESET and a dead-letter topic that is read are refused", async () => {
+    let r = await refusedStart({ KAFKA_BROKERS: "127.0.0.1:1", KAFKA_OFFSET_RESET: "middle" });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /KAFKA_OFFSET_RESET: 'middle' is not earliest or latest/);
+    r = await refusedStart({ KAFKA_BROKERS: "127.0.0.1:1", KAFKA_DEAD_LETTER_TOPIC: "survey.responses" });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /KAFKA_DEAD_LETTER_TOPIC: 'survey.responses' is a topic the consumer reads/);
+  });
+  test("switchboard --help lists the Kafka settings", async () => {
+    const out = (await promisify(execFile)(path.join(BIN_DIR, "switchboard"), ["--help"], { encoding: "utf8" })).stdout;
+    for (const env of ["KAFKA_BROKERS", "KAFKA_CLIENT_ID", "KAFKA_GROUP_ID", "KAFKA_TOPIC_RESPONSES", "KAFKA_TOPIC_ANALYTICS", "KAFKA_TOPIC_LOCATIONS", "KAFKA_TOPIC_NOTIFICATIONS", "KAFKA_DEAD_LETTER_TOPIC", "KAFKA_OFFSET_RESET"])
+      assert.ok(out.includes(`env ${env};`), env);
+    assert.ok(out.includes("--kafka-brokers VALUE"));
   });
 });
