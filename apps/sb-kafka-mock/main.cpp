@@ -8,6 +8,7 @@
 //   sendto <topic> <partition> <value…>   the same, to that partition
 //   down [broker]           the broker (default: all) disconnects and refuses connections → "ok down"
 //   up [broker]             it accepts connections again → "ok up"
+//   restart [broker] [ms]   down, then up after ms (default 1000) → "ok restart"
 //   read <topic>            every message so far, one JSON line each ({partition, offset, value,
 //                           headers}), then "end <topic> <count>"
 //   quit                    (or end of input) exit
@@ -20,6 +21,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -188,6 +190,13 @@ int main(int argc, char** argv) {
             auto e =
                 cmd == "down" ? rd_kafka_mock_broker_set_down(mc, id) : rd_kafka_mock_broker_set_up(mc, id);
             say(e ? "error " + std::string(rd_kafka_err2name(e)) : "ok " + cmd);
+        } else if (cmd == "restart") {
+            int id = -1, ms = 1000;
+            in >> id >> ms;
+            auto e = rd_kafka_mock_broker_set_down(mc, id);
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            if (!e) e = rd_kafka_mock_broker_set_up(mc, id);
+            say(e ? "error " + std::string(rd_kafka_err2name(e)) : "ok restart");
         } else if (cmd == "read") {
             std::string topic;
             in >> topic;
