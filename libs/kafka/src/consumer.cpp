@@ -100,6 +100,13 @@ void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
                   {{"error", rd_kafka_err2str(err)}});
 }
 
+// librdkafka's own log lines, as records of ours (debug: error_cb reports what matters, throttled),
+// never its "%3|…" lines on stderr. Called on librdkafka's threads.
+void on_log(const rd_kafka_t*, int level, const char* facility, const char* text) {
+    log::debug("kafka: librdkafka",
+               {{"level", std::to_string(level)}, {"facility", facility}, {"message", text}});
+}
+
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     if (auto* st = static_cast<delivery_state*>(m->_private)) {
         st->done = true;
@@ -160,7 +167,7 @@ std::optional<std::string> consumer::start() {
         {"enable.auto.offset.store", "false"},
         {"auto.offset.reset", opts_.offset_reset},
         {"statistics.interval.ms", "500"},
-        {"log_level", "3"},  // librdkafka's own log: errors only (its error_cb reports the rest)
+        {"log_level", "3"},  // librdkafka's own log (on_log): errors only
     };
     for (const auto& p : opts_.properties)
         props.push_back(p);
@@ -170,6 +177,7 @@ std::optional<std::string> consumer::start() {
             return e;
         }
     rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* j, size_t len, void* opaque) {
@@ -206,6 +214,7 @@ std::optional<std::string> consumer::start() {
                 return e;
             }
         rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+        rd_kafka_conf_set_log_cb(pc, on_log);
         c->dead = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
         if (!c->dead) {
             rd_kafka_conf_destroy(pc);
