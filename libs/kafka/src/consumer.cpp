@@ -51,6 +51,14 @@ struct consumer::clients {
     rd_kafka_t* dead = nullptr;      // the dead-letter producer (with a dead-letter topic)
     rd_kafka_resp_err_t last_err{};  // throttles error logs
     std::int64_t last_err_ms = 0;
+    // The same error is logged once per 10 s (a missing topic is reported at each poll).
+    bool should_log(rd_kafka_resp_err_t code) {
+        auto now = common::steady_ms();
+        if (code == last_err && now - last_err_ms < 10000) return false;
+        last_err = code;
+        last_err_ms = now;
+        return true;
+    }
     ~clients() {
         if (dead) {
             rd_kafka_flush(dead, 2000);
@@ -189,11 +197,7 @@ std::optional<std::string> consumer::start() {
         if (me->errors_) me->errors_->inc();
         auto code = static_cast<rd_kafka_resp_err_t>(e);
         if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) me->up_ = false;
-        auto& cl = *me->clients_;
-        auto now = common::steady_ms();
-        if (code == cl.last_err && now - cl.last_err_ms < 10000) return;
-        cl.last_err = code;
-        cl.last_err_ms = now;
+        if (!me->clients_->should_log(code)) return;
         log::warn("kafka: client error", {{"error", rd_kafka_err2name(code)}, {"reason", reason}});
     });
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -330,7 +334,7 @@ void consumer::run() {
         }
         if (!msg) continue;
         if (msg->err) {
-            if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && clients_->should_log(msg->err))
                 log::warn("kafka: consume error", {{"error", rd_kafka_err2name(msg->err)},
                                                    {"topic", msg->rkt ? rd_kafka_topic_name(msg->rkt) : ""}});
             rd_kafka_message_destroy(msg);
