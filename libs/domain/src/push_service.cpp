@@ -42,7 +42,11 @@ check add_id_room(const json::value* v, std::string_view name, std::string_view 
     if (!v || v->is_null()) return std::nullopt;
     auto t = auth::id_text(*v);
     if (!t) return fail(400, std::string(name) + " must be a non-empty string or an integer");
-    rooms.push_back(std::string(prefix) + *t);
+    auto room = std::string(prefix) + *t;
+    if (!auth::valid_room_name(room))
+        return fail(400, std::string(name) +
+                             " makes a room name past 128 characters or with characters a room cannot hold");
+    rooms.push_back(std::move(room));
     return std::nullopt;
 }
 
@@ -94,6 +98,9 @@ outcome push_service::to_rooms(const json::object& b) const {
 outcome push_service::to_user(const json::object& b) const {
     std::string user, event;
     if (auto e = need_text(b, "userId", user, true)) return *e;
+    if (!auth::valid_room_name("user:" + user))
+        return fail(400,
+                    "userId makes a room name past 128 characters or with characters a room cannot hold");
     if (auto e = need_event(b, event)) return *e;
     auto n = out_.to_room("user:" + user, event, data_of(b));
     return ok({{"userId", user}, {"event", event}, {"recipients", n}});
@@ -107,12 +114,12 @@ outcome push_service::to_everyone(const json::object& b) const {
 }
 
 outcome push_service::survey_response(const json::object& b) const {
-    std::string survey;
-    if (auto e = need_text(b, "surveyId", survey, true)) return *e;
+    target to;
+    if (!b.if_contains("surveyId") || b.at("surveyId").is_null()) return fail(400, "surveyId is required");
+    if (auto e = add_id_room(b.if_contains("surveyId"), "surveyId", "survey:", to.rooms)) return *e;
     json::object out{{"type", "response.new"}, {"surveyId", b.at("surveyId")}};
     for (auto key : {"responseId", "response", "metadata"})
         if (auto* v = b.if_contains(key)) out[key] = *v;
-    target to{{"survey:" + survey}, {}, false};
     const json::value* project = b.if_contains("projectId");
     if (auto* m = b.if_contains("metadata"); !project && m && m->is_object())
         project = m->get_object().if_contains("projectId");

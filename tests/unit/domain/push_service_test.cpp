@@ -87,6 +87,12 @@ TEST_CASE("push_service: validation errors send nothing") {
           "location must be an object");
     CHECK(error_of(f.push.survey_response(obj(R"({"surveyId":1,"projectId":[]})"))) ==
           "projectId must be a non-empty string or an integer");
+    // A 128-character id is a valid id, but its room (prefix + id) would be past 128 characters.
+    const std::string long_id(128, 'a');
+    CHECK(f.push.survey_response(obj(R"({"surveyId":")" + long_id + R"("})")).status == 400);
+    CHECK(f.push.location(obj(R"({"surveyorId":1,"location":{},"projectId":")" + long_id + R"("})")).status ==
+          400);
+    CHECK(f.push.to_user(obj(R"({"userId":")" + long_id + R"(","event":"e"})")).status == 400);
     CHECK(f.out.log.empty());
 }
 
