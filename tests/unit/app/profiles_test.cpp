@@ -119,6 +119,7 @@ TEST_CASE("profiles: ROOMS_OPEN opens prefixes as a rules file's \"open\" does",
     auth::room_rules rules;
     auth::principal ann;
     ann.user_id = "ann";
+    ann.anonymous = false;
     CHECK(auth::check_join(rules, ann, "conversation:c1") == auth::join_verdict::forbidden);
     REQUIRE_FALSE(open_room_prefixes({"conversation", "college"}, {}, rules));
     CHECK(auth::check_join(rules, ann, "conversation:c1") == auth::join_verdict::allowed);
