@@ -44,8 +44,7 @@ const std::vector<profile>& profiles() {
           {"HEALTH_STATUS", "healthy"},
           {"HEALTH_FIELDS", "status,service,version,redis,eventBus"},
           {"METRICS_FORMAT", "json"},
-          {"METRICS_PUBLIC", "true"},
-          {"METRICS_ROOM_NAMES", "true"},
+          {"METRICS_PUBLIC", "true"},  // counts only: METRICS_ROOM_NAMES stays off (it names users)
           {"EVENT_ROUTES", "builtin:hometrip"},
           {"ROOMS_OPEN", "conversation,notification"}}},
     };

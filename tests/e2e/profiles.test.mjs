@@ -121,14 +121,14 @@ describe("profiles: /health and /metrics as each seed shows them", () => {
         const m = await get(gw, "/metrics"); // curl http://localhost:3002/metrics, no key
         assert.equal(m.status, 200);
         assert.match(m.type, /^application\/json/);
-        assert.deepEqual(Object.keys(m.json), ["connectedSockets", "rooms", "totalRooms"]);
+        // Counts only: the seed's "rooms" list names every online user, to anyone (refused; see
+        // METRICS_ROOM_NAMES below).
+        assert.deepEqual(Object.keys(m.json), ["connectedSockets", "totalRooms"]);
         assert.equal(m.json.connectedSockets, 1);
-        assert.ok(m.json.rooms.includes("user:123"));
-        assert.ok(m.json.rooms.includes("conversation:conv-789"));
-        assert.equal(m.json.totalRooms, m.json.rooms.length);
+        assert.ok(m.json.totalRooms >= 2); // user:123, conversation:conv-789 (and global)
         assert.ok(warned(gw, "METRICS_PUBLIC=true"));
-        assert.ok(warned(gw, "METRICS_ROOM_NAMES=true with METRICS_PUBLIC=true"));
         assert.ok(warned(gw, "prefix conversation open"));
+        assert.ok(warned(gw, "prefix notification open"));
       } finally {
         s.disconnect();
       }
@@ -145,12 +145,29 @@ describe("profiles: explicit settings win", () => {
       assert.equal(h.json.service, "gw-2");
       assert.equal((await get(gw, "/metrics")).status, 401);
       const m = await get(gw, "/metrics", { authorization: `Bearer ${gw.metricsKey}` });
-      assert.deepEqual(Object.keys(m.json), ["connectedSockets", "rooms", "totalRooms"]); // still its format
+      assert.deepEqual(Object.keys(m.json), ["connectedSockets", "totalRooms"]); // still its format
       assert.ok(!warned(gw, "prefix conversation open"));
       const [s] = await join(gw.url, token({ userId: "123" }));
       try {
         const r = await ask(s, "join_room", { roomType: "conversation", roomId: "conv-1" });
         assert.equal(r.success, false); // the default rules again: conversation rooms closed
+      } finally {
+        s.disconnect();
+      }
+    });
+  });
+
+  test("hometrip with METRICS_ROOM_NAMES=true: the seed's rooms list, warned while /metrics is public", async () => {
+    await withGateway({ PROFILE: "hometrip", METRICS_ROOM_NAMES: "true" }, async (gw) => {
+      const [s] = await join(gw.url, token({ userId: "123" }));
+      try {
+        assert.equal((await ask(s, "join_room", { roomType: "conversation", roomId: "conv-789" })).success, true);
+        const m = await get(gw, "/metrics");
+        assert.deepEqual(Object.keys(m.json), ["connectedSockets", "rooms", "totalRooms"]);
+        assert.ok(m.json.rooms.includes("user:123"));
+        assert.ok(m.json.rooms.includes("conversation:conv-789"));
+        assert.equal(m.json.totalRooms, m.json.rooms.length);
+        assert.ok(warned(gw, "METRICS_ROOM_NAMES=true with METRICS_PUBLIC=true"));
       } finally {
         s.disconnect();
       }

@@ -233,14 +233,14 @@ describe("seed 004 (hometrip) against PROFILE=hometrip", { skip: !hasRabbit && "
     assert.ok(data.expiresIn > 60 && data.expiresIn <= 120, `expiresIn ${data.expiresIn}`);
   });
 
-  test("GET /metrics (no key, as the seed's curl): {connectedSockets, rooms, totalRooms}", async () => {
+  test("GET /metrics (no key, as the seed's curl): {connectedSockets, totalRooms}; no room names", async () => {
     const res = await fetch(gw.url + "/metrics");
     assert.equal(res.status, 200);
     const m = await res.json();
-    assert.deepEqual(Object.keys(m), ["connectedSockets", "rooms", "totalRooms"]);
+    // Refused: the seed's "rooms" list names every online user to anyone who asks; the profile
+    // serves the counts (METRICS_ROOM_NAMES=true brings the list back, warned while public).
+    assert.deepEqual(Object.keys(m), ["connectedSockets", "totalRooms"]);
     assert.equal(m.connectedSockets, sockets.filter((s) => s.connected).length);
-    assert.ok(m.rooms.includes("user:ben"));
-    assert.ok(m.rooms.includes("conversation:conv-123"));
-    assert.equal(m.totalRooms, m.rooms.length);
+    assert.ok(m.totalRooms >= 3); // user:ben, user:ana, conversation:conv-123, ...
   });
 });
