@@ -105,7 +105,7 @@ void server::add_builtin_routes() {
             if (source == "connections") return boost::json::value(connection_count());
             if (source == "redis") {
                 if (auto it = checks.find("redis"); it != checks.end())
-                    return boost::json::value(it->value() == "up" ? "connected" : "disconnected");
+                    return boost::json::value(it->value().as_string() == "up" ? "connected" : "disconnected");
                 return boost::json::value("not configured");
             }
             return std::nullopt;
