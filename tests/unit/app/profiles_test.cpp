@@ -133,7 +133,7 @@ TEST_CASE("profiles: ROOMS_OPEN opens prefixes as a rules file's \"open\" does",
     // A prefix the rules file names keeps the file's rule.
     std::string file = R"({"prefixes": {"order": "backend"}})";
     auto parsed = auth::parse_rules(file);
-    REQUIRE(parsed);
+    REQUIRE(parsed.has_value());
     auto from_file = rules_file_prefixes(file);
     CHECK(from_file == std::set<std::string, std::less<>>{"order"});
     REQUIRE_FALSE(open_room_prefixes({"order", "product"}, from_file, *parsed));
