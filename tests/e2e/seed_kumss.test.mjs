@@ -141,7 +141,7 @@ describe("seeds 000/001 (kumss) against PROFILE=kumss", { skip: !pg && "needs Po
     assert.equal(history.success, true);
     assert.ok(history.messages.some((m) => m.message === "Hello!"));
     const receipt = waitFor(anaSocket, "chat:readReceipt");
-    const read = await ask(benSocket, "chat:markRead", { senderId: "301" });
+    const read = await ask(benSocket, "chat:markRead", { userId: "301" });
     assert.equal(read.success, true);
     assert.ok((await receipt)[0]);
     const online = await ask(anaSocket, "chat:getOnlineStatus", { userIds: ["302", "303"] });
@@ -215,7 +215,7 @@ describe("seeds 000/001 (kumss) against PROFILE=kumss", { skip: !pg && "needs Po
       headers: { Authorization: `Token ${BEN}`, "Content-Type": "application/json" },
       body: JSON.stringify({ receiver_id: 301, message: "Hello" }),
     });
-    assert.equal(send.status, 200);
+    assert.equal(send.status, 201); // created, as Django REST Framework answers
     assert.equal((await got)[0].message, "Hello");
     const unread = await (await fetch(base + "chats/unread-count/", { headers: { Authorization: `Token ${ANA}` } })).json();
     assert.equal(unread.success, true);

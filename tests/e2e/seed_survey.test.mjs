@@ -60,6 +60,7 @@ describe("seed 002 (survey) against PROFILE=survey", () => {
 
     const socket = io(gw.url);
     sockets.push(socket);
+    const joinedGlobal = waitFor(socket, "room_joined");
 
     socket.on("connect", () => {
       rec.console.log("Connected:", socket.id);
@@ -77,7 +78,7 @@ describe("seed 002 (survey) against PROFILE=survey", () => {
     });
 
     await rec.until("Connected:");
-    await waitFor(socket, "room_joined");
+    assert.equal((await joinedGlobal)[0].room, "global");
     const got = waitFor(socket, "test.message");
     // Test broadcast to room
     const r = await curl(gw, "/api/broadcast/room", { room: "global", event: "test.message", data: { message: "Hello, World!" } });
@@ -120,6 +121,7 @@ describe("seed 002 (survey) against PROFILE=survey", () => {
     });
     sockets.push(socket);
     socket.on("connected", (data) => connectedSeen.push(data));
+    const joinedSeen = waitFor(socket, "room_joined"); // before the (buffered) join below is sent
 
     // Connection events
     socket.on("connect", () => {
@@ -139,10 +141,11 @@ describe("seed 002 (survey) against PROFILE=survey", () => {
     });
 
     await rec.until("Connected:");
-    const [joined] = await waitFor(socket, "room_joined");
+    const [joined] = await joinedSeen;
     assert.equal(joined.room, "survey:123");
     assert.ok(joined.timestamp);
-    assert.deepEqual(connectedSeen[0].rooms, ["global", "user:user123"]);
+    // The seed shows ["global", "user:user123"]; a token with a role also puts it in role:{role}.
+    assert.deepEqual(connectedSeen[0].rooms.slice(0, 2), ["global", "user:user123"]);
     assert.equal(connectedSeen[0].userId, "user123");
 
     // Survey Response Broadcast
@@ -184,7 +187,7 @@ describe("seed 002 (survey) against PROFILE=survey", () => {
     socket.emit("ping");
     await pong;
     const rooms = await ask(socket, "get_rooms");
-    assert.deepEqual([...rooms.rooms].sort(), ["global", "project:project789", "survey:123", "user:user123"]);
+    assert.deepEqual([...rooms.rooms].sort(), ["global", "project:project789", "role:user", "survey:123", "user:user123"]);
     const left = waitFor(socket, "room_left");
     socket.emit("leave_room", { room: "survey:123" });
     assert.equal((await left)[0].room, "survey:123");
