@@ -5,6 +5,8 @@
 // (scripts/rabbitmq-temp), and its curl calls to /health and /metrics. The gateway is configured
 // with the seed's own variables (RABBITMQ_HOST, RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASSWORD,
 // JWT_SECRET, PORT); the routing file is the profile's (deploy/routes/hometrip.json, built in).
+// Refused on purpose: the socketId of other members in user_joined/user_left/user_typing/
+// user_stop_typing, and /metrics' list of room names (both name other users' sessions).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -178,10 +180,12 @@ describe("seed 004 (hometrip) against PROFILE=hometrip", { skip: !hasRabbit && "
     const [joined] = await joinedSeen;
     assert.equal(joined.userId, "ana");
     assert.equal(joined.room, "conversation:conv-123");
-    assert.equal(joined.socketId, anaSocket.id);
     assert.ok(joined.timestamp);
+    // Refused: the seed's user_joined / user_left / user_typing / user_stop_typing also carry the
+    // other member's socketId; members are never told one another's socket ids (audit #2).
+    assert.equal(joined.socketId, undefined);
     const [typing] = await typingSeen;
-    assert.deepEqual(Object.keys(typing).sort(), ["room", "socketId", "timestamp", "userId"]);
+    assert.deepEqual(Object.keys(typing).sort(), ["room", "timestamp", "userId"]);
     assert.equal(typing.userId, "ana");
 
     // Message Service → RabbitMQ message.sent → every user in the conversation.
