@@ -174,7 +174,7 @@ describe("seed 003 (ecommerce) against PROFILE=ecommerce", { skip: !hasRabbit &&
     socket.on("inventory:low_stock_alert", (data) => {
       showAlert(data.message, data.severity);
     });
-    assert.deepEqual((await ask(socket, "get_rooms")).rooms.filter((r) => !r.startsWith("user:") && r !== "global").sort(), [
+    assert.deepEqual((await ask(socket, "get_rooms")).rooms.filter((r) => /^(order|product):/.test(r)).sort(), [
       "order:order-123",
       "product:product-456",
     ]);
