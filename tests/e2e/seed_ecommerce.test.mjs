@@ -147,6 +147,7 @@ describe("seed 003 (ecommerce) against PROFILE=ecommerce", { skip: !hasRabbit &&
   test("use cases 1 and 2: subscribe_order and subscribe_inventory get order:update, inventory:stock_changed", async () => {
     const [socket] = await join(gw.url, customer());
     sockets.push(socket);
+    const joined = collect(socket, "room_joined");
     const updates = [];
     const stock = [];
     const alerts = [];
@@ -174,6 +175,7 @@ describe("seed 003 (ecommerce) against PROFILE=ecommerce", { skip: !hasRabbit &&
     socket.on("inventory:low_stock_alert", (data) => {
       showAlert(data.message, data.severity);
     });
+    await until(() => joined.length === 2, "both subscriptions joined");
     assert.deepEqual((await ask(socket, "get_rooms")).rooms.filter((r) => /^(order|product):/.test(r)).sort(), [
       "order:order-123",
       "product:product-456",
