@@ -1,5 +1,6 @@
 // The RabbitMQ settings and the consumer's life in the app (see amqp_bridge.hpp).
 #include "amqp_bridge.hpp"
+#include "route_files.hpp"
 
 #include <switchboard/common/log.hpp>
 #include <switchboard/domain/push_service.hpp>
@@ -86,12 +87,22 @@ std::optional<std::string> load_amqp_settings(const common::config& c, amqp_sett
     out.routes_file = c.str("EVENT_ROUTES");
     if (out.routes_file.empty())
         return "EVENT_ROUTES: required with AMQP_URL or RABBITMQ_HOST (see deploy/routes/)";
-    std::ifstream in(out.routes_file, std::ios::binary);
-    if (!in) return "EVENT_ROUTES: cannot read " + out.routes_file;
-    std::stringstream ss;
-    ss << in.rdbuf();
+    std::string text;
+    if (out.routes_file.starts_with("builtin:")) {
+        // deploy/routes/<name>.json, embedded in the binary (a profile's default).
+        auto name = out.routes_file.substr(8) + ".json";
+        for (const auto& f : route_files())
+            if (f.name == name) text = std::string(f.data);
+        if (text.empty()) return "EVENT_ROUTES: no " + out.routes_file + " (builtin: ecommerce, hometrip)";
+    } else {
+        std::ifstream in(out.routes_file, std::ios::binary);
+        if (!in) return "EVENT_ROUTES: cannot read " + out.routes_file;
+        std::stringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+    }
     std::string error;
-    auto routes = amqp::parse_routes(ss.str(), &error);
+    auto routes = amqp::parse_routes(text, &error);
     if (!routes) return "EVENT_ROUTES: " + out.routes_file + ": " + error;
     out.routes = std::move(*routes);
     return std::nullopt;
@@ -125,8 +136,11 @@ amqp::dispatch_result dispatch_amqp_message(const domain::push_service& push, co
 
 amqp_bridge::amqp_bridge(server::server& srv, amqp_settings s, const domain::push_service& push,
                          fence_fn fence) {
+    // Read before the settings move into the consumer.
     auto broker = s.consumer.server.to_log_string();
     auto queue = s.consumer.queue;
+    auto host = s.consumer.server.host;
+    auto port = s.consumer.server.port;
     auto routes = s.routes.routes.size();
     consumer_ = std::make_unique<amqp::consumer>(
         std::move(s.consumer), std::move(s.routes),
@@ -135,6 +149,13 @@ amqp_bridge::amqp_bridge(server::server& srv, amqp_settings s, const domain::pus
         });
     consumer_->add_metrics(srv.metrics());
     srv.add_health_check("rabbitmq", [c = consumer_.get()] { return c->healthy(); });
+    // HEALTH_FIELDS' eventBus: the travel gateway's shape of the bus's state.
+    srv.add_health_field("eventBus", [c = consumer_.get(), host, port] {
+        return boost::json::value(boost::json::object{{"isConnected", c->healthy()},
+                                                      {"reconnectAttempts", c->reconnect_attempts()},
+                                                      {"host", host},
+                                                      {"port", port}});
+    });
     consumer_->start();
     log::info(
         "rabbitmq consumer",

@@ -7,6 +7,7 @@
 #include "cluster.hpp"
 #include "gateway.hpp"
 #include "kafka_bridge.hpp"
+#include "profiles.hpp"
 #include "reload.hpp"
 #include "systemd.hpp"
 
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
     for (auto& s : app::amqp_settings_table())
         table.push_back(std::move(s));
     for (auto& s : app::kafka_settings_table())
+        table.push_back(std::move(s));
+    for (auto& s : app::profile_settings_table())  // PROFILE: defaults of the settings above
         table.push_back(std::move(s));
     common::config cfg(std::move(table));
     if (auto err = app::load_settings(cfg, argc, argv)) {
@@ -73,6 +76,13 @@ int main(int argc, char** argv) {
     for (const auto& flag : cfg.secrets_from_flags())
         log::warn("a secret was given as a flag: it is visible in ps; use its environment variable or *_FILE",
                   {{"flag", flag}});
+    if (auto e = app::check_output_settings(cfg)) {  // HEALTH_FIELDS, METRICS_FORMAT
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
+    if (const auto* p = app::find_profile(cfg.str("PROFILE")))
+        log::info("profile: its defaults apply where a setting is not given",
+                  {{"profile", std::string(p->name)}, {"service", std::string(p->service)}});
     app::data_settings dcfg;
     if (auto e = app::load_data_settings(cfg, dcfg)) {
         std::cerr << "switchboard: " << *e << "\n";
@@ -122,6 +132,8 @@ int main(int argc, char** argv) {
         };
         sopts.handshake_headers = {"authorization", "x-forwarded-for"};
         for (const auto& w : server::weaker_settings(cfg))
+            log::warn("setting keeps a weaker behaviour", {{"setting", w}});
+        for (const auto& w : app::profile_warnings(cfg))
             log::warn("setting keeps a weaker behaviour", {{"setting", w}});
         server::runtime rt(sopts.threads);
         server::server srv(std::move(sopts), rt);
@@ -176,6 +188,14 @@ int main(int argc, char** argv) {
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
+        // HEALTH_FIELDS' connectionStats: the survey service's connection counts.
+        srv.add_health_field("connectionStats", [&gw] {
+            auto c = gw.local_counts();
+            return boost::json::value(boost::json::object{{"totalConnections", c.connections},
+                                                          {"authenticatedConnections", c.authenticated},
+                                                          {"anonymousConnections", c.anonymous},
+                                                          {"uniqueUsers", c.users}});
+        });
         // SIGHUP: settings read again (ENV_FILE, key and rule files); log level, JWT keys and checks,
         // room rules replaced without dropping a connection.
         boost::asio::signal_set hup(rt.context(), SIGHUP);

@@ -1,6 +1,7 @@
 #include "reload.hpp"
 
 #include "gateway.hpp"
+#include "profiles.hpp"
 
 #include <switchboard/common/log.hpp>
 
@@ -42,22 +43,33 @@ const std::set<std::string, std::less<>>& reloadable() {
 std::optional<std::string> load_settings(common::config& c, int argc, const char* const* argv) {
     if (auto e = c.load(argc, argv, process_env)) return e;
     const auto& path = c.str("ENV_FILE");
-    if (path.empty()) return std::nullopt;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return "ENV_FILE: cannot read " + path;
-    std::stringstream text;
-    text << in.rdbuf();
     std::map<std::string, std::string> file;
-    if (auto e = common::parse_env_file(text.str(), file)) return "ENV_FILE: " + path + ": " + *e;
-    // Again with the file's lines over the environment (flags still first).
-    common::config again(c.table());
+    if (!path.empty()) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return "ENV_FILE: cannot read " + path;
+        std::stringstream text;
+        text << in.rdbuf();
+        if (auto e = common::parse_env_file(text.str(), file)) return "ENV_FILE: " + path + ": " + *e;
+    }
     auto lookup = [&file](const std::string& name) -> std::optional<std::string> {
         if (auto it = file.find(name); it != file.end()) return it->second;
         return process_env(name);
     };
-    if (auto e = again.load(argc, argv, lookup)) return "ENV_FILE: " + path + ": " + *e;
-    if (again.str("ENV_FILE") != path) return "ENV_FILE: " + path + " names another ENV_FILE";
-    c = std::move(again);
+    if (!path.empty()) {
+        // Again with the file's lines over the environment (flags still first).
+        common::config again(c.table());
+        if (auto e = again.load(argc, argv, lookup)) return "ENV_FILE: " + path + ": " + *e;
+        if (again.str("ENV_FILE") != path) return "ENV_FILE: " + path + " names another ENV_FILE";
+        c = std::move(again);
+    }
+    // PROFILE: its defaults in the table, then everything read again (explicit settings win).
+    if (const auto& name = c.str("PROFILE"); !name.empty()) {
+        auto table = c.table();
+        if (auto e = apply_profile(table, name)) return e;
+        common::config again(std::move(table));
+        if (auto e = again.load(argc, argv, lookup)) return e;
+        c = std::move(again);
+    }
     return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 // The gateway's settings: names of the Node services' .env files, each also a flag.
 #include "admin_ui.hpp"
 #include "gateway.hpp"
+#include "profiles.hpp"
 
 #include <switchboard/common/log.hpp>
 
@@ -8,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace switchboard::app {
@@ -259,13 +261,17 @@ std::optional<std::string> load_gateway_config(const common::config& c, gateway_
     out.demo = out.dev_mode || c.boolean("DEMO");
     out.allow_anonymous = c.boolean("ALLOW_ANONYMOUS");
     out.expiry_warning_s = c.integer("TOKEN_EXPIRY_WARNING");
+    std::set<std::string, std::less<>> file_prefixes;
     if (const auto& f = c.str("ROOM_RULES_FILE"); !f.empty()) {
         std::string json, why;
         if (auto e = read_file(f, json)) return "ROOM_RULES_FILE: " + *e;
         auto r = auth::parse_rules(json, &why);
         if (!r) return "ROOM_RULES_FILE: " + f + ": " + why;
         out.rules = std::move(*r);
+        file_prefixes = rules_file_prefixes(json);
     }
+    // ROOMS_OPEN (a profile's or by hand): open prefixes, warned below as a rules file's are.
+    if (auto e = open_room_prefixes(c.list("ROOMS_OPEN"), file_prefixes, out.rules)) return e;
     if (auto e = load_room_access(c, out.rules, out.room_auth)) return e;
     out.rate_window_ms = c.integer("RATE_LIMIT_WINDOW");
     out.rate_max = static_cast<std::uint32_t>(c.integer("RATE_LIMIT_MAX_MESSAGES"));

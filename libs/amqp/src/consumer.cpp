@@ -344,6 +344,7 @@ void consumer::run() {
             if (s.connect() && s.declare()) {
                 up_ = true;
                 backoff = std::chrono::milliseconds{0};
+                attempts_ = 0;
                 log::info("amqp: consuming", {{"broker", opts_.server.to_log_string()},
                                               {"queue", opts_.queue},
                                               {"prefetch", std::to_string(opts_.prefetch)}});
@@ -357,6 +358,7 @@ void consumer::run() {
         }
         if (stop_.load()) return;
         if (reconnects_) reconnects_->inc();
+        ++attempts_;
         backoff = next_backoff(backoff, opts_);
         log::warn("amqp: broker unavailable; retrying", {{"broker", opts_.server.to_log_string()},
                                                          {"error", failure},

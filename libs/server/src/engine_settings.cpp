@@ -217,6 +217,34 @@ std::vector<setting> engine_settings() {
          "on SIGHUP",
          k::string},
         {"SERVICE_NAME", {}, "service-name", "switchboard", "service name reported by /health", k::string},
+        {"HEALTH_STATUS",
+         {},
+         "health-status",
+         "ok",
+         "status word /health answers while every dependency is up (ok, healthy, OK; else degraded)",
+         k::string},
+        {"HEALTH_FIELDS",
+         {},
+         "health-fields",
+         "",
+         "fields /health shows, in order, each name or key=source (checks, status, service, timestamp, "
+         "version, uptime, connections, redis, connectionStats, eventBus); empty: checks, status, "
+         "service, timestamp, version, uptime, connections",
+         k::string},
+        {"METRICS_FORMAT",
+         {},
+         "metrics-format",
+         "prometheus",
+         "/metrics: prometheus (JSON counts for Accept: application/json) or json (always "
+         "{connectedSockets, totalRooms})",
+         k::string},
+        {"METRICS_ROOM_NAMES",
+         {},
+         "metrics-room-names",
+         "false",
+         "the JSON /metrics also lists the room names (they name users; warned at start-up with "
+         "METRICS_PUBLIC)",
+         k::boolean},
     };
 }
 
@@ -247,6 +275,10 @@ server_options engine_options_from(const config& c) {
     o.drain_batch = static_cast<std::size_t>(c.integer("DRAIN_BATCH"));
     o.drain_interval = std::chrono::milliseconds(c.integer("DRAIN_INTERVAL"));
     o.service_name = c.str("SERVICE_NAME");
+    o.health_status = c.str("HEALTH_STATUS");
+    o.health_fields = c.list("HEALTH_FIELDS");
+    o.metrics_format = c.str("METRICS_FORMAT");
+    o.metrics_room_names = c.boolean("METRICS_ROOM_NAMES");
     o.tls_cert_file = c.str("TLS_CERT_FILE");
     o.tls_key_file = c.str("TLS_KEY_FILE");
     return o;
@@ -262,6 +294,8 @@ std::vector<std::string> weaker_settings(const config& c) {
         out.push_back("MAX_CONNECTIONS_PER_IP=0: no limit of sessions per client address");
     if (c.boolean("CONNECTION_STATE_RECOVERY") && c.integer("RECOVERY_MAX_BYTES") == 0)
         out.push_back("RECOVERY_MAX_BYTES=0: the recovery log is bounded by time only");
+    if (c.boolean("METRICS_PUBLIC") && c.boolean("METRICS_ROOM_NAMES"))
+        out.push_back("METRICS_ROOM_NAMES=true with METRICS_PUBLIC=true: anyone reads the room names");
     if (c.integer("HTTP_MIN_BODY_RATE") == 0)
         out.push_back("HTTP_MIN_BODY_RATE=0: request bodies may trickle in");
     return out;

@@ -100,35 +100,6 @@ detail::namespace_impl* server::impl::find_namespace(std::string_view name) {
 
 // ---- server
 
-namespace {
-
-bool same_key(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-// /metrics needs the key (X-API-Key, or Authorization: Bearer) unless metrics_public.
-std::optional<http_reply> metrics_refusal(const server_options& o, const http_request_view& req) {
-    if (o.metrics_public) return std::nullopt;
-    if (o.metrics_key.empty())
-        return http_reply{403, "application/json", R"({"success":false,"error":"Forbidden"})"};
-    std::string_view key = req.header("x-api-key");
-    if (key.empty()) {
-        std::string_view a = req.header("authorization");
-        if (a.size() > 7 && (a.substr(0, 7) == "Bearer " || a.substr(0, 7) == "bearer ")) key = a.substr(7);
-    }
-    if (!key.empty() && same_key(key, o.metrics_key)) return std::nullopt;
-    http_reply r{401, "application/json",
-                 R"({"success":false,"error":"Unauthorized: a metrics key is required"})"};
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-}
-
-}  // namespace
-
 std::string_view http_request::header(std::string_view name) const {
     return view().header(name);
 }
@@ -222,54 +193,6 @@ void server::add_engine_metrics() {
                                }
                            return out;
                        });
-}
-
-// /ready, /metrics and /health.
-void server::add_builtin_routes() {
-    route("/ready", [this](const http_request_view&) {
-        bool ok = ready();
-        const char* status = ok                                                 ? "ready"
-                             : impl_->stopping.load()                           ? "draining"
-                             : !impl_->dependencies_up() && impl_->ready.load() ? "degraded"
-                                                                                : "starting";
-        boost::json::object o{{"ready", ok}, {"service", impl_->opts.service_name}, {"status", status}};
-        return http_reply{ok ? 200u : 503u, "application/json", common::json_write(o)};
-    });
-    if (impl_->opts.metrics_public)
-        log::warn("METRICS_PUBLIC=true: /metrics answers without a key");
-    else if (impl_->opts.metrics_key.empty())
-        log::warn("/metrics has no key: it refuses every request (set METRICS_KEY or SERVICE_API_KEY)");
-    route("/metrics", [this](const http_request_view& req) {
-        if (auto refusal = metrics_refusal(impl_->opts, req)) return *refusal;
-        if (req.header("accept").find("application/json") != std::string_view::npos) {
-            // The JSON the travel gateway's monitors read: counts only, never room or user names.
-            auto& root = of("/");
-            boost::json::object o{{"connectedSockets", root.socket_count()},
-                                  {"totalRooms", root.room_sizes().size()}};
-            return http_reply{200, "application/json", common::json_write(o)};
-        }
-        return http_reply{200, "text/plain; version=0.0.4; charset=utf-8", impl_->metrics.render()};
-    });
-    route("/health", [this](const http_request_view&) {
-        boost::json::object o;
-        bool up = true;
-        if (!impl_->health_checks.empty()) {
-            boost::json::object checks;
-            for (const auto& [name, check] : impl_->health_checks) {
-                bool ok = check();
-                checks[name] = ok ? "up" : "down";
-                up = up && ok;
-            }
-            o["checks"] = std::move(checks);
-        }
-        o["status"] = up ? "ok" : "degraded";
-        o["service"] = impl_->opts.service_name;
-        o["timestamp"] = detail::iso_time(detail::wall_ms());
-        o["version"] = SWITCHBOARD_VERSION;
-        o["uptime"] = static_cast<double>(detail::now_ms() - impl_->started_ms) / 1000.0;
-        o["connections"] = connection_count();
-        return http_reply{up ? 200u : 503u, "application/json", common::json_write(o)};
-    });
 }
 
 server::~server() = default;

@@ -76,6 +76,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::atomic<bool> ready_set_by_app{false};
     // Dependencies /ready and /health report (add_health_check; set before run(), read after).
     std::vector<std::pair<std::string, std::function<bool()>>> health_checks;
+    std::vector<std::pair<std::string, std::function<boost::json::value()>>> health_fields;
     bool dependencies_up() const {
         for (const auto& [name, up] : health_checks)
             if (!up()) return false;

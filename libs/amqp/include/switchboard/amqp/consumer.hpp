@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,8 @@ public:
     void stop();
     // Connected, declared and consuming.
     bool healthy() const noexcept { return up_.load(); }
+    // Failed connection attempts since the broker was last consumed from (0 while up).
+    std::uint64_t reconnect_attempts() const noexcept { return attempts_.load(); }
 
 private:
     struct session;
@@ -79,6 +82,7 @@ private:
     event_routes routes_;
     dispatch_fn dispatch_;
     std::atomic<bool> up_{false}, stop_{false};
+    std::atomic<std::uint64_t> attempts_{0};
     std::mutex mu_;
     std::condition_variable cv_;
     std::thread thread_;

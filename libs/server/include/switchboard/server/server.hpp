@@ -59,6 +59,15 @@ struct server_options {
     std::int64_t recovery_window_ms = 0;
     std::size_t recovery_max_bytes = 64u << 20;  // per namespace; then the oldest events go (0: no bound)
     std::string service_name = "switchboard";
+    // /health: the status word while every check is up (else "degraded", HTTP 503), and the fields
+    // shown, in order, each "name" or "key=source" (empty: checks, status, service, timestamp,
+    // version, uptime, connections). Sources: health_field_sources() and add_health_field's.
+    std::string health_status = "ok";
+    std::vector<std::string> health_fields;
+    // /metrics: "prometheus" (the JSON counts when the request accepts application/json) or
+    // "json" (always {connectedSockets, totalRooms}, with "rooms" names when metrics_room_names).
+    std::string metrics_format = "prometheus";
+    bool metrics_room_names = false;
     // Admission. max_connections: open TCP connections (checked at accept) and Engine.IO sessions
     // (checked at handshake); 0: the descriptor limit less a reserve. max_connections_per_ip:
     // Engine.IO sessions per client address, checked at handshake (0: no limit).
@@ -299,6 +308,10 @@ using async_http_route = std::function<void(http_request, http_responder)>;
 
 class runtime;
 
+// The /health fields the server itself knows: checks, status, service, timestamp, version, uptime,
+// connections, redis ("connected", "disconnected" or "not configured").
+const std::vector<std::string>& health_field_sources();
+
 class server {
 public:
     // With its own runtime of opts.threads I/O threads.
@@ -363,6 +376,9 @@ public:
     // false, /ready answers 503 {"status":"degraded"} and /health 503 {"status":"degraded",
     // "checks":{name:"down"}}. `up` is called on I/O threads: keep it cheap. Call before run().
     void add_health_check(std::string name, std::function<bool()> up);
+    // A field /health may show (server_options::health_fields names it), e.g. "eventBus"; `value`
+    // is called on I/O threads: keep it cheap. Call before run().
+    void add_health_field(std::string name, std::function<boost::json::value()> value);
 
     // Binds and starts accepting (on the runtime's first thread); returns the port.
     std::uint16_t start();
