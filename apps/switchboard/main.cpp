@@ -4,6 +4,7 @@
 // first, so no answer calls back into a gateway that is gone; then the bridge).
 #include "admin_ui.hpp"
 #include "amqp_bridge.hpp"
+#include "channels_gateway.hpp"
 #include "cluster.hpp"
 #include "gateway.hpp"
 #include "reload.hpp"
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
     for (auto& s : app::cluster_settings_table())
         table.push_back(std::move(s));
     for (auto& s : app::amqp_settings_table())
+        table.push_back(std::move(s));
+    for (auto& s : app::channels_settings_table())
         table.push_back(std::move(s));
     common::config cfg(std::move(table));
     if (auto err = app::load_settings(cfg, argc, argv)) {
@@ -88,6 +91,11 @@ int main(int argc, char** argv) {
     }
     app::amqp_settings acfg;  // RabbitMQ: AMQP_URL or RABBITMQ_HOST, EVENT_ROUTES
     if (auto e = app::load_amqp_settings(cfg, acfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
+    app::channels_settings chcfg;  // the Channels-style endpoints (/ws/chat/, /ws/notifications/)
+    if (auto e = app::load_channels_settings(cfg, chcfg)) {
         std::cerr << "switchboard: " << *e << "\n";
         return 2;
     }
@@ -168,6 +176,7 @@ int main(int argc, char** argv) {
         app::communication comm(srv, std::move(dcfg));
         presence::registry presence;  // who is online on this node (a presence_store)
         app::gateway gw(srv, std::move(gcfg), comm, presence);
+        app::channels_gateway channels(srv, std::move(chcfg), gw, comm);  // the ERP's Channels-style API
         // SIGHUP: settings read again (ENV_FILE, key and rule files); log level, JWT keys and checks,
         // room rules replaced without dropping a connection.
         boost::asio::signal_set hup(rt.context(), SIGHUP);
