@@ -1,0 +1,290 @@
+// The Channels-style WebSocket API of the ERP (seed 001): /ws/chat/?token= and
+// /ws/notifications/?token=, plain WebSocket with JSON frames {type, ...}, on the same chat and
+// notifications as the Socket.IO events: a Channels client and a socket.io-client talk to each other.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { waitFor } from "./helpers.mjs";
+import { startGateway, SECRET, token, join, ask, arrives, api, backends, service, metricsText, jwt } from "./gateway-helpers.mjs";
+
+const tok = (userId) => token({ userId });
+
+// A Channels client: every frame it gets, in order; next(type) takes the first not taken yet.
+function channel(gw, path, query = "") {
+  const ws = new WebSocket(gw.url.replace("http", "ws") + path + query);
+  const frames = [];
+  const taken = new Set();
+  const waiters = [];
+  ws.on("message", (data, binary) => {
+    const f = binary ? { binary: true } : JSON.parse(data.toString());
+    frames.push(f);
+    for (const w of [...waiters])
+      if (!taken.has(f) && w.match(f)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(f);
+      }
+  });
+  const closed = new Promise((r) => ws.on("close", (code, reason) => r({ code, reason: reason.toString() })));
+  const opened = new Promise((resolve, reject) => {
+    ws.on("open", resolve);
+    ws.on("error", reject);
+  });
+  return {
+    ws,
+    frames,
+    closed,
+    opened,
+    send(o) {
+      ws.send(typeof o === "string" ? o : JSON.stringify(o));
+    },
+    // The first frame of `type` (and `pred`) not taken yet, now or within `ms`.
+    next(type, pred = () => true, ms = 4000) {
+      const match = (f) => f.type === type && pred(f);
+      const found = frames.find((f) => !taken.has(f) && match(f));
+      if (found) {
+        taken.add(found);
+        return Promise.resolve(found);
+      }
+      return new Promise((resolve, reject) => {
+        const w = {
+          match,
+          resolve: (f) => {
+            taken.add(f);
+            clearTimeout(timer);
+            resolve(f);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1);
+          reject(new Error(`no ${type} frame within ${ms} ms; got ${JSON.stringify(frames)}`));
+        }, ms);
+        waiters.push(w);
+      });
+    },
+    // true when a frame of `type` arrives within `ms`.
+    async arrives(type, ms = 400) {
+      return this.next(type, () => true, ms).then(
+        () => true,
+        () => false,
+      );
+    },
+    close() {
+      ws.close();
+    },
+  };
+}
+
+// A Channels client signed in as `user`, once its welcome frame arrived.
+async function signedIn(gw, path, user) {
+  const c = channel(gw, path, "?token=" + encodeURIComponent(tok(user)));
+  const hello = await c.next("connection_established");
+  assert.equal(hello.user_id, user);
+  return c;
+}
+
+for (const [backend, dbEnv] of backends()) {
+  describe(`Channels-style API on ${backend}`, () => {
+    let gw;
+    const open = [];
+    const keep = (x) => (open.push(x), x);
+    before(async () => {
+      gw = await startGateway({ JWT_SECRET: SECRET, TYPING_TIMEOUT: "60000", ...dbEnv });
+    });
+    after(async () => {
+      for (const x of open) (x.disconnect ?? x.close).call(x);
+      await gw.stop();
+    });
+
+    test("the seed's message frame reaches a Socket.IO user's chat:message, and a chat:send comes back", async () => {
+      const ana = keep(await signedIn(gw, "/ws/chat/", "ana"));
+      const [ben] = await join(gw.url, tok("ben"));
+      keep(ben);
+      const atBen = waitFor(ben, "chat:message");
+      ana.send({ type: "message", receiver_id: "ben", message: "Hello! 👋" });
+      const sent = await ana.next("message_sent");
+      assert.equal(typeof sent.message.id, "number");
+      assert.equal(sent.message.sender_id, "ana");
+      assert.equal(sent.message.receiver_id, "ben");
+      assert.equal(sent.message.conversation_id, "dm:ana:ben");
+      assert.equal(sent.message.message, "Hello! 👋");
+      const [m] = await atBen;
+      assert.equal(m.id, sent.message.id);
+      assert.equal(m.senderId, "ana");
+      assert.equal(m.message, "Hello! 👋");
+      const delivered = await ana.next("message_delivered");
+      assert.deepEqual(delivered.message_ids, [sent.message.id]);
+      assert.equal(delivered.receiver_id, "ben");
+
+      // Back: a Socket.IO chat:send reaches the Channels client, and counts as delivered to it.
+      const receipt = waitFor(ben, "chat:delivered");
+      const r = await ask(ben, "chat:send", { receiverId: "ana", message: "hi back" });
+      assert.equal(r.success, true);
+      const got = await ana.next("chat_message");
+      assert.equal(got.message.id, r.message.id);
+      assert.equal(got.message.sender_id, "ben");
+      assert.equal(got.message.message, "hi back");
+      assert.deepEqual((await receipt)[0].messageIds, [r.message.id]);
+
+      // The sender's other Channels device sees its own message too, the sending one does not.
+      const ana2 = keep(await signedIn(gw, "/ws/chat/", "ana"));
+      ana.send({ type: "message", receiver_id: 7, message: "to a numeric id" });
+      const own = await ana.next("message_sent");
+      assert.equal(own.message.receiver_id, "7");
+      assert.equal((await ana2.next("chat_message")).message.id, own.message.id);
+      assert.equal(await ana.arrives("chat_message"), false);
+    });
+
+    test("typing both ways", async () => {
+      const cara = keep(await signedIn(gw, "/ws/chat/", "cara"));
+      const [dan] = await join(gw.url, tok("dan"));
+      keep(dan);
+      const atDan = waitFor(dan, "chat:typing");
+      cara.send({ type: "typing", receiver_id: "dan" });
+      assert.deepEqual((await atDan)[0], { senderId: "cara", isTyping: true });
+      assert.equal(await cara.arrives("error", 200), false, "typing is not answered");
+      await ask(dan, "chat:typing", { receiverId: "cara", isTyping: false });
+      const t = await cara.next("typing");
+      assert.deepEqual(t, { type: "typing", sender_id: "dan", is_typing: false });
+    });
+
+    test("read receipts both ways", async () => {
+      const eve = keep(await signedIn(gw, "/ws/chat/", "eve"));
+      const [fred] = await join(gw.url, tok("fred"));
+      keep(fred);
+      eve.send({ type: "message", receiver_id: "fred", message: "read me" });
+      const { message } = await eve.next("message_sent");
+      const rr = await ask(fred, "chat:markRead", { userId: "eve" });
+      assert.deepEqual(rr.messageIds, [message.id]);
+      const receipt = await eve.next("read_receipt");
+      assert.equal(receipt.reader_id, "fred");
+      assert.equal(receipt.conversation_id, "dm:eve:fred");
+      assert.deepEqual(receipt.message_ids, [message.id]);
+      assert.ok(!Number.isNaN(Date.parse(receipt.read_at)));
+
+      const r = await ask(fred, "chat:send", { receiverId: "eve", message: "and you" });
+      await eve.next("chat_message");
+      const atFred = waitFor(fred, "chat:readReceipt");
+      eve.send({ type: "read", sender_id: "fred", message_ids: [r.message.id] });
+      const ack = await eve.next("messages_read");
+      assert.deepEqual(ack.message_ids, [r.message.id]);
+      assert.equal(ack.count, 1);
+      const [back] = await atFred;
+      assert.equal(back.readerId, "eve");
+      assert.deepEqual(back.messageIds, [r.message.id]);
+    });
+
+    test("a message sent while the Channels user was away arrives when it connects", async () => {
+      const [gus] = await join(gw.url, tok("gus"));
+      keep(gus);
+      const r = await ask(gus, "chat:send", { receiverId: "hana", message: "while you were out" });
+      assert.equal(r.success, true);
+      const receipt = waitFor(gus, "chat:delivered");
+      const hana = keep(await signedIn(gw, "/ws/chat/", "hana"));
+      const got = await hana.next("chat_message");
+      assert.equal(got.message.id, r.message.id);
+      assert.deepEqual((await receipt)[0].messageIds, [r.message.id]);
+    });
+
+    test("notifications from the HTTP push API reach the notifications socket; mark_read", async () => {
+      const notes = keep(await signedIn(gw, "/ws/notifications/", "ivy"));
+      const chat = keep(await signedIn(gw, "/ws/chat/", "ivy"));
+      const body = { recipientId: "ivy", type: "approval_request", title: "New approval", message: "Please review ✓", metadata: { approvalId: 9 } };
+      const r = await api(gw, "POST", "/api/notify", body, service(gw));
+      assert.equal(r.status, 200);
+      assert.equal(r.json.recipients, 1);
+      const n = await notes.next("notification");
+      assert.equal(n.notification.id, r.json.notification.id);
+      assert.equal(n.notification.title, "New approval");
+      assert.equal(n.notification.recipient_id, "ivy");
+      assert.deepEqual(n.notification.metadata, { approvalId: 9 });
+      assert.equal(await chat.arrives("notification", 300), false, "the chat socket carries no notifications");
+
+      const g = await api(gw, "POST", "/api/broadcast", { global: true, title: "Everyone", message: "m" }, service(gw));
+      assert.equal(g.status, 200);
+      assert.equal((await notes.next("notification")).notification.title, "Everyone");
+
+      notes.send({ type: "mark_read", notification_id: n.notification.id });
+      const marked = await notes.next("notifications_read");
+      assert.deepEqual(marked.ids, [n.notification.id]);
+      assert.equal(marked.count, 1);
+      notes.send({ type: "get_unread_count" });
+      assert.equal((await notes.next("unread_count")).count, 1);
+      notes.send({ type: "mark_all_read" });
+      assert.equal((await notes.next("notifications_read")).count, 1);
+    });
+
+    test("bad frames get an error frame and the connection stays", async () => {
+      const c = keep(await signedIn(gw, "/ws/chat/", "jay"));
+      const cases = [
+        ["not json", "invalid_json"],
+        ["[1,2]", "invalid_frame"],
+        [JSON.stringify({ message: "no type" }), "invalid_frame"],
+        [JSON.stringify({ type: "shout" }), "unknown_type"],
+        [JSON.stringify({ type: "message", message: "x" }), "invalid_field"],
+        [JSON.stringify({ type: "message", receiver_id: "x y", message: "x" }), "request_failed"],
+        [JSON.stringify({ type: "message", receiver_id: "kim", message: "" }), "request_failed"],
+      ];
+      for (const [frame, code] of cases) {
+        c.send(frame);
+        const e = await c.next("error");
+        assert.equal(e.code, code, frame);
+        assert.equal(typeof e.error, "string");
+      }
+      c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+      assert.equal((await c.next("error")).code, "binary_frame");
+      c.send({ type: "ping" });
+      assert.ok(!Number.isNaN(Date.parse((await c.next("pong")).timestamp)));
+      const n = channel(gw, "/ws/notifications/", "?token=" + tok("jay"));
+      keep(n);
+      await n.next("connection_established");
+      n.send({ type: "message", receiver_id: "kim", message: "x" });
+      assert.equal((await n.next("error")).code, "unknown_type");
+    });
+
+    test("no token, an unknown or invalid token: closed with 4001", async () => {
+      const bad = [
+        "",
+        "?token=garbage",
+        "?token=" + jwt.sign({ userId: "x" }, "another-secret-0123456789abcdefghijklmnop"),
+        "?token=" + token({ userId: "x" }, { expiresIn: -120 }),
+        "?token=" + token({}),
+      ];
+      for (const q of bad)
+        for (const path of ["/ws/chat/", "/ws/notifications/"]) {
+          const c = channel(gw, path, q);
+          const { code } = await c.closed;
+          assert.equal(code, 4001, path + q);
+          assert.equal(c.frames.length, 0);
+        }
+      // Authorization: Bearer works as well as ?token=.
+      const h = new WebSocket(gw.url.replace("http", "ws") + "/ws/chat/", { headers: { authorization: "Bearer " + tok("lee") } });
+      const hello = await new Promise((r) => h.once("message", (d) => r(JSON.parse(d.toString()))));
+      assert.equal(hello.user_id, "lee");
+      h.close();
+    });
+
+    test("a plain GET is told to upgrade; the connections are in /metrics", async () => {
+      const r = await fetch(gw.url + "/ws/chat/");
+      assert.equal(r.status, 426);
+      const m = await metricsText(gw);
+      assert.match(m, /switchboard_websocket_connections_total\{path="\/ws\/chat\/"\} \d+/);
+      assert.match(m, /switchboard_channels_frames_total\{type="message"\} \d+/);
+      assert.match(m, /switchboard_channels_connections \d+/);
+    });
+  });
+}
+
+describe("Channels-style API settings", () => {
+  test("CHANNELS_CHAT_PATH moves the endpoint; an empty path turns it off", async () => {
+    const gw = await startGateway({ JWT_SECRET: SECRET, CHANNELS_CHAT_PATH: "/chat-ws/", CHANNELS_NOTIFICATIONS_PATH: "" });
+    try {
+      const c = channel(gw, "/chat-ws/", "?token=" + tok("moe"));
+      assert.equal((await c.next("connection_established")).user_id, "moe");
+      c.close();
+      assert.equal((await fetch(gw.url + "/ws/chat/")).status, 404);
+      assert.equal((await fetch(gw.url + "/ws/notifications/")).status, 404);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
