@@ -13,20 +13,19 @@
 
 namespace switchboard::server::detail {
 
-namespace http = beast::http;
-
 // A WebSocket upgrade request we cannot take (is_upgrade already checked the method, Upgrade and
 // Connection): the HTTP answer to give instead.
 inline std::optional<response> ws_refusal(const request& req) {
-    if (req[http::field::sec_websocket_version] != "13") {
-        auto res =
-            make_response(req, http::status::upgrade_required, "Unsupported WebSocket version", "text/plain");
-        res.set(http::field::sec_websocket_version, "13");
+    if (req[beast::http::field::sec_websocket_version] != "13") {
+        auto res = make_response(req, beast::http::status::upgrade_required, "Unsupported WebSocket version",
+                                 "text/plain");
+        res.set(beast::http::field::sec_websocket_version, "13");
         res.keep_alive(false);
         return res;
     }
-    if (!protocol::ws::valid_client_key(req[http::field::sec_websocket_key])) {
-        auto res = make_response(req, http::status::bad_request, "Invalid Sec-WebSocket-Key", "text/plain");
+    if (!protocol::ws::valid_client_key(req[beast::http::field::sec_websocket_key])) {
+        auto res =
+            make_response(req, beast::http::status::bad_request, "Invalid Sec-WebSocket-Key", "text/plain");
         res.keep_alive(false);
         return res;
     }
@@ -39,7 +38,7 @@ inline std::optional<protocol::ws::deflate_agreement> ws_deflate(const server_op
                                                                  const request& req) {
     if (!o.per_message_deflate) return std::nullopt;
     std::string offers;
-    for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
+    for (auto [it, end] = req.equal_range(beast::http::field::sec_websocket_extensions); it != end; ++it) {
         if (!offers.empty()) offers += ", ";
         offers.append(it->value());
     }
@@ -54,7 +53,7 @@ inline std::shared_ptr<const std::string> ws_accept(
     return std::make_shared<const std::string>(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
         "Upgrade\r\nSec-WebSocket-Accept: " +
-        protocol::ws::accept_key(req[http::field::sec_websocket_key]) + extensions +
+        protocol::ws::accept_key(req[beast::http::field::sec_websocket_key]) + extensions +
         "\r\nServer: switchboard\r\n\r\n");
 }
 
@@ -83,15 +82,15 @@ boost::asio::awaitable<void> upgrade_ws_route(std::shared_ptr<server::impl> srv,
     using boost::asio::use_awaitable;
     const auto& opts = srv->opts;
     std::optional<response> refused;
-    if (!origin_allowed(opts, req[http::field::origin])) {
-        refused = make_response(req, http::status::forbidden, R"({"success":false,"error":"Forbidden"})",
-                                "application/json");
+    if (!origin_allowed(opts, req[beast::http::field::origin])) {
+        refused = make_response(req, beast::http::status::forbidden,
+                                R"({"success":false,"error":"Forbidden"})", "application/json");
         refused->keep_alive(false);
     } else {
         refused = ws_refusal(req);
     }
     if (refused) {
-        co_await http::async_write(stream, *refused, as_tuple(use_awaitable));
+        co_await beast::http::async_write(stream, *refused, as_tuple(use_awaitable));
         co_return;
     }
     http_request copy{std::string(req.method_string()),
