@@ -100,7 +100,9 @@ std::variant<client_request, frame_error> chat_request(client_request r, const j
             if (!ids->is_array()) return bad_field(r.type, "message_ids must be an array of message ids");
             a["messageIds"] = *ids;
         } else if (auto* id = present(in, "message_id")) {
-            a["messageIds"] = json::array{*id};
+            json::array one;
+            one.push_back(*id);
+            a["messageIds"] = std::move(one);
         }
         carry(in, "up_to_id", a, "upToId");
         return r;
@@ -117,7 +119,9 @@ std::variant<client_request, frame_error> notification_request(client_request r,
             if (!ids->is_array()) return bad_field(r.type, "ids must be an array of notification ids");
             a["ids"] = *ids;
         } else if (auto* id = present(in, "notification_id")) {
-            a["ids"] = json::array{*id};
+            json::array one;
+            one.push_back(*id);
+            a["ids"] = std::move(one);
         } else {
             return bad_field(r.type, "notification_id (or ids) is required");
         }

@@ -37,9 +37,9 @@ std::vector<common::setting> channels_settings_table() {
 std::optional<std::string> load_channels_settings(const common::config& c, channels_settings& out) {
     out.chat_path = c.str("CHANNELS_CHAT_PATH");
     out.notifications_path = c.str("CHANNELS_NOTIFICATIONS_PATH");
-    for (auto [name, path] :
-         {std::pair<const char*, const std::string*>{"CHANNELS_CHAT_PATH", &out.chat_path},
-          {"CHANNELS_NOTIFICATIONS_PATH", &out.notifications_path}}) {
+    const std::pair<const char*, const std::string*> paths[] = {
+        {"CHANNELS_CHAT_PATH", &out.chat_path}, {"CHANNELS_NOTIFICATIONS_PATH", &out.notifications_path}};
+    for (auto [name, path] : paths) {
         if (path->empty()) continue;
         if (path->front() != '/' || path->find_first_of("?# ") != std::string::npos)
             return std::string(name) + ": '" + *path + "' must be a path starting with '/'";
