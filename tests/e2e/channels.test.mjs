@@ -4,8 +4,9 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { execFileSync } from "node:child_process";
 import { waitFor } from "./helpers.mjs";
-import { startGateway, SECRET, token, join, ask, arrives, api, backends, service, metricsText, jwt } from "./gateway-helpers.mjs";
+import { startGateway, SECRET, token, join, ask, api, backends, pgEnv, service, metricsText, jwt } from "./gateway-helpers.mjs";
 
 const tok = (userId) => token({ userId });
 
@@ -286,5 +287,45 @@ describe("Channels-style API settings", () => {
     } finally {
       await gw.stop();
     }
+  });
+});
+
+describe("Channels-style API with Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (scripts/test)" }, () => {
+  const url = process.env.SB_TEST_DATABASE_URL;
+  const django = "django_ch_" + process.pid;
+  const psql = (sql) =>
+    execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], { env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } });
+  let gw;
+  before(async () => {
+    psql(`CREATE SCHEMA ${django};
+      CREATE TABLE ${django}.accounts_user (id BIGSERIAL PRIMARY KEY, email TEXT, is_active BOOLEAN, is_superuser BOOLEAN, is_staff BOOLEAN, college_id INTEGER);
+      CREATE TABLE ${django}.authtoken_token (key VARCHAR(40) PRIMARY KEY, user_id BIGINT, created TIMESTAMPTZ DEFAULT now());
+      INSERT INTO ${django}.accounts_user VALUES (201, 'stu@x', true, false, false, 7), (203, 'gone@x', false, false, false, 7);
+      INSERT INTO ${django}.authtoken_token (key, user_id) VALUES ('9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b', 201), ('1aac71e000000000000000000000000000000000', 203);`);
+    gw = await startGateway({ ...pgEnv(), DRF_TOKEN_AUTH: "true", DJANGO_DB_SCHEMA: django, JWT_SECRET: SECRET });
+  });
+  after(async () => {
+    await gw?.stop();
+    psql(`DROP SCHEMA IF EXISTS ${django} CASCADE`);
+  });
+
+  test("the ERP's ?token=<key> signs in the Django user; unknown and inactive users get 4001", async () => {
+    const key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b";
+    const c = channel(gw, "/ws/chat/", "?token=" + key);
+    assert.equal((await c.next("connection_established")).user_id, "201");
+    const n = channel(gw, "/ws/notifications/", "?token=" + key);
+    await n.next("connection_established");
+    const got = n.next("notification");
+    await api(gw, "POST", "/api/broadcast", { collegeId: 7, title: "College news", message: "m" }, service(gw));
+    assert.equal((await got).notification.college_id, "7", "a college broadcast reaches the Django user's college");
+    const [jwtUser] = await join(gw.url, tok("jwt-user"));
+    const atJwt = waitFor(jwtUser, "chat:message");
+    c.send({ type: "message", receiver_id: "jwt-user", message: "from Django" });
+    assert.equal((await atJwt)[0].senderId, "201");
+    for (const bad of ["1aac71e000000000000000000000000000000000", "0000000000000000000000000000000000000000"])
+      assert.equal((await channel(gw, "/ws/chat/", "?token=" + bad).closed).code, 4001, bad);
+    c.close();
+    n.close();
+    jwtUser.disconnect();
   });
 });
