@@ -56,6 +56,7 @@ struct channels_gateway::conn {
     endpoint ep;
     server::ws_peer_ptr peer;
     auth::principal who;  // set before the connection is registered, then only read
+    std::string address;  // the client's (behind TRUSTED_PROXIES, the forwarded one)
     // On the connection's thread only:
     auth::rate_window rate;
     bool admitted = false;
@@ -117,6 +118,7 @@ server::ws_callbacks channels_gateway::open(endpoint ep, const server::http_requ
     protocol::query_list query;
     if (auto q = protocol::parse_query(req.query)) query = std::move(*q);
     auto token = auth::find_token(json::object{}, query, req.header("authorization"));
+    c->address = auth::client_address(req.remote_address, req.header("x-forwarded-for"), g.trusted_proxies);
     if (!token) {
         refused_->inc("missing_token");
         peer->close(channels_unauthorized);
@@ -161,6 +163,7 @@ void channels_gateway::admitted(const std::shared_ptr<conn>& c, std::optional<au
         conns_[c->peer->id()] = c;
         by_user_[c->who.user_id].push_back(c->peer->id());
     }
+    gw_.device_connected(c->peer->id(), c->who.user_id, c->address);
     log::debug("channels connection admitted",
                {{"conn", c->peer->id()}, {"endpoint", c->ep == endpoint::chat ? "chat" : "notifications"}});
     c->peer->send_text(channels::welcome_frame(c->ep, c->who.user_id));
@@ -232,6 +235,7 @@ void channels_gateway::closed(const std::shared_ptr<conn>& c) {
     c->gone = true;
     c->early.clear();
     if (!c->admitted) return;
+    gw_.device_disconnected(c->peer->id(), c->who.user_id);
     std::lock_guard lock(mu_);
     const auto& id = c->peer->id();
     conns_.erase(id);

@@ -94,6 +94,11 @@ public:
     void identify_token(const auth::found_token& t, const std::string& peer, std::string_view forwarded_for,
                         identified done);
     const gateway_config& config() const noexcept { return cfg_; }
+    // A connection outside Socket.IO (a Channels endpoint, id `conn_id`) of `user` opened or closed:
+    // a device in presence like a socket (online status, user:online / user:offline once per
+    // transition). Any thread.
+    void device_connected(const std::string& conn_id, const std::string& user, const std::string& address);
+    void device_disconnected(const std::string& conn_id, const std::string& user);
 
 private:
     using connect_decision = std::function<void(std::optional<server::connect_error>)>;

@@ -264,6 +264,29 @@ for (const [backend, dbEnv] of backends()) {
       h.close();
     });
 
+    test("presence: a Channels user is online for Socket.IO users, and hears of its partners", async () => {
+      const [quinn] = await join(gw.url, tok("quinn"));
+      keep(quinn);
+      assert.deepEqual((await ask(quinn, "chat:getOnlineStatus", { userIds: ["pia"] })).statuses, { pia: false });
+      const online = waitFor(quinn, "user:online");
+      const pia = await signedIn(gw, "/ws/chat/", "pia");
+      assert.equal((await online)[0].userId, "pia");
+      assert.deepEqual((await ask(quinn, "chat:getOnlineStatus", { userIds: ["pia"] })).statuses, { pia: true });
+      // A conversation partner going offline is told to the Channels user.
+      const [ola] = await join(gw.url, tok("ola"));
+      await ask(ola, "chat:send", { receiverId: "pia", message: "hi" });
+      await pia.next("chat_message");
+      ola.disconnect();
+      const status = await pia.next("user_status");
+      assert.equal(status.user_id, "ola");
+      assert.equal(status.is_online, false);
+      assert.ok(!Number.isNaN(Date.parse(status.last_seen)));
+      // And the Channels user's own offline is told to its watchers.
+      const offline = waitFor(quinn, "user:offline");
+      pia.close();
+      assert.equal((await offline)[0].userId, "pia");
+    });
+
     test("a plain GET is told to upgrade; the connections are in /metrics", async () => {
       const r = await fetch(gw.url + "/ws/chat/");
       assert.equal(r.status, 426);
