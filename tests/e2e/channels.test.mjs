@@ -313,6 +313,25 @@ describe("Channels-style API settings", () => {
   });
 });
 
+describe("Channels-style API on the shared WebSocket transport", () => {
+  test("a message over MAX_PAYLOAD closes with 1009; a drain closes with 1001", async () => {
+    const gw = await startGateway({ JWT_SECRET: SECRET, MAX_PAYLOAD: "2000" });
+    try {
+      const big = await signedIn(gw, "/ws/chat/", "rex");
+      big.send({ type: "message", receiver_id: "sam", message: "x".repeat(3000) });
+      assert.equal((await big.closed).code, 1009);
+      const fine = await signedIn(gw, "/ws/notifications/", "rex");
+      fine.send({ type: "ping" });
+      await fine.next("pong");
+      const closed = fine.closed;
+      await gw.stop();
+      assert.equal((await closed).code, 1001);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("Channels-style API with Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (scripts/test)" }, () => {
   const url = process.env.SB_TEST_DATABASE_URL;
   const django = "django_ch_" + process.pid;
