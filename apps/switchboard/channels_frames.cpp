@@ -30,6 +30,8 @@ std::string_view errc_name(frame_errc e) noexcept {
             return "request_failed";
         case frame_errc::unavailable:
             return "unavailable";
+        case frame_errc::unauthorized:
+            return "unauthorized";
     }
     return "request_failed";
 }

@@ -36,6 +36,7 @@ enum class frame_errc {
     rate_limited,    // over RATE_LIMIT_MAX_MESSAGES in the window
     request_failed,  // the operation refused it (its error text)
     unavailable,     // the store cannot answer now: retry
+    unauthorized,    // the token expired or was revoked (the connection then closes with 4001)
 };
 std::string_view errc_name(frame_errc e) noexcept;
 

@@ -57,11 +57,13 @@ struct channels_gateway::conn {
     server::ws_peer_ptr peer;
     auth::principal who;  // set before the connection is registered, then only read
     std::string address;  // the client's (behind TRUSTED_PROXIES, the forwarded one)
+    std::string drf_key;  // the Django key the connection rests on (empty: a JWT)
     // On the connection's thread only:
     auth::rate_window rate;
     bool admitted = false;
     bool gone = false;
     std::vector<std::string> early;  // frames that came before the token was checked (bounded)
+    std::string token;               // until admitted
 };
 
 namespace {
@@ -123,6 +125,7 @@ server::ws_callbacks channels_gateway::open(endpoint ep, const server::http_requ
         refused_->inc("missing_token");
         peer->close(channels_unauthorized);
     } else {
+        c->token = token->value;
         std::weak_ptr<conn> w = c;
         gw_.identify_token(*token, req.remote_address, req.header("x-forwarded-for"),
                            [this, w](std::optional<auth::principal> who, bool unavailable) {
@@ -157,6 +160,8 @@ void channels_gateway::admitted(const std::shared_ptr<conn>& c, std::optional<au
         return;
     }
     c->who = std::move(*who);
+    if (c->who.source == "drf") c->drf_key = std::move(c->token);
+    c->token.clear();
     c->admitted = true;
     {
         std::lock_guard lock(mu_);
@@ -167,6 +172,7 @@ void channels_gateway::admitted(const std::shared_ptr<conn>& c, std::optional<au
     log::debug("channels connection admitted",
                {{"conn", c->peer->id()}, {"endpoint", c->ep == endpoint::chat ? "chat" : "notifications"}});
     c->peer->send_text(channels::welcome_frame(c->ep, c->who.user_id));
+    schedule_expiry(c);
     // What arrived for the user while away (chat), oldest first, then the frames sent meanwhile.
     if (c->ep == endpoint::chat) comm_.catch_up(c->who.user_id, c->peer->id());
     auto early = std::move(c->early);
@@ -229,6 +235,54 @@ void channels_gateway::handle(const std::shared_ptr<conn>& c, std::string_view t
         if (!p) return;
         if (auto f = channels::answer_frame(r, o)) p->send_text(std::move(*f));
     });
+}
+
+void channels_gateway::unauthorized(const std::shared_ptr<conn>& c, const char* why, const char* label) {
+    if (c->gone) return;
+    refused_->inc(label);
+    log::info("channels connection closed: token no longer valid",
+              {{"conn", c->peer->id()}, {"reason", label}});
+    c->peer->send_text(channels::error_frame({channels::frame_errc::unauthorized, why, {}}));
+    c->peer->close(channels_unauthorized);
+}
+
+void channels_gateway::schedule_expiry(const std::shared_ptr<conn>& c) {
+    std::weak_ptr<conn> w = c;
+    if (!c->drf_key.empty()) {
+        c->peer->set_timer(std::chrono::seconds(comm_.drf_recheck_s()), [this, w] {
+            if (auto c = w.lock()) recheck_drf(c);
+        });
+        return;
+    }
+    if (!c->who.expires_at) return;
+    // Accepted within the leeway, a token lives as long as verification allows, not a moment less.
+    auto end_ms = (*c->who.expires_at + gw_.config().verify.leeway_s) * 1000;
+    auto wait = std::clamp<std::int64_t>(end_ms - common::wall_ms(), 0, 24 * 3600 * 1000);
+    c->peer->set_timer(std::chrono::milliseconds(wait), [this, w, end_ms] {
+        auto c = w.lock();
+        if (!c || c->gone) return;
+        if (common::wall_ms() < end_ms) return schedule_expiry(c);  // a far exp: looked at again
+        unauthorized(c, "Token expired", "token_expired");
+    });
+}
+
+void channels_gateway::recheck_drf(const std::shared_ptr<conn>& c) {
+    if (c->gone) return;
+    std::weak_ptr<conn> w = c;
+    comm_.lookup_drf_token(
+        c->drf_key,
+        [this, w](boost::system::result<std::optional<auth::principal>> r) {
+            auto c = w.lock();
+            if (!c) return;
+            c->peer->post([this, c, r = std::move(r)] {
+                if (c->gone) return;
+                // The database cannot answer: kept, asked again next time.
+                if (r && (!*r || (*r)->user_id != c->who.user_id))
+                    return unauthorized(c, "Token revoked", "token_revoked");
+                schedule_expiry(c);
+            });
+        },
+        true);
 }
 
 void channels_gateway::closed(const std::shared_ptr<conn>& c) {

@@ -57,6 +57,11 @@ private:
     void on_message(const std::shared_ptr<conn>& c, std::string&& data, bool binary);
     void handle(const std::shared_ptr<conn>& c, std::string_view text);
     void closed(const std::shared_ptr<conn>& c);
+    // The connection's one timer: a JWT's end (exp + JWT_LEEWAY), or a DRF key's next re-check
+    // (every DRF_TOKEN_CACHE_TTL); an expired or revoked token closes it with 4001.
+    void schedule_expiry(const std::shared_ptr<conn>& c);
+    void recheck_drf(const std::shared_ptr<conn>& c);
+    void unauthorized(const std::shared_ptr<conn>& c, const char* why, const char* label);
 
     server::server& srv_;
     channels_settings cfg_;

@@ -332,6 +332,21 @@ describe("Channels-style API on the shared WebSocket transport", () => {
   });
 });
 
+describe("Channels-style API: a token's end", () => {
+  test("a JWT's expiry closes the connection with 4001 after an error frame", async () => {
+    const gw = await startGateway({ JWT_SECRET: SECRET, JWT_LEEWAY: "0" });
+    try {
+      const c = channel(gw, "/ws/chat/", "?token=" + token({ userId: "tia" }, { expiresIn: 2 }));
+      await c.next("connection_established");
+      const e = await c.next("error", () => true, 5000);
+      assert.deepEqual([e.code, e.error], ["unauthorized", "Token expired"]);
+      assert.equal((await c.closed).code, 4001);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("Channels-style API with Django REST Framework tokens", { skip: !pgEnv() && "needs PostgreSQL (scripts/test)" }, () => {
   const url = process.env.SB_TEST_DATABASE_URL;
   const django = "django_ch_" + process.pid;
@@ -344,7 +359,7 @@ describe("Channels-style API with Django REST Framework tokens", { skip: !pgEnv(
       CREATE TABLE ${django}.authtoken_token (key VARCHAR(40) PRIMARY KEY, user_id BIGINT, created TIMESTAMPTZ DEFAULT now());
       INSERT INTO ${django}.accounts_user VALUES (201, 'stu@x', true, false, false, 7), (203, 'gone@x', false, false, false, 7);
       INSERT INTO ${django}.authtoken_token (key, user_id) VALUES ('9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b', 201), ('1aac71e000000000000000000000000000000000', 203);`);
-    gw = await startGateway({ ...pgEnv(), DRF_TOKEN_AUTH: "true", DJANGO_DB_SCHEMA: django, JWT_SECRET: SECRET });
+    gw = await startGateway({ ...pgEnv(), DRF_TOKEN_AUTH: "true", DJANGO_DB_SCHEMA: django, JWT_SECRET: SECRET, DRF_TOKEN_CACHE_TTL: "1" });
   });
   after(async () => {
     await gw?.stop();
@@ -366,8 +381,12 @@ describe("Channels-style API with Django REST Framework tokens", { skip: !pgEnv(
     assert.equal((await atJwt)[0].senderId, "201");
     for (const bad of ["1aac71e000000000000000000000000000000000", "0000000000000000000000000000000000000000"])
       assert.equal((await channel(gw, "/ws/chat/", "?token=" + bad).closed).code, 4001, bad);
-    c.close();
-    n.close();
+    // A deleted key closes the open connection at its next re-check (DRF_TOKEN_CACHE_TTL=1 here).
+    psql(`DELETE FROM ${django}.authtoken_token WHERE key = '${key}'`);
+    const e = await c.next("error", () => true, 5000);
+    assert.deepEqual([e.code, e.error], ["unauthorized", "Token revoked"]);
+    assert.equal((await c.closed).code, 4001);
+    assert.equal((await n.closed).code, 4001);
     jwtUser.disconnect();
   });
 });

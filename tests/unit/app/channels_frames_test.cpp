@@ -129,6 +129,8 @@ TEST_CASE("channels: bad frames are refused with a reason, never thrown", "[chan
     CHECK(e.at("code") == "invalid_field");
     CHECK(e.at("request_type") == "message");
     CHECK_FALSE(obj(error_frame({frame_errc::invalid_json, "x", {}})).contains("request_type"));
+    CHECK(errc_name(frame_errc::unauthorized) == "unauthorized");
+    CHECK(errc_name(frame_errc::binary_frame) == "binary_frame");
 }
 
 TEST_CASE("channels: outcomes become answer frames", "[channels]") {

@@ -32,6 +32,7 @@ public:
           conn_(std::move(conn)),
           queue_(srv_->queues),
           stall_(ex_),
+          app_timer_(ex_),
           id_("w" + std::to_string(next_ws_id())) {}
 
     void start(ws_callbacks cb, std::string_view early) {
@@ -67,6 +68,19 @@ public:
 
     void post(std::function<void()> f) override { boost::asio::post(ex_, std::move(f)); }
 
+    void set_timer(std::chrono::milliseconds delay, std::function<void()> f) override {
+        boost::asio::post(ex_, [self = shared_from_this(), delay, f = std::move(f)]() mutable {
+            if (self->closed_) return;
+            auto gen = ++self->timer_gen_;
+            self->app_timer_.expires_after(delay);
+            self->app_timer_.async_wait([w = self->weak_from_this(), gen, f = std::move(f)](error_code ec) {
+                auto self = w.lock();
+                if (ec || !self || self->closed_ || self->timer_gen_ != gen) return;
+                f();
+            });
+        });
+    }
+
     // ws_handler: the connection's reports.
     bool on_ws_message(ws_role, std::string&& data, bool binary) override {
         if (closed_) return false;
@@ -85,6 +99,7 @@ public:
         closed_ = true;
         closing_.store(true, std::memory_order_relaxed);
         stall_.cancel();
+        app_timer_.cancel();
         {
             std::lock_guard lock(srv_->ws_routes_mu);
             srv_->ws_routes.erase(this);
@@ -172,6 +187,8 @@ private:
     ws_link conn_;
     outbound_queue queue_;
     boost::asio::steady_timer stall_;
+    boost::asio::steady_timer app_timer_;  // set_timer's
+    std::uint64_t timer_gen_ = 0;
     std::string id_;
     ws_callbacks cb_;
     std::atomic<bool> closing_{false};

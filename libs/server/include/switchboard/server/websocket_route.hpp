@@ -4,6 +4,7 @@
 // transport: the RFC 6455 codec, the one writer with its bounded outbound queue (MAX_PAYLOAD per
 // message, the session queue bounds, slow consumers closed), the stalled-writer deadline
 // (PING_TIMEOUT), MAX_CONNECTIONS and the byte counters. Free of Asio/Beast.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,6 +36,9 @@ public:
     virtual void close(std::uint16_t code) = 0;
     // Runs `f` on the connection's thread (soon, not inline).
     virtual void post(std::function<void()> f) = 0;
+    // One timer for the app (a token's expiry): runs `f` on the connection's thread after `delay`,
+    // unless replaced by another set_timer or the connection ends first.
+    virtual void set_timer(std::chrono::milliseconds delay, std::function<void()> f) = 0;
     // Not closed nor closing (a hint when asked from another thread).
     virtual bool open() const noexcept = 0;
 };
