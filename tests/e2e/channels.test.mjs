@@ -332,6 +332,31 @@ describe("Channels-style API on the shared WebSocket transport", () => {
   });
 });
 
+describe("Channels-style API: heartbeat", () => {
+  test("the server pings every PING_INTERVAL; a peer that does not answer within PING_TIMEOUT is closed", async () => {
+    const gw = await startGateway({ JWT_SECRET: SECRET, PING_INTERVAL: "300", PING_TIMEOUT: "300" });
+    try {
+      const url = gw.url.replace("http", "ws") + "/ws/chat/?token=" + tok("uma");
+      const live = new WebSocket(url);
+      let pings = 0;
+      live.on("ping", () => pings++);
+      const mute = new WebSocket(url, { autoPong: false });
+      const muteClosed = new Promise((r) => mute.on("close", (code) => r(code)));
+      let liveClosed = false;
+      live.on("close", () => (liveClosed = true));
+      const started = Date.now();
+      await muteClosed;
+      assert.ok(Date.now() - started < 3000, "closed within an interval and a timeout or so");
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(pings >= 3, `pinged ${pings} times`);
+      assert.equal(liveClosed, false, "a peer that answers stays");
+      live.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("Channels-style API: a token's end", () => {
   test("a JWT's expiry closes the connection with 4001 after an error frame", async () => {
     const gw = await startGateway({ JWT_SECRET: SECRET, JWT_LEEWAY: "0" });

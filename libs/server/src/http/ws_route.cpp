@@ -33,12 +33,14 @@ public:
           queue_(srv_->queues),
           stall_(ex_),
           app_timer_(ex_),
+          ping_timer_(ex_),
           id_("w" + std::to_string(next_ws_id())) {}
 
     void start(ws_callbacks cb, std::string_view early) {
         cb_ = std::move(cb);
         conn_->attach(queue_);
         conn_->start(shared_from_this(), early);
+        heartbeat();
     }
 
     const std::string& id() const noexcept override { return id_; }
@@ -84,6 +86,7 @@ public:
     // ws_handler: the connection's reports.
     bool on_ws_message(ws_role, std::string&& data, bool binary) override {
         if (closed_) return false;
+        alive_ = true;
         if (closing_.load(std::memory_order_relaxed) || !cb_.on_message) return true;  // read to the close
         try {
             cb_.on_message(std::move(data), binary);
@@ -94,12 +97,15 @@ public:
         return !closed_;
     }
 
+    void on_ws_pong() override { alive_ = true; }
+
     void on_ws_closed(ws_role) override {
         if (closed_) return;
         closed_ = true;
         closing_.store(true, std::memory_order_relaxed);
         stall_.cancel();
         app_timer_.cancel();
+        ping_timer_.cancel();
         {
             std::lock_guard lock(srv_->ws_routes_mu);
             srv_->ws_routes.erase(this);
@@ -168,6 +174,29 @@ private:
         conn_->close(code, std::chrono::seconds(3));
     }
 
+    // Heartbeat: a ping every PING_INTERVAL; a peer from which nothing (a pong, a message) arrives
+    // within PING_TIMEOUT of it is gone: the socket is closed.
+    void heartbeat() {
+        ping_timer_.expires_after(std::chrono::milliseconds(srv_->opts.engine.ping_interval_ms));
+        ping_timer_.async_wait([w = weak_from_this()](error_code ec) {
+            auto self = w.lock();
+            if (ec || !self || self->closed_) return;
+            self->alive_ = false;
+            self->conn_->send_ping();
+            self->ping_timer_.expires_after(
+                std::chrono::milliseconds(self->srv_->opts.engine.ping_timeout_ms));
+            self->ping_timer_.async_wait([w](error_code ec) {
+                auto self = w.lock();
+                if (ec || !self || self->closed_) return;
+                if (self->alive_) return self->heartbeat();
+                log::debug("websocket ping timeout, closing", {{"conn", self->id_}});
+                self->srv_->dropped->inc("ping_timeout");
+                self->closing_.store(true, std::memory_order_relaxed);
+                self->conn_->close(ws_close::going_away, std::chrono::milliseconds(0));
+            });
+        });
+    }
+
     // Writes that make no progress for PING_TIMEOUT: the peer stopped reading; the socket is closed.
     void arm_stall() {
         stall_armed_ = true;
@@ -187,7 +216,9 @@ private:
     ws_link conn_;
     outbound_queue queue_;
     boost::asio::steady_timer stall_;
-    boost::asio::steady_timer app_timer_;  // set_timer's
+    boost::asio::steady_timer app_timer_;   // set_timer's
+    boost::asio::steady_timer ping_timer_;  // the heartbeat's
+    bool alive_ = true;                     // something arrived since the last ping
     std::uint64_t timer_gen_ = 0;
     std::string id_;
     ws_callbacks cb_;
