@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -46,7 +47,7 @@ public:
     using fence = std::function<void(std::function<void()> done)>;
     void set_fence(fence f) { fence_ = std::move(f); }
     // Also deliver to `t`'s connections (null: none). Set before the server runs.
-    void set_tap(delivery_tap* t) { tap_ = t; }
+    void set_tap(delivery_tap* t) { tap_.store(t, std::memory_order_release); }
 
     std::size_t send(const domain::target& to, std::string_view event, boost::json::value arg) override;
     bool to_socket(const std::string& socket_id, std::string_view event, boost::json::value arg) override;
@@ -56,7 +57,7 @@ private:
     server::server& srv_;
     finder find_;
     fence fence_;
-    delivery_tap* tap_ = nullptr;
+    std::atomic<delivery_tap*> tap_{nullptr};
 };
 
 class chat_repository_adapter final : public domain::chat_repository {

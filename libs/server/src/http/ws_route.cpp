@@ -180,7 +180,8 @@ private:
         ping_timer_.expires_after(std::chrono::milliseconds(srv_->opts.engine.ping_interval_ms));
         ping_timer_.async_wait([w = weak_from_this()](error_code ec) {
             auto self = w.lock();
-            if (ec || !self || self->closed_) return;
+            // Closing: no frame may follow our close frame.
+            if (ec || !self || self->closed_ || self->closing_.load(std::memory_order_relaxed)) return;
             self->alive_ = false;
             self->conn_->send_ping();
             self->ping_timer_.expires_after(

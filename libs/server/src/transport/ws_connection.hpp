@@ -102,6 +102,7 @@ public:
 
     // A ping frame written before the queue (plain WebSocket routes' heartbeat).
     void send_ping() {
+        if (closing_ || close_sent_ || dead_) return;  // nothing may follow a close frame
         raw_out_.push_back(
             std::make_shared<const std::string>(protocol::ws::encode_frame(protocol::ws::opcode::ping, {})));
         pump();
