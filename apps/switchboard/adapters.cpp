@@ -23,7 +23,9 @@ std::size_t server_delivery::send(const domain::target& to, std::string_view eve
     o.rooms = to.rooms;
     o.except = to.except;
     o.is_volatile = to.is_volatile;
-    return srv_.broadcast("/", o, event, one(std::move(arg)));
+    auto* tap = tap_.load(std::memory_order_acquire);
+    std::size_t tapped = tap ? tap->send(to, event, arg) : 0;
+    return tapped + srv_.broadcast("/", o, event, one(std::move(arg)));
 }
 
 domain::task<void> server_delivery::settled() {
@@ -40,7 +42,10 @@ domain::task<void> server_delivery::settled() {
 bool server_delivery::to_socket(const std::string& socket_id, std::string_view event,
                                 boost::json::value arg) {
     auto s = find_ ? find_(socket_id) : nullptr;
-    if (!s || !s->connected()) return false;
+    if (!s || !s->connected()) {
+        auto* tap = tap_.load(std::memory_order_acquire);
+        return tap && tap->to_connection(socket_id, event, arg);
+    }
     s->emit(event, one(std::move(arg)));
     return true;
 }

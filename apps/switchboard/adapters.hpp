@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,18 @@ namespace switchboard::app {
 boost::system::error_code domain_error(boost::system::error_code ec);
 // The database's text of the last failed repository call on this thread (logs only).
 std::string last_store_error();
+
+// Connections outside Socket.IO that the same events reach (the Channels endpoints): told of every
+// event the domain sends, from any thread; each answers how many of its connections it reached.
+class delivery_tap {
+public:
+    virtual ~delivery_tap() = default;
+    virtual std::size_t send(const domain::target& to, std::string_view event,
+                             const boost::json::value& arg) = 0;
+    // One connection by its id; false when it is not one of the tap's.
+    virtual bool to_connection(const std::string& id, std::string_view event,
+                               const boost::json::value& arg) = 0;
+};
 
 // Events through the server's broadcaster (namespace "/"); one socket through the socket itself.
 // Thread-safe: the push API calls it from the I/O threads, the services from the app thread.
@@ -33,6 +46,8 @@ public:
     // stream (or could not wait: Redis away). Set before the server runs.
     using fence = std::function<void(std::function<void()> done)>;
     void set_fence(fence f) { fence_ = std::move(f); }
+    // Also deliver to `t`'s connections (null: none). Set before the server runs.
+    void set_tap(delivery_tap* t) { tap_.store(t, std::memory_order_release); }
 
     std::size_t send(const domain::target& to, std::string_view event, boost::json::value arg) override;
     bool to_socket(const std::string& socket_id, std::string_view event, boost::json::value arg) override;
@@ -42,6 +57,7 @@ private:
     server::server& srv_;
     finder find_;
     fence fence_;
+    std::atomic<delivery_tap*> tap_{nullptr};
 };
 
 class chat_repository_adapter final : public domain::chat_repository {

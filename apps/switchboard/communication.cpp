@@ -269,6 +269,25 @@ void communication::on_connected(const caller& who, const server::socket_ptr& s)
     asio::co_spawn(impl_->ctx, impl::catch_up(impl_, who.user_id, s), asio::detached);
 }
 
+void communication::catch_up(std::string user, std::string conn_id) {
+    if (user.empty()) return;
+    asio::co_spawn(
+        impl_->ctx,
+        [](std::shared_ptr<impl> self, std::string u, std::string id) -> asio::awaitable<void> {
+            asio::steady_timer wait(self->ctx);
+            for (int i = 0; i < 300 && !self->ready; ++i) {  // migrations still running: up to a minute
+                wait.expires_after(std::chrono::milliseconds(200));
+                co_await wait.async_wait(asio::use_awaitable);
+            }
+            if (self->ready) co_await self->chat.catch_up(std::move(u), std::move(id));
+        }(impl_, std::move(user), std::move(conn_id)),
+        asio::detached);
+}
+
+void communication::set_delivery_tap(delivery_tap* t) {
+    impl_->delivery.set_tap(t);
+}
+
 void communication::set_delivery_fence(std::function<void(std::function<void()>)> f) {
     impl_->delivery.set_fence(std::move(f));
 }

@@ -33,6 +33,7 @@ caller caller_of(const auth::principal& p, std::string socket_id = {});
 using outcome_handler = std::function<void(outcome)>;
 
 class server_delivery;
+class delivery_tap;
 
 class communication {
 public:
@@ -66,6 +67,12 @@ public:
     void set_socket_finder(std::function<server::socket_ptr(const std::string&)> f);
     // A user's device connected: deliver what arrived while they were away.
     void on_connected(const caller& who, const server::socket_ptr& s);
+    // The same for a connection outside Socket.IO (a Channels endpoint's `conn_id`, reached through
+    // the delivery tap's to_connection).
+    void catch_up(std::string user, std::string conn_id);
+    // Every event the domain sends also goes to `t` (the Channels endpoints); null: none. Before the
+    // server runs, or after it stopped.
+    void set_delivery_tap(delivery_tap* t);
     // `user` came online or went offline (once per transition, cluster-wide in a cluster): tells
     // its conversation partners and watchers (chat_service::presence_changed). Any thread.
     void presence_changed(std::string user, bool online, std::string last_seen);

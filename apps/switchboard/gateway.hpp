@@ -86,6 +86,19 @@ public:
     // Takes `next`'s keys, token checks and room rules (a reload; the rest of `next` is ignored).
     // From any thread.
     void reload(gateway_config next);
+    // A token presented at another entry point (the Channels endpoints), checked as a CONNECT's: a
+    // JWT here, a DRF key through the database, with the refused-lookup limit of the client address
+    // (`peer`, or behind TRUSTED_PROXIES the `forwarded_for` client). `done` gets the principal, or
+    // nullopt (`unavailable`: the database could not answer); maybe on another thread.
+    using identified = std::function<void(std::optional<auth::principal>, bool unavailable)>;
+    void identify_token(const auth::found_token& t, const std::string& peer, std::string_view forwarded_for,
+                        identified done);
+    const gateway_config& config() const noexcept { return cfg_; }
+    // A connection outside Socket.IO (a Channels endpoint, id `conn_id`) of `user` opened or closed:
+    // a device in presence like a socket (online status, user:online / user:offline once per
+    // transition). Any thread.
+    void device_connected(const std::string& conn_id, const std::string& user, const std::string& address);
+    void device_disconnected(const std::string& conn_id, const std::string& user);
 
 private:
     using connect_decision = std::function<void(std::optional<server::connect_error>)>;

@@ -170,6 +170,20 @@ bool gateway::credential_refused(const std::string& session, const std::string& 
     return close;
 }
 
+void gateway::identify_token(const auth::found_token& t, const std::string& peer,
+                             std::string_view forwarded_for, identified done) {
+    auto address = auth::client_address(peer, forwarded_for, cfg_.trusted_proxies);
+    bool lookup = drf_token(t) && auth::valid_drf_key(t.value);
+    if (lookup && !lookups_allowed(address)) {
+        m_->refused->inc("connect_refusals");
+        return done(std::nullopt, false);
+    }
+    identify(t, [this, address, lookup, done = std::move(done)](identity id) {
+        if (!id.who && !id.unavailable) credential_refused({}, address, lookup);
+        done(std::move(id.who), id.unavailable);
+    });
+}
+
 void gateway::connect_accepted(const server::socket& s) {
     std::lock_guard lock(mu_);
     refusals_.connected(s.session_id());

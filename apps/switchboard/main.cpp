@@ -4,6 +4,7 @@
 // first, so no answer calls back into a gateway that is gone; then the bridge).
 #include "admin_ui.hpp"
 #include "amqp_bridge.hpp"
+#include "channels_gateway.hpp"
 #include "cluster.hpp"
 #include "gateway.hpp"
 #include "kafka_bridge.hpp"
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
     for (auto& s : app::amqp_settings_table())
         table.push_back(std::move(s));
     for (auto& s : app::kafka_settings_table())
+        table.push_back(std::move(s));
+    for (auto& s : app::channels_settings_table())
         table.push_back(std::move(s));
     for (auto& s : app::profile_settings_table())  // PROFILE: defaults of the settings above
         table.push_back(std::move(s));
@@ -106,6 +109,11 @@ int main(int argc, char** argv) {
     }
     app::kafka_settings kcfg;  // Kafka: KAFKA_BROKERS and the seed's topics
     if (auto e = app::load_kafka_settings(cfg, kcfg)) {
+        std::cerr << "switchboard: " << *e << "\n";
+        return 2;
+    }
+    app::channels_settings chcfg;  // the Channels-style endpoints (/ws/chat/, /ws/notifications/)
+    if (auto e = app::load_channels_settings(cfg, chcfg)) {
         std::cerr << "switchboard: " << *e << "\n";
         return 2;
     }
@@ -196,6 +204,7 @@ int main(int argc, char** argv) {
                                                           {"anonymousConnections", c.anonymous},
                                                           {"uniqueUsers", c.users}});
         });
+        app::channels_gateway channels(srv, std::move(chcfg), gw, comm);  // the ERP's Channels-style API
         // SIGHUP: settings read again (ENV_FILE, key and rule files); log level, JWT keys and checks,
         // room rules replaced without dropping a connection.
         boost::asio::signal_set hup(rt.context(), SIGHUP);

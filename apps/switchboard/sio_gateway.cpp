@@ -216,6 +216,26 @@ void gateway::welcome(const socket_ptr& s) {
     comm_.on_connected(caller_of(st->who, s->id()), s);
 }
 
+void gateway::device_connected(const std::string& conn_id, const std::string& user,
+                               const std::string& address) {
+    std::lock_guard lock(mu_);
+    auto first = presence_.add({conn_id, user, address, wall_ms()});
+    if (shared_)
+        shared_->add(user);
+    else if (first)
+        comm_.presence_changed(user, true, {});
+}
+
+void gateway::device_disconnected(const std::string& conn_id, const std::string& user) {
+    std::lock_guard lock(mu_);
+    auto last = presence_.remove(conn_id);
+    if (shared_) {
+        if (!srv_.draining()) shared_->remove(user);
+    } else if (last) {
+        comm_.presence_changed(user, false, now_iso());
+    }
+}
+
 bool gateway::rate_check(const socket_ptr& s) {
     auto* st = state_of(*s);
     if (!st) return false;

@@ -2,6 +2,7 @@
 // request (or the deadline).
 #include <switchboard/common/log.hpp>
 #include "engineio/engine_session.hpp"
+#include "http/ws_route.hpp"
 #include "server_impl.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -90,6 +91,7 @@ void server::impl::drain(std::chrono::milliseconds deadline, std::function<void(
         log::info("stopping");
         error_code ignored;
         if (self->acceptor) self->acceptor->close(ignored);
+        detail::close_ws_routes(*self);  // plain WebSocket routes: 1001 going away
         std::vector<std::shared_ptr<detail::engine_session>> all;
         {
             std::lock_guard lock(self->sessions_mu);

@@ -173,6 +173,14 @@ void server::add_engine_metrics() {
     impl_->queue_depth = &m.add_histogram("switchboard_outbound_queue_depth",
                                           "Packets in a session's outbound queue, sampled after each enqueue",
                                           common::depth_buckets());
+    impl_->ws_routes_opened =
+        &m.add_family("switchboard_websocket_connections_total",
+                      "Plain WebSocket connections opened (websocket routes), by path", "path");
+    m.add_gauge("switchboard_websocket_connections", "Open plain WebSocket connections (websocket routes)",
+                [w = std::weak_ptr<impl>(impl_)] {
+                    auto i = w.lock();
+                    return i ? static_cast<double>(i->ws_routes_open.load()) : 0.0;
+                });
     impl_->ws = {impl_->bytes_in, impl_->bytes_out, &impl_->dropped->at("payload_too_large")};
     m.add_gauge("switchboard_engine_sessions", "Open Engine.IO sessions", [w = std::weak_ptr<impl>(impl_)] {
         auto i = w.lock();
@@ -261,6 +269,12 @@ void server::route_prefix(std::string prefix, http_route handler, std::string_vi
 void server::route_pattern(std::string pattern, http_route handler, std::string_view methods) {
     impl_->router.add(detail::route_kind::pattern, std::move(pattern), detail::parse_methods(methods),
                       {detail::route_target::kind::sync, std::move(handler), {}});
+}
+
+void server::websocket_route(std::string path, websocket_handler handler) {
+    detail::route_target t{detail::route_target::kind::websocket, {}, {}};
+    t.websocket = std::move(handler);
+    impl_->router.add(detail::route_kind::exact, std::move(path), detail::methods::get, std::move(t), -1);
 }
 
 void server::set_no_cors(std::function<bool(std::string_view path)> no_cors) {

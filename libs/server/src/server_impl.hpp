@@ -96,6 +96,11 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::atomic<std::uint16_t> port{0};
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> requests_in_flight{0};  // HTTP requests read and not yet answered
+    // Plain WebSocket routes (http/ws_route.cpp): the open connections (closed by the drain), by path.
+    std::mutex ws_routes_mu;
+    std::unordered_map<const void*, std::weak_ptr<ws_peer>> ws_routes;  // guarded by ws_routes_mu
+    std::atomic<std::size_t> ws_routes_open{0};
+    counter_family* ws_routes_opened = nullptr;  // by path
     std::int64_t started_ms = 0;
 
     // TLS (opts.tls_cert_file; tls_config.cpp): the context new connections take, replaced by

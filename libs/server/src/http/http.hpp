@@ -6,6 +6,7 @@
 #include "router.hpp"
 
 #include <switchboard/server/server.hpp>
+#include <switchboard/server/websocket_route.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,9 +22,10 @@ namespace beast = boost::beast;
 // Where a route leads: the Engine.IO endpoint (Socket.IO, or the raw echo of the tests), or a
 // route of the server's API.
 struct route_target {
-    enum class kind : std::uint8_t { engine, raw_echo, sync, deferred } type = kind::sync;
+    enum class kind : std::uint8_t { engine, raw_echo, sync, deferred, websocket } type = kind::sync;
     http_route sync;
     async_http_route deferred;
+    websocket_handler websocket;  // a plain WebSocket route (websocket_route.hpp)
 };
 using route_table = basic_router<route_target>;
 

@@ -3,6 +3,7 @@
 #include "../server_impl.hpp"
 #include "response.hpp"
 #include "tls_http_stream.hpp"
+#include "ws_upgrade.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -119,64 +120,10 @@ std::shared_ptr<detail::engine_session> new_session(server::impl& srv, executor_
     return s;
 }
 
-// A WebSocket upgrade request we cannot take (is_upgrade already checked the method, Upgrade and
-// Connection): the HTTP answer to give instead.
-std::optional<response> ws_refusal(const request& req) {
-    if (req[http::field::sec_websocket_version] != "13") {
-        auto res =
-            make_response(req, http::status::upgrade_required, "Unsupported WebSocket version", "text/plain");
-        res.set(http::field::sec_websocket_version, "13");
-        res.keep_alive(false);
-        return res;
-    }
-    if (!protocol::ws::valid_client_key(req[http::field::sec_websocket_key])) {
-        auto res = make_response(req, http::status::bad_request, "Invalid Sec-WebSocket-Key", "text/plain");
-        res.keep_alive(false);
-        return res;
-    }
-    return std::nullopt;
-}
-
-// permessage-deflate, when the server has it on and the client offers it in a form we can honour
-// (every Sec-WebSocket-Extensions line, joined).
-std::optional<protocol::ws::deflate_agreement> ws_deflate(const server_options& o, const request& req) {
-    if (!o.per_message_deflate) return std::nullopt;
-    std::string offers;
-    for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
-        if (!offers.empty()) offers += ", ";
-        offers.append(it->value());
-    }
-    return protocol::ws::negotiate_deflate(offers);
-}
-
-// The 101 answer, written together with the first frames.
-std::shared_ptr<const std::string> ws_accept(const request& req,
-                                             const std::optional<protocol::ws::deflate_agreement>& deflate) {
-    std::string extensions;
-    if (deflate) extensions = "\r\nSec-WebSocket-Extensions: " + deflate->response();
-    return std::make_shared<const std::string>(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
-        "Upgrade\r\nSec-WebSocket-Accept: " +
-        protocol::ws::accept_key(req[http::field::sec_websocket_key]) + extensions +
-        "\r\nServer: switchboard\r\n\r\n");
-}
-
 asio::awaitable<void> accept_delay(const server_options& o) {
     if (o.accept_delay.count() <= 0) co_return;
     asio::steady_timer t(co_await asio::this_coro::executor, o.accept_delay);
     co_await t.async_wait(as_tuple(use_awaitable));
-}
-
-// The WebSocket connection over what the HTTP phase leaves: the socket (plain), or the socket and
-// the TLS engine with what it has read. `sock` may be on another thread's context than `stream`.
-std::shared_ptr<detail::ws_connection> make_ws(beast::tcp_stream&, tcp::socket sock, std::size_t max_payload,
-                                               const detail::ws_stats& stats) {
-    return std::make_shared<detail::ws_connection>(detail::tcp_stream_t(std::move(sock)), max_payload, stats);
-}
-std::shared_ptr<detail::tls_ws_connection> make_ws(detail::tls_http_stream& stream, tcp::socket sock,
-                                                   std::size_t max_payload, const detail::ws_stats& stats) {
-    return std::make_shared<detail::tls_ws_connection>(
-        detail::tls_stream(std::move(sock), stream.release_engine()), max_payload, stats);
 }
 
 // Upgrade of an existing polling session: runs on the session's thread.
@@ -418,11 +365,23 @@ asio::awaitable<void> serve(std::shared_ptr<server::impl> srv, Stream& stream, e
             co_await handle_websocket(srv, stream, req, query, raw, remote, ex, slot, std::move(early));
             co_return;
         }
+        bool is_ws_route = to && to->type == route_target::kind::websocket;
+        if (is_ws_route && websocket::is_upgrade(req)) {
+            std::string early(static_cast<const char*>(buf.data().data()), buf.size());
+            co_await upgrade_ws_route(srv, stream, req, to->websocket, path, query, remote, ex, slot,
+                                      std::move(early));
+            co_return;
+        }
         response res;
         if (is_engine) {
             bool gone = false;
             res = co_await handle_polling(srv, stream, req, query, raw, remote, ex, gone);
             if (gone) break;
+        } else if (is_ws_route) {
+            res = make_response(req, http::status::upgrade_required,
+                                R"({"success":false,"error":"Upgrade required: a WebSocket endpoint"})",
+                                "application/json");
+            res.set(http::field::upgrade, "websocket");
         } else {
             res = co_await answer_route(req, found, path, query, remote, ex);
         }

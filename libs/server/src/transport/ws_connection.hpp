@@ -39,6 +39,8 @@ public:
     // The reader ended: the peer's close, EOF, an error or a protocol violation. Called once.
     virtual void on_ws_closed(ws_role role) = 0;
     virtual void on_ws_write(ws_write state) = 0;
+    // A pong frame arrived (plain WebSocket routes ping their peers; Engine.IO pings in its packets).
+    virtual void on_ws_pong() {}
 
 protected:
     ~ws_handler() = default;
@@ -98,6 +100,13 @@ public:
     // request (read with it), handled first. `h` may be null (a refused upgrade).
     void start(std::shared_ptr<ws_handler> h, std::string_view early = {});
 
+    // A ping frame written before the queue (plain WebSocket routes' heartbeat).
+    void send_ping() {
+        if (closing_ || close_sent_ || dead_) return;  // nothing may follow a close frame
+        raw_out_.push_back(
+            std::make_shared<const std::string>(protocol::ws::encode_frame(protocol::ws::opcode::ping, {})));
+        pump();
+    }
     // A text frame written before the queue (the upgrade probe's answers).
     void send_control(std::shared_ptr<const std::string> text);
     // Data queued in the main queue: written once the handlers of this round are done.

@@ -284,6 +284,7 @@ bool basic_ws_connection<Stream>::on_frame(protocol::ws::frame_event& e) {
             pump();
             return true;
         case kind::pong:
+            if (handler_ && role_ != ws_role::detached) handler_->on_ws_pong();
             return true;
         case kind::close:
             send_close(e.code == 1005 ? protocol::ws::close_code::normal : e.code);

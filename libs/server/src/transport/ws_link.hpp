@@ -44,6 +44,9 @@ public:
     void schedule_write(io_ctx& ctx) {
         visit([&](auto& c) { c.schedule_write(ctx); });
     }
+    void send_ping() {
+        visit([](auto& c) { c.send_ping(); });
+    }
     void pump() {
         visit([](auto& c) { c.pump(); });
     }

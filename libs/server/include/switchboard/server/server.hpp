@@ -7,6 +7,7 @@
 #include <switchboard/protocol/header_list.hpp>
 #include <switchboard/rooms/adapter.hpp>
 #include <switchboard/rooms/local_sockets.hpp>
+#include <switchboard/server/websocket_route.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -348,6 +349,10 @@ public:
     // prefix ending in '/'. Synchronous routes of the same kind win.
     void route_async(std::string path, async_http_route handler, bool prefix = false,
                      std::string_view methods = {});
+    // A plain WebSocket endpoint (no Engine.IO) at the exact `path`: its upgrade requests (origin
+    // checked against allowed_origins) become connections of `handler` (websocket_route.hpp); a GET
+    // that is not an upgrade answers 426. Call before run().
+    void websocket_route(std::string path, websocket_handler handler);
     // Paths for which `no_cors` is true answer without any Access-Control-* header (APIs for
     // services, which browsers must not call). Others follow allowed_origins. Call before run().
     void set_no_cors(std::function<bool(std::string_view path)> no_cors);
