@@ -1,5 +1,6 @@
 // The cluster settings and the bridge's life in the app.
 #include "cluster.hpp"
+#include "adapters.hpp"
 #include "communication.hpp"
 #include "gateway.hpp"
 
@@ -202,6 +203,8 @@ cluster::cluster(server::server& srv, cluster_settings s) : srv_(srv), settings_
     // marks it delivered (the sending one only sees its own sockets).
     bridge_->on_remote_delivery(
         [this](const rooms::broadcast_packet& p, const rooms::broadcast_options& o, std::size_t reached) {
+            if (auto* tap = tap_.load(); tap && p.nsp == "/" && !p.args.empty())
+                reached += tap->send(domain::target{o.rooms, o.except, o.is_volatile}, p.event, p.args[0]);
             if (reached == 0 || p.event != "chat:message" || o.rooms.size() != 1 || p.args.empty()) return;
             auto* comm = comm_.load();
             const auto* m = p.args[0].if_object();

@@ -27,6 +27,7 @@ namespace switchboard::app {
 
 class gateway;
 class communication;
+class delivery_tap;
 
 struct cluster_settings {
     std::string redis_url;  // empty: single node
@@ -58,6 +59,9 @@ public:
     // This instance's users leave the shared presence (their user:offline told while `comm`
     // still runs). Before communication::stop().
     void stop_presence();
+    // Other instances' broadcasts also reach the tap's connections here (the Channels endpoints).
+    // `t` must outlive stop(); before start_presence's traffic matters, any time is safe.
+    void set_delivery_tap(delivery_tap* t) { tap_.store(t); }
     // streams_bridge::fence: `done` once what was broadcast before is in the stream.
     void fence(std::function<void()> done) { bridge_->fence(std::move(done)); }
     // Stops the bridge and joins its thread; adapters then deliver on this node only. Call once the
@@ -72,6 +76,7 @@ private:
     std::unique_ptr<redis::events_consumer> events_;
     std::unique_ptr<redis::cluster_presence> presence_;
     std::atomic<communication*> comm_{nullptr};  // chat deliveries of other instances' messages
+    std::atomic<delivery_tap*> tap_{nullptr};    // connections outside Socket.IO
 };
 
 }  // namespace switchboard::app

@@ -232,6 +232,7 @@ int main(int argc, char** argv) {
         });
         if (cluster) {
             cluster->start_presence(gw, comm);
+            cluster->set_delivery_tap(&channels);  // other instances' events reach Channels clients too
             comm.set_delivery_fence(
                 [&c = *cluster](std::function<void()> done) { c.fence(std::move(done)); });
         }
