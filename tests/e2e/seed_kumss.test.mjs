@@ -4,11 +4,13 @@
 // the server → client events they cause, its HTTP API (POST /api/notify, POST /api/broadcast,
 // GET /api/online-users, GET /health) called as its Django integration does, without a key (the
 // profile's loopback-only API), and seed 001's REST curl calls with `Authorization: Token`. Seed
-// 001's plain-WebSocket endpoints (/ws/chat/, /ws/notifications/) are the Channels bridge's tests.
+// 001's quick example and websocat message on /ws/chat/ run here too; the rest of its plain-WebSocket
+// endpoints is the Channels bridge's (channels.test.mjs).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { io } from "socket.io-client";
+import WebSocket from "ws";
 import { sleep, waitFor } from "./helpers.mjs";
 import { startGateway, pgEnv, ask, collect } from "./gateway-helpers.mjs";
 
@@ -219,5 +221,33 @@ describe("seeds 000/001 (kumss) against PROFILE=kumss", { skip: !pg && "needs Po
     assert.equal((await got)[0].message, "Hello");
     const unread = await (await fetch(base + "chats/unread-count/", { headers: { Authorization: `Token ${ANA}` } })).json();
     assert.equal(unread.success, true);
+  });
+
+  test("seed 001's quick example and websocat message on /ws/chat/ with a Django token", async () => {
+    // The "Quick example", unchanged but for the host (the `ws` package stands in for the
+    // browser's WebSocket, same API).
+    const authToken = BEN;
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws/chat/?token=${authToken}`);
+    const frames = [];
+    ws.on("message", (d) => frames.push(JSON.parse(d.toString())));
+    await new Promise((resolve, reject) => (ws.on("open", resolve), ws.on("error", reject)));
+    const atAna = waitFor(anaSocket, "chat:message");
+    const atAna2 = atAna.then(() => waitFor(anaSocket, "chat:message"));
+
+    // Send message
+    ws.send(JSON.stringify({
+      type: 'message',
+      receiver_id: 301,
+      message: 'Hello! 👋'
+    }));
+    const [m] = await atAna;
+    assert.equal(m.message, "Hello! 👋");
+    assert.equal(String(m.senderId), "302");
+
+    // The "Test WebSocket Connection" line typed into websocat.
+    ws.send('{"type":"message","receiver_id":301,"message":"Test"}');
+    assert.equal((await atAna2)[0].message, "Test");
+    assert.equal(frames.filter((f) => f.type === "error").length, 0, JSON.stringify(frames));
+    ws.close();
   });
 });
