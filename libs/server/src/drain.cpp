@@ -20,8 +20,8 @@ namespace asio = boost::asio;
 using detail::error_code;
 
 namespace {
-// Tells the sessions to go, a batch every interval, then waits until no session and no HTTP
-// request is left (checked every 10 ms), or the deadline.
+// Tells the sessions to go, a batch every interval, then waits until no session, no HTTP
+// request and no plain WebSocket connection is left (checked every 10 ms), or the deadline.
 struct drain_wait : std::enable_shared_from_this<drain_wait> {
     drain_wait(std::shared_ptr<server::impl> s, std::chrono::milliseconds deadline, std::function<void()> d)
         : srv(std::move(s)),
@@ -65,12 +65,14 @@ struct drain_wait : std::enable_shared_from_this<drain_wait> {
         timer.async_wait([self = shared_from_this()](error_code) { self->check(); });
     }
     void check() {
-        bool empty = srv->session_count.load() == 0 && srv->requests_in_flight.load() == 0;
+        // Plain WebSocket route connections too: their 1001 close frames go out before the stop.
+        bool empty = srv->session_count.load() == 0 && srv->requests_in_flight.load() == 0 &&
+                     srv->ws_routes_open.load() == 0;
         if (!empty && std::chrono::steady_clock::now() < end) return wait(std::chrono::milliseconds(10));
         if (!empty)
-            log::warn("drain deadline reached",
-                      {{"sessions", std::to_string(srv->session_count.load())},
-                       {"requests", std::to_string(srv->requests_in_flight.load())}});
+            log::warn("drain deadline reached", {{"sessions", std::to_string(srv->session_count.load())},
+                                                 {"requests", std::to_string(srv->requests_in_flight.load())},
+                                                 {"websockets", std::to_string(srv->ws_routes_open.load())}});
         if (done) done();
     }
     std::shared_ptr<server::impl> srv;
