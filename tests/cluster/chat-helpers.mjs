@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { token } from "../e2e/gateway-helpers.mjs";
-import { connect, sleep } from "../e2e/helpers.mjs";
+import { connect, connected, sleep } from "../e2e/helpers.mjs";
 
 // A client through `url` from its own /24 (127.0.n.1, so Nginx's ip_hash spreads them),
 // reconnecting quickly; pushed onto `sockets` so the test closes it.
@@ -64,4 +64,31 @@ export async function history(s, other) {
 // The open Engine.IO sessions of one instance (its /health).
 export async function connectionsOf(g) {
   return (await (await fetch(g.url + "/health")).json()).connections;
+}
+
+// Until every instance reads the shared stream: a push on the first to a user connected to each
+// other instance reaches that user's socket (an instance's reader may start after /ready says 200).
+export async function warmCluster(gws) {
+  for (const g of gws.slice(1)) {
+    const userId = `warm-${g.port}`;
+    const s = connect(g.url, { auth: { token: token({ userId }) }, transports: ["websocket"], reconnection: false });
+    await connected(s);
+    try {
+      for (let k = 0; ; k++) {
+        const heard = new Promise((resolve) => {
+          const timer = setTimeout(() => resolve(false), 500);
+          s.once("warm", () => (clearTimeout(timer), resolve(true)));
+        });
+        await fetch(gws[0].url + "/api/broadcast/user", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": gws[0].apiKey },
+          body: JSON.stringify({ userId, event: "warm", data: k }),
+        });
+        if (await heard) break;
+        if (k > 60) throw new Error(`instance ${g.port} never got a broadcast of another`);
+      }
+    } finally {
+      s.close();
+    }
+  }
 }

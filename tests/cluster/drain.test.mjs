@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { startGateway, SECRET, pgEnv } from "../e2e/gateway-helpers.mjs";
 import { connected, sleep } from "../e2e/helpers.mjs";
 import { startRedis, startNginx, until } from "./cluster-helpers.mjs";
-import { nginxClient, sendAll, history, connectionsOf } from "./chat-helpers.mjs";
+import { nginxClient, sendAll, history, connectionsOf, warmCluster } from "./chat-helpers.mjs";
 
 const pg = pgEnv();
 const skip = !pg && "needs PostgreSQL (SB_TEST_DATABASE_URL)";
@@ -31,6 +31,7 @@ before(async () => {
   };
   for (let i = 0; i < 2; i++) gws.push(await startGateway(env));
   for (const g of gws) await until(async () => (await fetch(g.url + "/ready")).status === 200, 15000, "ready");
+  await warmCluster(gws);
   nginx = startNginx(gws.map((g) => g.port));
 });
 
@@ -71,8 +72,13 @@ test("SIGTERM mid-chat: clients told to go in batches reconnect to the other ins
   await sleep(300);
   const termAt = Date.now();
   gws[victim].proc.kill("SIGTERM");
-  // At once: not ready (a balancer's probe takes it out), while it drains.
-  const ready = await fetch(gws[victim].url + "/ready").then((r) => r.status).catch(() => "refused");
+  // Not ready once the signal is handled (a balancer's probe takes it out), while it drains; the
+  // probe may come in before the signal is, so it asks again for up to 3 s.
+  let ready;
+  for (const end = Date.now() + 3000; ; await sleep(20)) {
+    ready = await fetch(gws[victim].url + "/ready").then((r) => r.status).catch(() => "refused");
+    if (ready !== 200 || Date.now() > end) break;
+  }
   assert.ok(ready === 503 || ready === "refused", `/ready while draining: ${ready}`);
   const exit = await gws[victim].exited;
   const exitMs = Date.now() - termAt;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startGateway, token, SERVICE_KEY, SECRET, pgEnv } from "../e2e/gateway-helpers.mjs";
 import { connect, connected, sleep } from "../e2e/helpers.mjs";
 import { startRedis, startNginx, until } from "./cluster-helpers.mjs";
-import { nginxClient, sendAll, history, connectionsOf } from "./chat-helpers.mjs";
+import { nginxClient, sendAll, history, connectionsOf, warmCluster } from "./chat-helpers.mjs";
 
 const pg = pgEnv();
 const skip = !pg && "needs PostgreSQL (SB_TEST_DATABASE_URL)";
@@ -22,6 +22,7 @@ before(async () => {
   const env = { REDIS_URL: redis.url, JWT_SECRET: SECRET, CONNECTION_STATE_RECOVERY: "true", ...pg };
   for (let i = 0; i < 3; i++) gws.push(await startGateway(env));
   for (const g of gws) await until(async () => (await fetch(g.url + "/ready")).status === 200, 15000, "ready");
+  await warmCluster(gws);
   nginx = startNginx(gws.map((g) => g.port));
 });
 
@@ -53,7 +54,7 @@ test("a message to a user on another instance is marked delivered there: chat:de
     assert.equal(r.success, true);
     ids.push(r.message.id);
   }
-  await until(() => got.length === 5 && receipts.length === 5, 5000, "delivered and receipts");
+  await until(() => got.length === 5 && receipts.length === 5, 15000, "delivered and receipts");
   await sleep(300);
   assert.deepEqual(got, ids);
   assert.deepEqual(receipts, ids, "one receipt per message");
