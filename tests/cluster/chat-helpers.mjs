@@ -23,12 +23,15 @@ export function nginxClient(url, sockets, userId, n) {
 }
 
 // Sends `count` messages to `to`, each retried with the same clientMessageId until acknowledged
-// (as an app does); resolves with the acknowledged ids.
+// (as an app does); resolves with the acknowledged ids. Gives up after 90 s: a test that failed
+// meanwhile must not keep the suite alive.
 export async function sendAll(s, to, prefix, count, gapMs) {
   const acked = [];
+  const end = Date.now() + 90000;
   for (let k = 0; k < count; k++) {
     const clientMessageId = `${prefix}-${k}`;
     for (;;) {
+      if (Date.now() > end) return acked;
       if (!s.connected) {
         await sleep(50);
         continue;
