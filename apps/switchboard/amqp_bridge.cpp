@@ -6,9 +6,7 @@
 #include <switchboard/domain/push_service.hpp>
 #include <switchboard/server/server.hpp>
 
-#include <chrono>
 #include <fstream>
-#include <future>
 #include <sstream>
 
 namespace switchboard::app {
@@ -110,28 +108,10 @@ std::optional<std::string> load_amqp_settings(const common::config& c, amqp_sett
 
 amqp::dispatch_result dispatch_amqp_message(const domain::push_service& push, const fence_fn& fence,
                                             const amqp::routed_message& m, std::string& reason) {
-    for (const auto& e : m.emits) {
-        boost::json::object b;
-        b["rooms"] = boost::json::array(e.rooms.begin(), e.rooms.end());
-        b["event"] = e.event;
-        b["data"] = m.body;
-        auto out = push.to_rooms(b);
-        if (!domain::succeeded(out)) {
-            const auto* err = out.body.if_contains("error");
-            reason = err && err->is_string() ? std::string(err->as_string()) : "refused by the push API";
-            return amqp::dispatch_result::refused;  // its checks refuse it: it never will pass
-        }
-    }
-    if (!fence) return amqp::dispatch_result::done;
+    for (const auto& e : m.emits)
+        if (!push_to_rooms(push, e.rooms, e.event, m.body, reason)) return amqp::dispatch_result::refused;
     // In a cluster: acknowledged once the broadcast is in the shared stream.
-    auto settled = std::make_shared<std::promise<void>>();
-    auto f = settled->get_future();
-    fence([settled] { settled->set_value(); });
-    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-        reason = "the cluster stream did not take the broadcast within 10 s";
-        return amqp::dispatch_result::failed;
-    }
-    return amqp::dispatch_result::done;
+    return await_fence(fence, reason) ? amqp::dispatch_result::done : amqp::dispatch_result::failed;
 }
 
 amqp_bridge::amqp_bridge(server::server& srv, amqp_settings s, const domain::push_service& push,

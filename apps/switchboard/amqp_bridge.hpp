@@ -6,6 +6,7 @@
 // RABBITMQ_HOST set, nothing of it exists.
 #include <switchboard/amqp/consumer.hpp>
 #include <switchboard/common/config.hpp>
+#include "bus_dispatch.hpp"
 
 #include <functional>
 #include <memory>
@@ -32,10 +33,6 @@ struct amqp_settings {
 std::vector<common::setting> amqp_settings_table();
 // Reads and checks the settings and the routes file (an error names the setting).
 std::optional<std::string> load_amqp_settings(const common::config& c, amqp_settings& out);
-
-// `fence(done)`: `done` once what was broadcast before no longer depends on this process (the
-// cluster bridge's fence); empty on a single node.
-using fence_fn = std::function<void(std::function<void()>)>;
 
 // One routed message through push_service::to_rooms (each emit), then the fence.
 amqp::dispatch_result dispatch_amqp_message(const domain::push_service& push, const fence_fn& fence,

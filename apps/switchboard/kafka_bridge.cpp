@@ -5,8 +5,6 @@
 #include <switchboard/domain/push_service.hpp>
 #include <switchboard/server/server.hpp>
 
-#include <chrono>
-#include <future>
 #include <stdexcept>
 
 namespace switchboard::app {
@@ -94,26 +92,9 @@ std::optional<std::string> load_kafka_settings(const common::config& c, kafka_se
 
 kafka::dispatch_result dispatch_kafka_message(const domain::push_service& push, const fence_fn& fence,
                                               const kafka::decision& d, std::string& reason) {
-    boost::json::object b;
-    b["rooms"] = boost::json::array(d.rooms.begin(), d.rooms.end());
-    b["event"] = d.event;
-    b["data"] = d.payload;
-    auto out = push.to_rooms(b);
-    if (!domain::succeeded(out)) {
-        const auto* err = out.body.if_contains("error");
-        reason = err && err->is_string() ? std::string(err->as_string()) : "refused by the push API";
-        return kafka::dispatch_result::refused;  // its checks refuse it: it never will pass
-    }
-    if (!fence) return kafka::dispatch_result::done;
+    if (!push_to_rooms(push, d.rooms, d.event, d.payload, reason)) return kafka::dispatch_result::refused;
     // In a cluster: committed once the broadcast is in the shared stream.
-    auto settled = std::make_shared<std::promise<void>>();
-    auto f = settled->get_future();
-    fence([settled] { settled->set_value(); });
-    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-        reason = "the cluster stream did not take the broadcast within 10 s";
-        return kafka::dispatch_result::failed;
-    }
-    return kafka::dispatch_result::done;
+    return await_fence(fence, reason) ? kafka::dispatch_result::done : kafka::dispatch_result::failed;
 }
 
 kafka_bridge::kafka_bridge(server::server& srv, kafka_settings s, const domain::push_service& push,

@@ -6,6 +6,7 @@
 // exists.
 #include <switchboard/common/config.hpp>
 #include <switchboard/kafka/consumer.hpp>
+#include "bus_dispatch.hpp"
 
 #include <functional>
 #include <memory>
@@ -30,10 +31,6 @@ struct kafka_settings {
 std::vector<common::setting> kafka_settings_table();
 // Reads and checks the settings (an error names the setting).
 std::optional<std::string> load_kafka_settings(const common::config& c, kafka_settings& out);
-
-// `fence(done)`: `done` once what was broadcast before no longer depends on this process (the
-// cluster bridge's fence); empty on a single node. (The same type as amqp_bridge.hpp's.)
-using fence_fn = std::function<void(std::function<void()>)>;
 
 // One decided message through push_service::to_rooms, then the fence.
 kafka::dispatch_result dispatch_kafka_message(const domain::push_service& push, const fence_fn& fence,

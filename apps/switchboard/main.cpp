@@ -248,16 +248,13 @@ int main(int argc, char** argv) {
                 if (c) c->stop();
             }
         } cluster_guard{cluster, systemd};
+        // The buses' messages count as handled once in the cluster's stream (at once on one node).
+        app::fence_fn bus_fence;
+        if (cluster) bus_fence = [&c = *cluster](auto done) { c.fence(std::move(done)); };
         std::optional<app::amqp_bridge> bus;  // its thread stops first, however this scope ends
-        if (acfg.enabled)
-            bus.emplace(
-                srv, std::move(acfg), comm.push(),
-                cluster ? app::fence_fn([&c = *cluster](auto done) { c.fence(std::move(done)); }) : nullptr);
+        if (acfg.enabled) bus.emplace(srv, std::move(acfg), comm.push(), bus_fence);
         std::optional<app::kafka_bridge> kafka;  // likewise
-        if (kcfg.enabled)
-            kafka.emplace(
-                srv, std::move(kcfg), comm.push(),
-                cluster ? app::fence_fn([&c = *cluster](auto done) { c.fence(std::move(done)); }) : nullptr);
+        if (kcfg.enabled) kafka.emplace(srv, std::move(kcfg), comm.push(), bus_fence);
         srv.run([&systemd](std::uint16_t) { systemd->listening(); });
         if (cluster && shutdown_end) {
             // Drained clients reconnect elsewhere (socket.io-client waits 0.5–1.5 s by default):
